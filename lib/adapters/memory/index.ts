@@ -1,0 +1,26 @@
+import { MemoryBlobStore } from './memory-blob-store.js';
+import { MemoryManifestStore } from './memory-manifest-store.js';
+import { MemoryQueue } from './memory-queue.js';
+import { MemoryStateStore } from './memory-state-store.js';
+import { ManualClock } from './manual-clock.js';
+import type { Clock } from '../../ports/clock.js';
+
+export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock };
+
+export interface MemoryPorts {
+  readonly queue: MemoryQueue;
+  readonly blobs: MemoryBlobStore;
+  readonly manifest: MemoryManifestStore;
+  readonly state: MemoryStateStore;
+  readonly clock: Clock;
+}
+
+export function memoryPorts(clock: Clock, options: { maxItemBytes?: number } = {}): MemoryPorts {
+  return {
+    queue: new MemoryQueue(clock),
+    blobs: new MemoryBlobStore(),
+    manifest: new MemoryManifestStore(),
+    state: new MemoryStateStore(options.maxItemBytes),
+    clock,
+  };
+}

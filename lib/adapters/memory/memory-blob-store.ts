@@ -1,0 +1,37 @@
+/** In-memory BlobStore with S3's conditional-put semantics. */
+import type { BlobStore } from '../../ports/blob-store.js';
+
+export class MemoryBlobStore implements BlobStore {
+  private readonly objects = new Map<string, string>();
+  /** Requests served, by operation (benchmarks report them). */
+  readonly requests = { put: 0, get: 0, list: 0, delete: 0 };
+
+  async put(key: string, body: string, options: { ifAbsent?: boolean } = {}): Promise<boolean> {
+    this.requests.put++;
+    if (options.ifAbsent && this.objects.has(key)) return false;
+    this.objects.set(key, body);
+    return true;
+  }
+
+  async get(key: string): Promise<string | null> {
+    this.requests.get++;
+    return this.objects.get(key) ?? null;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    this.requests.list++;
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    this.requests.delete++;
+    for (const k of keys) this.objects.delete(k);
+  }
+
+  /** Total bytes stored under a prefix (tests and benchmarks). */
+  bytesUnder(prefix: string): number {
+    let n = 0;
+    for (const [k, v] of this.objects) if (k.startsWith(prefix)) n += v.length;
+    return n;
+  }
+}

@@ -1,0 +1,16 @@
+/** What users import. Small on purpose; the runtime lives elsewhere. */
+export { job, JobBuilder, KeyedStream, Stream, type JobOptions, type OperatorOptions } from './job.js';
+export { generator, type GeneratorOptions, type Source } from './sources.js';
+export { collect, type Sink } from './sinks.js';
+export {
+  mapState,
+  valueState,
+  type KeyedProcessContext,
+  type MapState,
+  type MapStateDescriptor,
+  type ValueState,
+  type ValueStateDescriptor,
+} from './state.js';
+export type { CheckpointMode, CheckpointSettings, RestartStrategy } from '../core/config.js';
+export { ConfigError, TidemarkError } from '../core/errors.js';
+export type { Random } from '../core/rng.js';

@@ -1,0 +1,156 @@
+/**
+ * CheckpointCoordinator: one tick's decisions from observed facts (DESIGN §5). Pure: the
+ * runtime reads the job item and recent checkpoint items, calls `decideTick`, and carries
+ * out the decisions in order. Several ticks may run at once (schedule heartbeat and timer);
+ * every decision is executed with a conditional write, so the loser of a race is a no-op.
+ */
+import type { CheckpointSettings } from './config.js';
+import {
+  isFinal,
+  totalProgress,
+  type CheckpointFailureReason,
+  type CheckpointRecord,
+  type JobRecord,
+} from './manifest.js';
+import type { CheckpointId } from './ids.js';
+
+export interface CoordinatorFacts {
+  readonly now: number;
+  readonly settings: CheckpointSettings;
+  readonly job: JobRecord;
+  /** Recent checkpoint items (all pending ones among them), any order. */
+  readonly checkpoints: readonly CheckpointRecord[];
+  /** Number of source subtasks in the current generation. */
+  readonly sourceSubtasks: number;
+  /** A restore whose runner has been silent this long is resumed by the coordinator. */
+  readonly restoreLeaseMs: number;
+}
+
+export type SkipReason = 'NOT_DUE' | 'MIN_PAUSE' | 'TOO_MANY_CONCURRENT' | 'IDLE' | 'DISABLED';
+
+export type CoordinatorDecision =
+  | { readonly kind: 'abort'; readonly checkpoint: CheckpointId; readonly reason: CheckpointFailureReason }
+  | { readonly kind: 'fail-over'; readonly reason: string }
+  | { readonly kind: 'restore'; readonly reason: string }
+  | { readonly kind: 'resume-restore' }
+  | { readonly kind: 'resend-triggers'; readonly checkpoint: CheckpointId }
+  | { readonly kind: 'notify-commit'; readonly checkpoint: CheckpointId }
+  | { readonly kind: 'finish'; readonly checkpoint: CheckpointId }
+  | { readonly kind: 'stop'; readonly checkpoint: CheckpointId }
+  | { readonly kind: 'trigger'; readonly savepoint: { readonly name: string; readonly stop: boolean } | null }
+  | { readonly kind: 'skip'; readonly reason: SkipReason }
+  | { readonly kind: 'discard'; readonly checkpoints: readonly CheckpointId[] };
+
+/** Items kept for the checkpoint history (Flink's web.checkpoints.history). */
+export const CHECKPOINT_HISTORY = 10;
+
+export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
+  const { job, now, settings } = f;
+  if (job.status === 'RESTORING') {
+    const stale = job.restore !== null && now - job.restore.startedAt >= f.restoreLeaseMs;
+    return stale ? [{ kind: 'resume-restore' }] : [];
+  }
+  if (job.status !== 'RUNNING') return [];
+  if (job.failover) {
+    return now >= job.failover.restartAt ? [{ kind: 'restore', reason: job.failover.reason }] : [];
+  }
+
+  const mine = f.checkpoints.filter((c) => c.gen === job.gen).sort((a, b) => a.id - b.id);
+  const decisions: CoordinatorDecision[] = [];
+  const expired = new Set<number>();
+  for (const cp of mine) {
+    if (cp.status === 'PENDING' && now - cp.triggeredAt >= settings.timeout) {
+      decisions.push({ kind: 'abort', checkpoint: cp.id, reason: 'CHECKPOINT_EXPIRED' });
+      expired.add(cp.id);
+    }
+  }
+  const completed = mine.filter((c) => c.status === 'COMPLETED');
+  const latest = completed[completed.length - 1];
+  const failedInARow = mine.filter(
+    (c) => (c.status === 'ABORTED' || expired.has(c.id)) && c.reason !== 'JOB_RESTORE' && c.id > (latest?.id ?? 0),
+  ).length;
+  if (failedInARow > settings.tolerableFailedCheckpoints) {
+    decisions.push({ kind: 'fail-over', reason: `${failedInARow} consecutive failed checkpoints` });
+    return decisions;
+  }
+
+  const pending = mine.filter((c) => c.status === 'PENDING' && !expired.has(c.id));
+  for (const cp of pending) if (!cp.triggersSent) decisions.push({ kind: 'resend-triggers', checkpoint: cp.id });
+  for (const cp of completed) if (!cp.notified) decisions.push({ kind: 'notify-commit', checkpoint: cp.id });
+
+  if (latest && isFinal(latest)) {
+    decisions.push({ kind: 'finish', checkpoint: latest.id });
+    return withRetention(decisions, f);
+  }
+  // Stop-with-savepoint: sources stopped at its barrier. Once it completed the job stops; if
+  // it failed, the stopped sources would never resume in this generation, so fail over.
+  const stopSavepoint = mine.find((c) => c.stop && c.savepoint !== null && (c.status === 'COMPLETED' || c.status === 'ABORTED' || expired.has(c.id)));
+  if (stopSavepoint?.status === 'COMPLETED') {
+    decisions.push({ kind: 'stop', checkpoint: stopSavepoint.id });
+    return withRetention(decisions, f);
+  }
+  if (stopSavepoint) {
+    decisions.push({ kind: 'fail-over', reason: `stop-with-savepoint ${stopSavepoint.savepoint} failed` });
+    return decisions;
+  }
+  decisions.push(triggerDecision(f, pending, completed));
+  return withRetention(decisions, f);
+}
+
+function triggerDecision(
+  f: CoordinatorFacts,
+  pending: readonly CheckpointRecord[],
+  completed: readonly CheckpointRecord[],
+): CoordinatorDecision {
+  const { job, now, settings } = f;
+  if (pending.length >= settings.maxConcurrentCheckpoints) return { kind: 'skip', reason: 'TOO_MANY_CONCURRENT' };
+  if (job.savepointRequest) return { kind: 'trigger', savepoint: job.savepointRequest };
+  const latest = completed[completed.length - 1];
+  const allSourcesDone = f.sourceSubtasks > 0 && job.sourcesFinished.length >= f.sourceSubtasks;
+  // The final checkpoint (Flink's FLIP-147): once every source reached end of input, one more
+  // checkpoint carries the last records through, even with periodic checkpoints off.
+  if (allSourcesDone && pending.length === 0) return { kind: 'trigger', savepoint: null };
+  if (settings.interval === null) return { kind: 'skip', reason: 'DISABLED' };
+  if (job.lastTriggerAt !== null && now - job.lastTriggerAt < settings.interval) return { kind: 'skip', reason: 'NOT_DUE' };
+  if (latest?.completedAt != null && now - latest.completedAt < settings.minPauseBetweenCheckpoints) {
+    return { kind: 'skip', reason: 'MIN_PAUSE' };
+  }
+  const previous = completed[completed.length - 2];
+  if (latest && previous && totalProgress(latest) === totalProgress(previous) && latest.activity === job.activity) {
+    return { kind: 'skip', reason: 'IDLE' };
+  }
+  return { kind: 'trigger', savepoint: null };
+}
+
+function withRetention(decisions: CoordinatorDecision[], f: CoordinatorFacts): CoordinatorDecision[] {
+  const discard = planRetention(f.checkpoints, f.job, f.settings.retained);
+  if (discard.length > 0) decisions.push({ kind: 'discard', checkpoints: discard });
+  return decisions;
+}
+
+/**
+ * Which checkpoints to delete: completed ones beyond the newest `retained`, and aborted ones
+ * that fell out of the history window. Never a savepoint, never a pending checkpoint, never
+ * the checkpoint a restore is reading.
+ */
+export function planRetention(
+  checkpoints: readonly CheckpointRecord[],
+  job: Pick<JobRecord, 'restore'>,
+  retained: number,
+): CheckpointId[] {
+  const restoring = job.restore?.from?.kind === 'checkpoint' ? job.restore.from.checkpoint : null;
+  const keep = new Set<number>();
+  const completed = checkpoints
+    .filter((c) => c.status === 'COMPLETED' && c.savepoint === null)
+    .sort((a, b) => b.id - a.id);
+  for (const c of completed.slice(0, retained)) keep.add(c.id);
+  const newestCompleted = completed[0]?.id ?? 0;
+  const history = [...checkpoints].sort((a, b) => b.id - a.id).slice(0, CHECKPOINT_HISTORY);
+  const discard: CheckpointId[] = [];
+  for (const c of checkpoints) {
+    if (c.savepoint !== null || c.status === 'PENDING' || c.id === restoring || keep.has(c.id)) continue;
+    if (c.status === 'COMPLETED') discard.push(c.id);
+    else if (c.id < newestCompleted && !history.includes(c)) discard.push(c.id);
+  }
+  return discard.sort((a, b) => a - b);
+}

@@ -1,0 +1,106 @@
+/**
+ * The logical job graph: what the user's pipeline definition compiles to, with types
+ * erased. Core never calls the user functions it carries; the runtime does.
+ */
+import type { CheckpointSettings, RestartStrategy } from './config.js';
+import type { JobName, OperatorName } from './ids.js';
+
+export type Partitioning =
+  | { readonly type: 'forward' }
+  | { readonly type: 'rebalance' }
+  | { readonly type: 'broadcast' }
+  | { readonly type: 'hash'; readonly key: (value: unknown) => unknown };
+
+export interface OperatorInput {
+  readonly from: OperatorName;
+  readonly partitioning: Partitioning;
+}
+
+/** A record as it travels: the value and, when known, its event time in ms. */
+export type Emit = (value: unknown, timestamp?: number) => void;
+
+/** State a keyed `process` function declares; names are the keys of this record. */
+export type StateDeclarations = Record<string, { readonly kind: 'value' | 'map' }>;
+
+/** Runtime-side handle the keyed process function gets; typed in lib/api. */
+export interface ProcessContext {
+  readonly key: unknown;
+  readonly timestamp: number | undefined;
+  readonly state: Record<string, unknown>;
+  emit(value: unknown, timestamp?: number): void;
+}
+
+export interface SourceReader {
+  /** Stable description used in snapshots, so a restore can tell the source changed. */
+  readonly kind: string;
+  /** Records of one subtask from `offset`, at most `max`. The same offset must always give
+   *  the same records (replay after restore depends on it). Offsets are opaque numbers. */
+  read(subtask: number, parallelism: number, offset: number, max: number): SourceBatch | Promise<SourceBatch>;
+  /** First offset of a subtask. */
+  start(subtask: number, parallelism: number): number;
+}
+
+export interface SourceBatch {
+  readonly values: unknown[];
+  readonly timestamps?: number[];
+  readonly next: number;
+  /** No record will ever follow `next` (bounded sources). */
+  readonly finished: boolean;
+}
+
+export interface SinkSpec {
+  readonly kind: string;
+  /** Exactly-once sinks stage per checkpoint and commit on completion. */
+  readonly guarantee: 'exactly-once' | 'at-least-once';
+}
+
+export type OperatorSpec =
+  | {
+      readonly kind: 'source';
+      readonly reader: SourceReader;
+      /** Most records one poll emits. */
+      readonly batchSize: number;
+      /** Records per second over all subtasks; undefined = as fast as downstream allows. */
+      readonly rate?: number;
+    }
+  | { readonly kind: 'map'; readonly fn: (value: unknown) => unknown }
+  | { readonly kind: 'filter'; readonly fn: (value: unknown) => boolean }
+  | { readonly kind: 'flatMap'; readonly fn: (value: unknown) => Iterable<unknown> }
+  | { readonly kind: 'reduce'; readonly fn: (acc: unknown, value: unknown) => unknown }
+  | {
+      readonly kind: 'aggregate';
+      readonly create: () => unknown;
+      readonly add: (acc: unknown, value: unknown) => unknown;
+      readonly result: (acc: unknown, key: unknown) => unknown;
+    }
+  | {
+      readonly kind: 'process';
+      readonly state: StateDeclarations;
+      readonly fn: (value: unknown, ctx: ProcessContext) => void;
+    }
+  | { readonly kind: 'sink'; readonly sink: SinkSpec };
+
+export type OperatorKind = OperatorSpec['kind'];
+
+/** Operators whose state is partitioned by key and that must follow a keyBy. */
+export const KEYED_KINDS: ReadonlySet<OperatorKind> = new Set(['reduce', 'aggregate', 'process']);
+
+export interface OperatorNode {
+  readonly name: OperatorName;
+  readonly spec: OperatorSpec;
+  readonly parallelism: number;
+  readonly inputs: readonly OperatorInput[];
+  /** False when the user asked for a new chain (Flink's startNewChain / disableChaining). */
+  readonly chainable: boolean;
+}
+
+export interface JobGraph {
+  readonly name: JobName;
+  readonly maxParallelism: number;
+  /** Byte bound of one envelope's records (an SQS message). */
+  readonly bufferBytes: number;
+  readonly checkpoints: CheckpointSettings;
+  readonly restart: RestartStrategy;
+  /** In topological order: every input precedes its consumer. */
+  readonly operators: readonly OperatorNode[];
+}

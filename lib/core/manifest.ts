@@ -1,0 +1,182 @@
+/**
+ * The checkpoint manifest (Flink's completed-checkpoint store and `_metadata`): one job item
+ * and one item per checkpoint. These are the records and the transitions that stores must
+ * carry out atomically; the memory store applies them directly, the DynamoDB store as
+ * conditional writes with the same conditions.
+ */
+import type { CheckpointId, Generation, JobName, SubtaskKey } from './ids.js';
+import type { ParallelismOverrides } from './topology.js';
+
+export type JobStatus = 'RUNNING' | 'RESTORING' | 'FAILED' | 'FINISHED' | 'STOPPED';
+
+/** What a restore starts from. `empty` is a job's first start, or a failure before any checkpoint. */
+export type RestoreSource =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'checkpoint'; readonly checkpoint: CheckpointId };
+
+/** What the user (or a failover) asked to restore from. */
+export type RestoreRequest =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'checkpoint'; readonly checkpoint: number }
+  | { readonly kind: 'savepoint'; readonly name: string };
+
+export interface RestoreInProgress {
+  readonly gen: Generation;
+  readonly request: RestoreRequest;
+  /** Chosen after pending checkpoints are fenced; null until then. */
+  readonly from: RestoreSource | null;
+  readonly parallelism: ParallelismOverrides;
+  readonly startedAt: number;
+  readonly reason: string;
+}
+
+export interface JobRecord {
+  readonly job: JobName;
+  readonly status: JobStatus;
+  readonly gen: Generation;
+  /** The next checkpoint id to allocate; allocation is a conditional increment. */
+  readonly nextCheckpointId: number;
+  readonly lastTriggerAt: number | null;
+  /** Effective parallelism overrides of the current generation. */
+  readonly parallelism: ParallelismOverrides;
+  /** Source subtasks (`stage/index`) that reached end of input in this generation. */
+  readonly sourcesFinished: readonly string[];
+  /** Bumped by a source that finds input after being idle: it wakes the coordinator. */
+  readonly activity: number;
+  /** A savepoint the user asked for and the coordinator has not triggered yet. */
+  readonly savepointRequest: { readonly name: string; readonly stop: boolean } | null;
+  /** A terminal failure waiting for the restart strategy. */
+  readonly failover: { readonly reason: string; readonly at: number; readonly restartAt: number } | null;
+  /** Times of past failovers of this job, newest last (restart strategies read them). */
+  readonly failures: readonly number[];
+  readonly restore: RestoreInProgress | null;
+  /** Why the job is FAILED or STOPPED. */
+  readonly detail: string | null;
+  /** Messages the operators dead-lettered as malformed, by reason. */
+  readonly deadLetters: Readonly<Record<string, number>>;
+  /** Optimistic-concurrency counter: every job-item write checks and bumps it. */
+  readonly version: number;
+}
+
+export type CheckpointStatus = 'PENDING' | 'COMPLETED' | 'ABORTED';
+
+/** Flink's CheckpointFailureReason, the subset that can happen here. */
+export type CheckpointFailureReason =
+  | 'CHECKPOINT_EXPIRED'
+  | 'JOB_RESTORE'
+  | 'TRIGGER_FAILED'
+  | 'FINALIZE_FAILED';
+
+export interface AckInfo {
+  /** Blob key of the subtask's snapshot. */
+  readonly key: string;
+  readonly bytes: number;
+  readonly alignmentMs: number;
+  /** The subtask had received end of input on every channel before this barrier. */
+  readonly finished: boolean;
+  /** Records the subtask has taken in during this generation (sources: emitted). */
+  readonly progress: number;
+  readonly at: number;
+}
+
+export interface CheckpointRecord {
+  readonly id: CheckpointId;
+  readonly gen: Generation;
+  readonly status: CheckpointStatus;
+  /** Savepoints are named and never deleted by retention. */
+  readonly savepoint: string | null;
+  readonly stop: boolean;
+  readonly triggeredAt: number;
+  /** All trigger envelopes were sent; a coordinator that finds `false` sends them again. */
+  readonly triggersSent: boolean;
+  readonly expected: readonly SubtaskKey[];
+  readonly acks: Readonly<Record<string, AckInfo>>;
+  readonly completedAt: number | null;
+  readonly reason: CheckpointFailureReason | null;
+  /** Sinks were sent `commit` for this checkpoint. */
+  readonly notified: boolean;
+  /** The job's `activity` counter when this checkpoint was triggered. */
+  readonly activity: number;
+}
+
+export const isFinal = (cp: CheckpointRecord) =>
+  cp.status === 'COMPLETED' && Object.values(cp.acks).length > 0 && Object.values(cp.acks).every((a) => a.finished);
+
+export const totalProgress = (cp: CheckpointRecord) => Object.values(cp.acks).reduce((sum, a) => sum + a.progress, 0);
+
+export type AckOutcome =
+  | { readonly kind: 'acked'; readonly record: CheckpointRecord }
+  | { readonly kind: 'completed'; readonly record: CheckpointRecord }
+  /** Already acked by this subtask: a retry of the same invocation. */
+  | { readonly kind: 'duplicate'; readonly record: CheckpointRecord }
+  /** Not pending (aborted, or unknown): the ack is dropped. */
+  | { readonly kind: 'rejected'; readonly status: CheckpointStatus | 'MISSING' };
+
+/**
+ * The ack transition. Atomic in a store: add the subtask if the checkpoint is PENDING and the
+ * subtask is expected; the ack that completes the set flips the status to COMPLETED in the
+ * same write. Nothing else may complete a checkpoint.
+ */
+export function applyAck(
+  record: CheckpointRecord | undefined,
+  subtask: SubtaskKey,
+  ack: AckInfo,
+  now: number,
+): AckOutcome {
+  if (!record) return { kind: 'rejected', status: 'MISSING' };
+  if (record.acks[subtask]) return { kind: 'duplicate', record };
+  if (record.status !== 'PENDING' || !record.expected.includes(subtask)) {
+    return { kind: 'rejected', status: record.status };
+  }
+  const acks = { ...record.acks, [subtask]: ack };
+  const complete = record.expected.every((s) => acks[s] !== undefined);
+  const next: CheckpointRecord = complete
+    ? { ...record, acks, status: 'COMPLETED', completedAt: now }
+    : { ...record, acks };
+  return { kind: complete ? 'completed' : 'acked', record: next };
+}
+
+export function newCheckpointRecord(args: {
+  id: CheckpointId;
+  gen: Generation;
+  expected: readonly SubtaskKey[];
+  now: number;
+  savepoint: { name: string; stop: boolean } | null;
+  activity: number;
+}): CheckpointRecord {
+  return {
+    id: args.id,
+    gen: args.gen,
+    status: 'PENDING',
+    savepoint: args.savepoint?.name ?? null,
+    stop: args.savepoint?.stop ?? false,
+    triggeredAt: args.now,
+    triggersSent: false,
+    expected: args.expected,
+    acks: {},
+    completedAt: null,
+    reason: null,
+    notified: false,
+    activity: args.activity,
+  };
+}
+
+export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
+  return {
+    job,
+    status: 'RESTORING',
+    gen,
+    nextCheckpointId: 1,
+    lastTriggerAt: null,
+    parallelism: {},
+    sourcesFinished: [],
+    activity: 0,
+    savepointRequest: null,
+    failover: null,
+    failures: [],
+    restore: null,
+    detail: null,
+    deadLetters: {},
+    version: 0,
+  };
+}

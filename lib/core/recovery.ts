@@ -1,0 +1,93 @@
+/**
+ * Recovery planning (DESIGN §6): which checkpoint a restore starts from, and how snapshot
+ * state is redistributed to the subtasks of the new generation, possibly at another
+ * parallelism. Keyed state moves by whole key groups (Flink's rescaling); source offsets
+ * stay with their subtask, so a source's parallelism cannot change; sink transactions found
+ * in the snapshot are committed by the restore and not carried into working state.
+ */
+import { RestoreError } from './errors.js';
+import type { CheckpointId, Generation } from './ids.js';
+import { subtaskForKeyGroup } from './keygroups.js';
+import type { CheckpointRecord, RestoreRequest } from './manifest.js';
+import { keyGroupOfEntry } from './state-keys.js';
+import type { StageTopology } from './topology.js';
+
+export interface SubtaskSnapshot {
+  readonly v: 1;
+  readonly job: string;
+  readonly stage: string;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly checkpoint: CheckpointId;
+  readonly gen: Generation;
+  readonly finished: boolean;
+  readonly progress: number;
+  readonly channels: Readonly<Record<string, number>>;
+  readonly entries: readonly [string, unknown][];
+}
+
+export type { RestoreRequest } from './manifest.js';
+
+/** Picks the checkpoint to restore; null means start empty (nothing completed yet). */
+export function chooseCheckpoint(request: RestoreRequest, checkpoints: readonly CheckpointRecord[]): CheckpointRecord | null {
+  const completed = checkpoints.filter((c) => c.status === 'COMPLETED').sort((a, b) => b.id - a.id);
+  switch (request.kind) {
+    case 'latest':
+      return completed[0] ?? null;
+    case 'checkpoint': {
+      const found = checkpoints.find((c) => c.id === request.checkpoint);
+      if (!found) throw new RestoreError(`checkpoint ${request.checkpoint} does not exist (retention may have deleted it)`);
+      if (found.status !== 'COMPLETED') throw new RestoreError(`checkpoint ${request.checkpoint} is ${found.status}, not COMPLETED`);
+      return found;
+    }
+    case 'savepoint': {
+      const found = completed.find((c) => c.savepoint === request.name);
+      if (!found) throw new RestoreError(`no completed savepoint named ${JSON.stringify(request.name)}`);
+      return found;
+    }
+  }
+}
+
+export interface SinkTransaction {
+  readonly op: string;
+  readonly checkpoint: number;
+  readonly subtask: number;
+  readonly parts: readonly string[];
+}
+
+export interface StageRestore {
+  /** Operator state entries per new subtask index. */
+  readonly entries: Map<string, unknown>[];
+  readonly transactions: SinkTransaction[];
+}
+
+export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSnapshot[], maxParallelism: number): StageRestore {
+  const p = stage.parallelism;
+  const entries = Array.from({ length: p }, () => new Map<string, unknown>());
+  const transactions: SinkTransaction[] = [];
+  const oldParallelism = snapshots[0]?.parallelism ?? p;
+  for (const snap of snapshots) {
+    if (snap.parallelism !== oldParallelism) {
+      throw new RestoreError(`snapshots of stage ${stage.id} disagree on parallelism`);
+    }
+    for (const [key, value] of snap.entries) {
+      if (key.startsWith('snk/')) {
+        const m = /^snk\/([^/]+)\/t\/(\d+)\/(\d+)$/.exec(key);
+        if (m) transactions.push({ op: m[1]!, checkpoint: Number(m[2]), subtask: Number(m[3]), parts: (value as { parts: string[] }).parts });
+        continue;
+      }
+      const group = keyGroupOfEntry(key);
+      if (group !== null) {
+        entries[subtaskForKeyGroup(group as never, maxParallelism, p)]!.set(key, value);
+        continue;
+      }
+      if (oldParallelism !== p) {
+        throw new RestoreError(
+          `stage ${stage.id} holds non-keyed state (${key.split('/')[0]}) and cannot change parallelism from ${oldParallelism} to ${p}`,
+        );
+      }
+      entries[snap.subtask]!.set(key, value);
+    }
+  }
+  return { entries, transactions };
+}

@@ -1,0 +1,60 @@
+/**
+ * Every S3 key and DynamoDB key the job uses is built here and nowhere else. Numbers are
+ * zero-padded so lexicographic order (S3 listings, DynamoDB sort keys) is numeric order.
+ *
+ * Blob (S3) layout under `jobs/<job>/`:
+ *   checkpoints/<cp>/<stage>/<subtask>.json      immutable operator snapshot
+ *   state/<stage>/<subtask>/<gen>-<ver>-<b|d>-<nonce>  spilled working state (too big for an item)
+ *   sinks/<sink>/staged/<subtask>/<gen>/<part>    staged sink output, not visible to readers
+ *   sinks/<sink>/committed/<cp>/<subtask>.json    commit marker: the parts of one transaction
+ *
+ * Table (DynamoDB) layout, one table per job:
+ *   pk job#<job>                      sk job            the job item (status, generation, ids)
+ *   pk job#<job>                      sk cp#<cp>        one manifest item per checkpoint
+ *   pk state#<job>#<stage>#<subtask>  sk s#<gen>#<ver>#<b|d>  working state: bases and deltas
+ */
+import type { CheckpointId, Generation, JobName, SubtaskRef } from './ids.js';
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const CP_WIDTH = 12;
+const GEN_WIDTH = 8;
+const VER_WIDTH = 12;
+
+export const blobKeys = {
+  jobPrefix: (job: JobName) => `jobs/${job}/`,
+  checkpointPrefix: (job: JobName, cp: CheckpointId) => `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/`,
+  snapshot: (job: JobName, cp: CheckpointId, ref: SubtaskRef) =>
+    `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/${ref.stage}/${ref.index}.json`,
+  spilledState: (job: JobName, ref: SubtaskRef, version: StateVersion, kind: 'b' | 'd', nonce: string) =>
+    `jobs/${job}/state/${ref.stage}/${ref.index}/${pad(version.gen, GEN_WIDTH)}-${pad(version.ver, VER_WIDTH)}-${kind}-${nonce}`,
+  stagedPart: (job: JobName, sink: string, subtask: number, gen: Generation, part: string) =>
+    `jobs/${job}/sinks/${sink}/staged/${subtask}/${pad(gen, GEN_WIDTH)}/${part}`,
+  committedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/committed/`,
+  commitMarker: (job: JobName, sink: string, cp: CheckpointId, subtask: number) =>
+    `jobs/${job}/sinks/${sink}/committed/${pad(cp, CP_WIDTH)}/${subtask}.json`,
+};
+
+export const tableKeys = {
+  jobPk: (job: JobName) => `job#${job}`,
+  jobSk: 'job',
+  checkpointSk: (cp: CheckpointId) => `cp#${pad(cp, CP_WIDTH)}`,
+  checkpointSkPrefix: 'cp#',
+  checkpointIdOfSk: (sk: string) => Number(sk.slice(3)) as CheckpointId,
+  statePk: (job: JobName, ref: SubtaskRef) => `state#${job}#${ref.stage}#${ref.index}`,
+  stateSk: (version: StateVersion, kind: 'b' | 'd') =>
+    `s#${pad(version.gen, GEN_WIDTH)}#${pad(version.ver, VER_WIDTH)}#${kind}`,
+  stateSkPrefix: 's#',
+  parseStateSk(sk: string): { version: StateVersion; kind: 'b' | 'd' } {
+    const [, gen, ver, kind] = sk.split('#');
+    return { version: { gen: Number(gen) as Generation, ver: Number(ver) }, kind: kind as 'b' | 'd' };
+  },
+};
+
+/** Position of working state: generation first, then the commit count within it. */
+export interface StateVersion {
+  readonly gen: Generation;
+  readonly ver: number;
+}
+
+export const compareVersions = (a: StateVersion, b: StateVersion) => a.gen - b.gen || a.ver - b.ver;
+export const versionText = (v: StateVersion) => `${v.gen}.${v.ver}`;

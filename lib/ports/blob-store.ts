@@ -1,0 +1,15 @@
+/**
+ * Blob store port: S3 semantics for immutable objects.
+ *
+ * Guarantees: `put` with `ifAbsent` is atomic (S3 `If-None-Match: *`): of concurrent
+ * writers exactly one creates the object, the rest learn it exists. Reads after a
+ * successful put see the object (S3 is strongly consistent). `list` returns keys in
+ * lexicographic order.
+ */
+export interface BlobStore {
+  /** Returns false when `ifAbsent` is set and the object already existed (nothing written). */
+  put(key: string, body: string, options?: { ifAbsent?: boolean }): Promise<boolean>;
+  get(key: string): Promise<string | null>;
+  list(prefix: string): Promise<string[]>;
+  delete(keys: readonly string[]): Promise<void>;
+}

@@ -1,0 +1,22 @@
+export type { BlobStore } from './blob-store.js';
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export type { ManifestStore } from './manifest-store.js';
+export type { OutgoingMessage, Queue, QueueDepth, ReceivedMessage, SendOutcome } from './queue.js';
+export { MAX_SEND_BATCH } from './queue.js';
+export type { StateItem, StateStore } from './state-store.js';
+
+import type { BlobStore } from './blob-store.js';
+import type { Clock } from './clock.js';
+import type { ManifestStore } from './manifest-store.js';
+import type { Queue } from './queue.js';
+import type { StateStore } from './state-store.js';
+
+/** Everything the runtime talks to. */
+export interface Ports {
+  readonly queue: Queue;
+  readonly blobs: BlobStore;
+  readonly manifest: ManifestStore;
+  readonly state: StateStore;
+  readonly clock: Clock;
+}

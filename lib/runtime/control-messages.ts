@@ -1,0 +1,52 @@
+/**
+ * Control envelopes the coordinator and the recovery manager send into operator queues:
+ * `trigger` to every source subtask, `commit` to every subtask with a sink, `poll` to start
+ * a source. Their dedup ids are deterministic, so sending twice is harmless.
+ */
+import { COORDINATOR, ENVELOPE_VERSION, type ControlEnvelope } from '../core/envelope.js';
+import type { Generation, JobName } from '../core/ids.js';
+import { messageGroupOf, type StageTopology, type Topology } from '../core/topology.js';
+import type { Ports } from '../ports/index.js';
+import { sendInOrder } from './sender.js';
+
+type Body = Omit<ControlEnvelope, 'v' | 'job' | 'gen' | 'from' | 'to'> & Record<string, unknown>;
+
+function controlMessages(job: JobName, gen: Generation, stages: readonly StageTopology[], body: (index: number) => Body, tag: string) {
+  return stages.flatMap((stage) =>
+    Array.from({ length: stage.parallelism }, (_, index) => ({
+      queue: stage.queue,
+      message: {
+        group: messageGroupOf(index),
+        dedupId: `${gen}:${tag}:${index}`,
+        body: JSON.stringify({ v: ENVELOPE_VERSION, job, gen, from: COORDINATOR, to: { op: stage.id, subtask: index }, ...body(index) }),
+      },
+    })),
+  );
+}
+
+export const sourceStages = (t: Topology) => t.stages.filter((s) => s.isSource);
+export const sinkStages = (t: Topology) => t.stages.filter((s) => s.operators.some((o) => o.spec.kind === 'sink'));
+
+export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean) {
+  const body = () => ({ kind: 'trigger' as const, cp: checkpoint, ...(stop ? { stop: true } : {}) });
+  await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sourceStages(topology), body, `trigger:${checkpoint}`));
+}
+
+export async function sendCommits(ports: Ports, topology: Topology, gen: Generation, checkpoint: number) {
+  const body = () => ({ kind: 'commit' as const, cp: checkpoint });
+  await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sinkStages(topology), body, `commit:${checkpoint}`));
+}
+
+/** First poll of each source subtask in a generation, at the round its restored state expects. */
+export async function sendStartPolls(ports: Ports, topology: Topology, gen: Generation, rounds: (stage: string, index: number) => number, batch: (stage: StageTopology) => number) {
+  const messages = sourceStages(topology).flatMap((stage) =>
+    controlMessages(
+      topology.job,
+      gen,
+      [stage],
+      (index) => ({ kind: 'poll' as const, round: rounds(stage.id, index), at: ports.clock.now(), max: batch(stage), start: true }),
+      'start',
+    ),
+  );
+  await sendInOrder(ports.queue, ports.clock, messages);
+}

@@ -1,0 +1,142 @@
+/**
+ * The coordinator role: one tick reads the job item and recent checkpoints, asks core for
+ * decisions, and carries them out. Ticks may overlap (schedule heartbeat and timer); each
+ * step is a conditional write or an idempotent send, so the loser of a race does nothing.
+ */
+import { decideTick, type CoordinatorDecision } from '../core/coordinator.js';
+import type { JobGraph } from '../core/graph.js';
+import { checkpointId, subtaskKey, type CheckpointId } from '../core/ids.js';
+import { newCheckpointRecord, type JobRecord } from '../core/manifest.js';
+import { blobKeys } from '../core/storage-keys.js';
+import { compileTopology, subtasksOf, type Topology } from '../core/topology.js';
+import type { Ports } from '../ports/index.js';
+import { sendCommits, sendTriggers, sourceStages } from './control-messages.js';
+import { requestFailover } from './failover.js';
+import { updateJob } from './job-records.js';
+import { RecoveryManager } from './recovery-manager.js';
+
+export interface TickReport {
+  readonly decisions: CoordinatorDecision[];
+  readonly triggered: CheckpointId | null;
+}
+
+export interface CoordinatorOptions {
+  /** How many recent checkpoint items a tick reads. @default 64 */
+  readonly window?: number;
+  /** A restore silent this long is resumed by a tick. @default 60 s */
+  readonly restoreLeaseMs?: number;
+  readonly random?: () => number;
+}
+
+export class CoordinatorRuntime {
+  constructor(
+    private readonly graph: JobGraph,
+    private readonly ports: Ports,
+    private readonly recovery: RecoveryManager,
+    private readonly options: CoordinatorOptions = {},
+  ) {}
+
+  async tick(): Promise<TickReport> {
+    const { manifest, clock } = this.ports;
+    const job = await manifest.getJob(this.graph.name);
+    if (!job) return { decisions: [], triggered: null };
+    const checkpoints = await manifest.listCheckpoints(this.graph.name, { limit: this.options.window ?? 64 });
+    const topology = compileTopology(this.graph, job.parallelism);
+    const decisions = decideTick({
+      now: clock.now(),
+      settings: this.graph.checkpoints,
+      job,
+      checkpoints,
+      sourceSubtasks: sourceStages(topology).reduce((n, s) => n + s.parallelism, 0),
+      restoreLeaseMs: this.options.restoreLeaseMs ?? 60_000,
+    });
+    let triggered: CheckpointId | null = null;
+    for (const d of decisions) {
+      const id = await this.execute(d, job, topology);
+      if (id !== null) triggered = id;
+    }
+    return { decisions, triggered };
+  }
+
+  private async execute(d: CoordinatorDecision, job: JobRecord, topology: Topology): Promise<CheckpointId | null> {
+    const { manifest, clock } = this.ports;
+    const name = this.graph.name;
+    switch (d.kind) {
+      case 'abort':
+        await manifest.abort(name, d.checkpoint, d.reason, clock.now());
+        return null;
+      case 'fail-over':
+        await requestFailover(manifest, name, this.graph.restart, job.gen, d.reason, clock.now(), (this.options.random ?? Math.random)());
+        return null;
+      case 'restore':
+        await this.recovery.restore({ request: { kind: 'latest' }, reason: d.reason, expectGen: job.gen });
+        return null;
+      case 'resume-restore':
+        await this.recovery.resume();
+        return null;
+      case 'resend-triggers': {
+        const cp = await manifest.getCheckpoint(name, d.checkpoint);
+        if (cp?.status !== 'PENDING') return null;
+        await sendTriggers(this.ports, topology, job.gen, d.checkpoint, cp.stop);
+        await manifest.mark(name, d.checkpoint, 'triggersSent');
+        return null;
+      }
+      case 'notify-commit':
+        await sendCommits(this.ports, topology, job.gen, d.checkpoint);
+        await manifest.mark(name, d.checkpoint, 'notified');
+        return null;
+      case 'finish':
+      case 'stop':
+        await updateJob(manifest, name, (j) =>
+          j.gen === job.gen && j.status === 'RUNNING'
+            ? { ...j, status: d.kind === 'finish' ? 'FINISHED' : 'STOPPED', detail: `after checkpoint ${d.checkpoint}` }
+            : null,
+        );
+        return null;
+      case 'trigger':
+        return this.trigger(job, topology, d.savepoint);
+      case 'skip':
+        return null;
+      case 'discard':
+        for (const id of d.checkpoints) {
+          await manifest.deleteCheckpoint(name, id);
+          const keys = await this.ports.blobs.list(blobKeys.checkpointPrefix(name, id));
+          if (keys.length > 0) await this.ports.blobs.delete(keys);
+        }
+        return null;
+    }
+  }
+
+  /**
+   * Allocates the next id with a conditional write on the job item (which also fences it
+   * against a concurrent restore), creates the PENDING item, then sends the triggers.
+   */
+  private async trigger(job: JobRecord, topology: Topology, savepoint: { name: string; stop: boolean } | null) {
+    const { manifest, clock } = this.ports;
+    let id: CheckpointId | null = null;
+    const now = clock.now();
+    const allocated = await updateJob(manifest, this.graph.name, (j) => {
+      if (j.gen !== job.gen || j.status !== 'RUNNING' || j.nextCheckpointId !== job.nextCheckpointId) return null;
+      id = checkpointId(j.nextCheckpointId);
+      return {
+        ...j,
+        nextCheckpointId: j.nextCheckpointId + 1,
+        lastTriggerAt: now,
+        savepointRequest: savepoint ? null : j.savepointRequest,
+      };
+    });
+    if (!allocated || id === null) return null;
+    const record = newCheckpointRecord({
+      id,
+      gen: job.gen,
+      expected: subtasksOf(topology).map(subtaskKey),
+      now,
+      savepoint,
+      activity: allocated.activity,
+    });
+    if (!(await manifest.createCheckpoint(this.graph.name, record))) return null;
+    await sendTriggers(this.ports, topology, job.gen, id, record.stop);
+    await manifest.mark(this.graph.name, id, 'triggersSent');
+    return id;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Carries out an invocation's effects, in the order that keeps them safe to repeat:
+ * staged blobs and snapshots first (put-if-absent), then sends (ordered per group), then
+ * acks (a completed ack notifies sinks), then reports to the job item. The working-state
+ * commit comes after all of this, so a crash anywhere before it replays everything.
+ */
+import { subtaskKey, type Generation, type SubtaskRef } from '../core/ids.js';
+import type { Topology } from '../core/topology.js';
+import type { Ports } from '../ports/index.js';
+import type { OutgoingMessage } from '../ports/queue.js';
+import { sendCommits } from './control-messages.js';
+import type { EffectLog } from './effects.js';
+import { updateJob } from './job-records.js';
+import { sendInOrder, type SenderOptions } from './sender.js';
+import { ENVELOPE_VERSION } from '../core/envelope.js';
+
+export interface FlowControl {
+  /** Most records the next poll of a source may emit (0 = downstream is full, just re-poll). */
+  permit(topology: Topology, stage: string, batchSize: number): Promise<number>;
+  /** Upper bound on how long an invocation waits before sending a throttled or idle poll. */
+  readonly maxPollWaitMs: number;
+  /** Wait before re-polling a source that found no input. */
+  readonly idlePollMs: number;
+}
+
+export const unlimitedFlow: FlowControl = {
+  permit: async (_t, _s, batch) => batch,
+  maxPollWaitMs: 1000,
+  idlePollMs: 1000,
+};
+
+export async function executeEffects(
+  ports: Ports,
+  topology: Topology,
+  ref: SubtaskRef,
+  gen: Generation,
+  effects: EffectLog,
+  flow: FlowControl,
+  sender?: SenderOptions,
+): Promise<void> {
+  await Promise.all(effects.blobs.map((b) => ports.blobs.put(b.key, b.body, { ifAbsent: true })));
+
+  const messages: { queue: string; message: OutgoingMessage }[] = [];
+  for (const s of effects.sends) {
+    if (s.kind === 'send') {
+      messages.push(s);
+      continue;
+    }
+    const wait = s.idle ? flow.idlePollMs : s.notBefore !== undefined ? s.notBefore - ports.clock.now() : 0;
+    if (wait > 0) await ports.clock.sleep(Math.min(wait, flow.maxPollWaitMs));
+    const stage = topology.stages.find((x) => x.id === ref.stage)!;
+    const head = stage.operators[0]!.spec;
+    const max = await flow.permit(topology, stage.id, head.kind === 'source' ? head.batchSize : 0);
+    const body = {
+      v: ENVELOPE_VERSION,
+      job: topology.job,
+      gen,
+      kind: 'poll',
+      from: { op: ref.stage, subtask: ref.index },
+      to: { op: ref.stage, subtask: ref.index },
+      round: s.round,
+      at: ports.clock.now(),
+      max,
+    };
+    messages.push({ queue: s.queue, message: { group: s.group, dedupId: s.dedupId, body: JSON.stringify(body) } });
+  }
+  if (messages.length > 0) await sendInOrder(ports.queue, ports.clock, messages, sender);
+
+  for (const ack of effects.acks) {
+    const outcome = await ports.manifest.ack(topology.job, ack.checkpoint, subtaskKey(ref), ack.info, ports.clock.now());
+    if (outcome.kind === 'completed') {
+      // Low-latency notification; the coordinator sends it again if this invocation dies here.
+      await sendCommits(ports, topology, gen, ack.checkpoint);
+      await ports.manifest.mark(topology.job, ack.checkpoint, 'notified');
+    }
+  }
+
+  if (effects.sourceFinished || effects.activity) {
+    const key = subtaskKey(ref);
+    await updateJob(ports.manifest, topology.job, (job) => {
+      if (job.gen !== gen) return null;
+      const finished = effects.sourceFinished && !job.sourcesFinished.includes(key);
+      if (!finished && !effects.activity) return null;
+      return {
+        ...job,
+        sourcesFinished: finished ? [...job.sourcesFinished, key] : job.sourcesFinished,
+        activity: job.activity + (effects.activity ? 1 : 0),
+      };
+    });
+  }
+}

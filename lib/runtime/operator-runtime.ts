@@ -1,0 +1,184 @@
+/**
+ * The operator role: what one Lambda container does with SQS batches for a stage's queue.
+ * A batch may mix message groups (subtasks); each group is handled in order and on its own
+ * (its own state load and commit), concurrently with the others. A group that fails has
+ * all its messages in this batch reported as failed (Powertools' skipGroupOnError), so it
+ * never runs ahead of a failed message while other groups carry on.
+ *
+ * Malformed bodies never block a group: they are sent to the stage's dead-letter queue with
+ * the reason, and count as consumed.
+ */
+import { decodeEnvelope, type Envelope } from '../core/envelope.js';
+import { MalformedEnvelopeError, TerminalError, TidemarkError, StateConflictError } from '../core/errors.js';
+import type { JobGraph } from '../core/graph.js';
+import { subtaskKey, type SubtaskRef } from '../core/ids.js';
+import { versionText } from '../core/storage-keys.js';
+import { stateKeys } from '../core/state-keys.js';
+import { compileTopology, stageById, type ParallelismOverrides, type Topology } from '../core/topology.js';
+import type { Ports } from '../ports/index.js';
+import { executeEffects, unlimitedFlow, type FlowControl } from './effect-executor.js';
+import { EffectLog } from './effects.js';
+import { requestFailover } from './failover.js';
+import { sendInOrder, type SenderOptions } from './sender.js';
+import { StateCache } from './state-cache.js';
+import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
+import { SubtaskInvocation, type UnsafeSwitches } from './subtask-invocation.js';
+import type { WorkingState } from './working-state.js';
+
+export interface IncomingMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly group: string;
+}
+
+/** Lambda's SQS partial batch response. */
+export interface BatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+export interface RuntimeLogger {
+  warn(message: string, data?: Record<string, unknown>): void;
+}
+
+export const silentLogger: RuntimeLogger = { warn: () => {} };
+
+export interface OperatorRuntimeOptions {
+  readonly unsafe?: UnsafeSwitches;
+  readonly persistence?: PersistenceOptions;
+  readonly flow?: FlowControl;
+  readonly sender?: SenderOptions;
+  /** Largest message body accepted; larger ones are dead-lettered. @default 1 MiB (SQS's limit) */
+  readonly maxMessageBytes?: number;
+  readonly logger?: RuntimeLogger;
+  /** Source of the restart strategy's jitter. @default Math.random */
+  readonly random?: () => number;
+  /** Unique suffixes for spilled-state keys. @default crypto.randomUUID */
+  readonly nonce?: () => string;
+}
+
+export class OperatorRuntime {
+  private readonly cache: StateCache;
+  private readonly topologies = new Map<string, Topology>();
+  readonly stats = { groups: 0, conflicts: 0, deadLettered: 0, failures: 0 };
+
+  constructor(
+    readonly graph: JobGraph,
+    private readonly ports: Ports,
+    private readonly options: OperatorRuntimeOptions = {},
+  ) {
+    const persistence = new StatePersistence(graph.name, ports.state, ports.blobs, options.persistence, options.nonce);
+    this.cache = new StateCache(persistence);
+  }
+
+  get cacheStats() {
+    return this.cache.stats;
+  }
+
+  topologyFor(overrides: ParallelismOverrides = {}): Topology {
+    const key = JSON.stringify(overrides);
+    let t = this.topologies.get(key);
+    if (!t) this.topologies.set(key, (t = compileTopology(this.graph, overrides)));
+    return t;
+  }
+
+  async handleBatch(stageId: string, messages: readonly IncomingMessage[]): Promise<BatchResponse> {
+    const base = this.topologyFor();
+    const stage = stageById(base, stageId);
+    const expect = {
+      job: this.graph.name,
+      stages: new Set([stage.id as string]),
+      maxBytes: this.options.maxMessageBytes ?? 1024 * 1024,
+    };
+    const groups = new Map<string, { message: IncomingMessage; envelope: Envelope }[]>();
+    const failures: string[] = [];
+    for (const message of messages) {
+      try {
+        const envelope = decodeEnvelope(message.body, expect);
+        if (String(envelope.to.subtask) !== message.group) {
+          throw new MalformedEnvelopeError('invalid-field', `to.subtask ${envelope.to.subtask} is not message group ${message.group}`);
+        }
+        let list = groups.get(message.group);
+        if (!list) groups.set(message.group, (list = []));
+        list.push({ message, envelope });
+      } catch (e) {
+        if (!(await this.deadLetter(stage.deadLetterQueue, message, e))) failures.push(message.messageId);
+      }
+    }
+    await Promise.all(
+      [...groups].map(async ([group, items]) => {
+        const failed = await this.runGroup({ stage: stage.id, index: Number(group) }, items, stage.deadLetterQueue);
+        failures.push(...failed);
+      }),
+    );
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  }
+
+  /** Returns the ids of the messages to report as failed. */
+  private async runGroup(
+    ref: SubtaskRef,
+    items: { message: IncomingMessage; envelope: Envelope }[],
+    deadLetterQueue: string,
+  ): Promise<string[]> {
+    this.stats.groups++;
+    let ws: WorkingState | undefined;
+    try {
+      ws = await this.cache.fresh(ref);
+      const topology = this.topologyFor(ws.get<ParallelismOverrides>(stateKeys.topology) ?? {});
+      const effects = new EffectLog();
+      const stage = stageById(topology, ref.stage);
+      const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.options.unsafe);
+      for (const { message, envelope } of items) {
+        try {
+          await invocation.handle(envelope);
+        } catch (e) {
+          if (!(e instanceof MalformedEnvelopeError)) throw e;
+          if (!(await this.deadLetter(deadLetterQueue, message, e))) throw e;
+        }
+      }
+      await executeEffects(this.ports, topology, ref, ws.gen, effects, this.options.flow ?? unlimitedFlow, this.options.sender);
+      if (!(await this.cache.commit(ref, ws))) {
+        this.stats.conflicts++;
+        throw new StateConflictError(subtaskKey(ref), versionText(ws.version));
+      }
+      return [];
+    } catch (e) {
+      this.stats.failures++;
+      if (e instanceof TerminalError && ws) {
+        await this.failover(ws, e).catch((f) => this.log('failover request failed', ref, f));
+      }
+      if (!(e instanceof StateConflictError)) this.log('group failed', ref, e);
+      return items.map((i) => i.message.messageId);
+    }
+  }
+
+  private async failover(ws: WorkingState, error: TerminalError): Promise<void> {
+    const random = this.options.random ?? Math.random;
+    await requestFailover(this.ports.manifest, this.graph.name, this.graph.restart, ws.gen, `${error.code}: ${error.message}`, this.ports.clock.now(), random());
+  }
+
+  /** Sends a message that cannot be processed to the DLQ with its reason; false if that failed. */
+  private async deadLetter(queue: string, message: IncomingMessage, error: unknown): Promise<boolean> {
+    if (!(error instanceof MalformedEnvelopeError)) throw error;
+    this.stats.deadLettered++;
+    const wrapped = JSON.stringify({
+      deadLetter: { reason: error.reason, detail: error.message, group: message.group, messageId: message.messageId },
+      body: message.body,
+    });
+    try {
+      await sendInOrder(this.ports.queue, this.ports.clock, [
+        { queue, message: { group: message.group || 'unknown', dedupId: `dlq:${message.messageId}`, body: wrapped } },
+      ]);
+      return true;
+    } catch (e) {
+      this.log('dead-lettering failed', undefined, e);
+      return false;
+    }
+  }
+
+  private log(message: string, ref: SubtaskRef | undefined, error: unknown): void {
+    this.options.logger?.warn(message, {
+      subtask: ref ? subtaskKey(ref) : undefined,
+      error: error instanceof TidemarkError ? `${error.code}: ${error.message}` : String(error),
+    });
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Routes a subtask's output records to downstream channels (forward, rebalance, broadcast,
+ * keyBy → key group → subtask) and packs them into buffers: one envelope carries as many
+ * records as fit in `bufferBytes`.
+ *
+ * Determinism (DESIGN §4 rule 2): buffers are flushed at the end of every input envelope, and
+ * the rebalance counter restarts there, so the envelopes an input produces depend only on
+ * that input and the state, never on how SQS happened to batch messages.
+ */
+import { Buffer } from 'node:buffer';
+import { encodeRecords, ENVELOPE_VERSION, type Endpoint } from '../core/envelope.js';
+import { UserFunctionError } from '../core/errors.js';
+import { channelId, type ChannelId, type Generation, type JobName, type SubtaskRef } from '../core/ids.js';
+import { encodeKey, keyGroupOf, subtaskForKeyGroup } from '../core/keygroups.js';
+import { stateKeys } from '../core/state-keys.js';
+import { messageGroupOf, outputTargets, stageById, type Topology } from '../core/topology.js';
+import type { Partitioning } from '../core/graph.js';
+import type { EffectLog } from './effects.js';
+import type { WorkingState } from './working-state.js';
+
+interface Target {
+  readonly ref: SubtaskRef;
+  readonly to: Endpoint;
+  readonly channel: ChannelId;
+  readonly queue: string;
+  recs: string[];
+  ts: (number | null)[];
+  hasTs: boolean;
+  bytes: number;
+}
+
+interface Edge {
+  readonly partitioning: Partitioning;
+  readonly consumer: string;
+  readonly targets: Target[];
+  readonly maxParallelism: number;
+  rr: number;
+}
+
+/** Room left for the envelope's header within `bufferBytes`. */
+const HEADER_RESERVE = 512;
+
+export class OutputRouter {
+  private readonly edges: Edge[];
+  private readonly all: Target[];
+  private readonly from: Endpoint;
+
+  constructor(
+    private readonly job: JobName,
+    private readonly gen: Generation,
+    private readonly self: SubtaskRef,
+    topology: Topology,
+    private readonly bufferBytes: number,
+    private readonly ws: WorkingState,
+    private readonly effects: EffectLog,
+  ) {
+    this.from = { op: self.stage, subtask: self.index };
+    this.edges = outputTargets(topology, self).map(({ edge, targets }) => ({
+      partitioning: edge.partitioning,
+      consumer: edge.stage,
+      maxParallelism: topology.maxParallelism,
+      rr: 0,
+      targets: targets.map((ref) => ({
+        ref,
+        to: { op: ref.stage, subtask: ref.index },
+        channel: channelId(self, ref),
+        queue: stageById(topology, ref.stage).queue,
+        recs: [],
+        ts: [],
+        hasTs: false,
+        bytes: 0,
+      })),
+    }));
+    this.all = this.edges.flatMap((e) => e.targets);
+  }
+
+  get hasOutputs(): boolean {
+    return this.all.length > 0;
+  }
+
+  emit(value: unknown, timestamp: number | undefined): void {
+    const encoded = JSON.stringify(value);
+    if (encoded === undefined) {
+      throw new UserFunctionError(this.self.stage, new TypeError(`record ${String(value)} is not JSON-serializable`));
+    }
+    for (const edge of this.edges) {
+      switch (edge.partitioning.type) {
+        case 'forward':
+          this.add(edge.targets[0]!, encoded, timestamp);
+          break;
+        case 'broadcast':
+          for (const t of edge.targets) this.add(t, encoded, timestamp);
+          break;
+        case 'rebalance':
+          this.add(edge.targets[(this.self.index + edge.rr++) % edge.targets.length]!, encoded, timestamp);
+          break;
+        case 'hash': {
+          let group;
+          try {
+            group = keyGroupOf(encodeKey(edge.partitioning.key(value)), edge.maxParallelism);
+          } catch (e) {
+            throw new UserFunctionError(`keyBy of ${edge.consumer}`, e);
+          }
+          this.add(edge.targets[subtaskForKeyGroup(group, edge.maxParallelism, edge.targets.length)]!, encoded, timestamp);
+          break;
+        }
+      }
+    }
+  }
+
+  private add(t: Target, encoded: string, timestamp: number | undefined): void {
+    const bytes = Buffer.byteLength(encoded) + 1;
+    const room = this.bufferBytes - HEADER_RESERVE;
+    if (bytes > room) {
+      throw new UserFunctionError(this.self.stage, new RangeError(`a record of ${bytes} bytes exceeds the ${room}-byte buffer`));
+    }
+    if (t.bytes + bytes > room) this.send(t);
+    t.recs.push(encoded);
+    t.ts.push(timestamp ?? null);
+    if (timestamp !== undefined) t.hasTs = true;
+    t.bytes += bytes + (timestamp === undefined ? 5 : 14);
+  }
+
+  /** Sends every partly filled buffer. Called at the end of each input envelope. */
+  flush(): void {
+    for (const t of this.all) if (t.recs.length > 0) this.send(t);
+    for (const e of this.edges) e.rr = 0;
+  }
+
+  /** Sends a barrier or end-of-input on every output channel, after the records before it. */
+  broadcast(kind: 'barrier' | 'end', checkpoint?: number): void {
+    this.flush();
+    for (const t of this.all) {
+      const seq = this.nextSeq(t);
+      const body = JSON.stringify({
+        v: ENVELOPE_VERSION,
+        job: this.job,
+        gen: this.gen,
+        kind,
+        from: this.from,
+        to: t.to,
+        seq,
+        ...(kind === 'barrier' ? { cp: checkpoint } : {}),
+      });
+      this.push(t, seq, body);
+    }
+  }
+
+  private send(t: Target): void {
+    const seq = this.nextSeq(t);
+    const header = { v: ENVELOPE_VERSION, job: this.job, gen: this.gen, from: this.from, to: t.to } as const;
+    const ts = t.hasTs ? (t.ts as number[]) : undefined;
+    this.push(t, seq, encodeRecords(header, seq, t.recs, ts));
+    t.recs = [];
+    t.ts = [];
+    t.hasTs = false;
+    t.bytes = 0;
+  }
+
+  private nextSeq(t: Target): number {
+    const key = stateKeys.outSeq(t.channel);
+    const seq = (this.ws.get<number>(key) ?? 0) + 1;
+    this.ws.set(key, seq);
+    return seq;
+  }
+
+  private push(t: Target, seq: number, body: string): void {
+    this.effects.add({
+      kind: 'send',
+      queue: t.queue,
+      message: { group: messageGroupOf(t.ref.index), body, dedupId: dedupId(this.gen, this.self, t.ref.index, seq) },
+    });
+  }
+}
+
+/** SQS deduplication id of a channel envelope; the queue already names job and stage. */
+export const dedupId = (gen: Generation, from: SubtaskRef, toIndex: number, seq: number) =>
+  `${gen}:${from.stage}.${from.index}>${toIndex}:${seq}`;

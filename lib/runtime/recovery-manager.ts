@@ -1,0 +1,212 @@
+/**
+ * The recovery manager (DESIGN §6): starts a job and restores it — from the latest completed
+ * checkpoint, a given checkpoint, or a savepoint, optionally at another parallelism.
+ *
+ * A restore is a sequence of idempotent steps recorded on the job item, so one that crashes
+ * half-way is resumed (by the coordinator, or by calling `resume`) and finishes correctly:
+ *   1. RESTORING + new generation (conditional on the old one);
+ *   2. fence checkpoints: abort pending ones, tombstone allocated ids without an item, so no
+ *      checkpoint of the old generation can complete any more;
+ *   3. choose the checkpoint and record the choice;
+ *   4. rewrite every subtask's working state from its snapshot, with the new generation;
+ *      commit the sink transactions the snapshot holds (later ones are never committed);
+ *   5. restart sources at their snapshot offsets; 6. RUNNING.
+ * A job's first start is a restore from nothing into generation 1.
+ */
+import { JobStateError, RestoreError } from '../core/errors.js';
+import type { JobGraph } from '../core/graph.js';
+import { FIRST_GENERATION, checkpointId, generation, parseSubtaskKey, type Generation } from '../core/ids.js';
+import { initialJobRecord, type JobRecord, type RestoreRequest } from '../core/manifest.js';
+import { chooseCheckpoint, redistribute, type SubtaskSnapshot } from '../core/recovery.js';
+import { stateKeys } from '../core/state-keys.js';
+import { blobKeys } from '../core/storage-keys.js';
+import { compileTopology, type ParallelismOverrides, type StageTopology } from '../core/topology.js';
+import type { Ports } from '../ports/index.js';
+import { sendStartPolls } from './control-messages.js';
+import { updateJob } from './job-records.js';
+import { decodeSnapshot } from './snapshot.js';
+import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
+import type { SourceState } from './subtask-invocation.js';
+
+export interface RestoreCommand {
+  readonly request: RestoreRequest;
+  readonly reason: string;
+  /** New parallelism per stage; stages not named keep theirs. */
+  readonly parallelism?: ParallelismOverrides;
+  /** Only restore if the job is still at this generation (a failover of that generation). */
+  readonly expectGen?: Generation;
+}
+
+/** Test hook: called between restore steps; throwing there simulates a crash. */
+export type RestoreStepHook = (step: string) => Promise<void>;
+
+export class RecoveryManager {
+  private readonly persistence: StatePersistence;
+  /** Restores that reached RUNNING, by what they started from. */
+  readonly stats = { fromCheckpoint: 0, fromEmpty: 0 };
+
+  constructor(
+    private readonly graph: JobGraph,
+    private readonly ports: Ports,
+    options: { persistence?: PersistenceOptions; nonce?: () => string } = {},
+    private readonly step: RestoreStepHook = async () => {},
+  ) {
+    this.persistence = new StatePersistence(graph.name, ports.state, ports.blobs, options.persistence, options.nonce);
+  }
+
+  /** Submits the job: creates its job item and starts generation 1; resumes an unfinished start. */
+  async start(): Promise<JobRecord> {
+    const { manifest, clock } = this.ports;
+    const existing = await manifest.getJob(this.graph.name);
+    if (!existing) {
+      const record: JobRecord = {
+        ...initialJobRecord(this.graph.name, FIRST_GENERATION),
+        restore: { gen: FIRST_GENERATION, request: { kind: 'latest' }, from: { kind: 'empty' }, parallelism: {}, startedAt: clock.now(), reason: 'job submitted' },
+      };
+      await manifest.putJob(record, null);
+    }
+    return (await this.resume())!;
+  }
+
+  async restore(command: RestoreCommand): Promise<JobRecord | null> {
+    const now = this.ports.clock.now();
+    if (command.parallelism) compileTopology(this.graph, command.parallelism); // validates names and bounds
+    const bumped = await updateJob(this.ports.manifest, this.graph.name, (j) => {
+      if (j.status === 'RESTORING') return null;
+      if (command.expectGen !== undefined && j.gen !== command.expectGen) return null;
+      const gen = generation(j.gen + 1);
+      return {
+        ...j,
+        status: 'RESTORING',
+        gen,
+        failover: null,
+        savepointRequest: null,
+        sourcesFinished: [],
+        detail: null,
+        restore: {
+          gen,
+          request: command.request,
+          from: null,
+          parallelism: { ...j.parallelism, ...command.parallelism },
+          startedAt: now,
+          reason: command.reason,
+        },
+      };
+    });
+    if (!bumped) {
+      const job = await this.ports.manifest.getJob(this.graph.name);
+      if (!job) throw new JobStateError(`job ${this.graph.name} was never started`);
+      return job.status === 'RESTORING' ? this.resume() : job;
+    }
+    await this.step('generation-bumped');
+    return this.resume();
+  }
+
+  /** Runs the remaining steps of the restore recorded on the job item (idempotent). */
+  async resume(): Promise<JobRecord | null> {
+    const { manifest } = this.ports;
+    const name = this.graph.name;
+    let job = await manifest.getJob(name);
+    if (!job || job.status !== 'RESTORING' || !job.restore) return job;
+    const restore = job.restore;
+    try {
+      if (restore.from === null) {
+        await this.fenceCheckpoints(job);
+        await this.step('checkpoints-fenced');
+        const chosen = chooseCheckpoint(restore.request, await manifest.listCheckpoints(name));
+        const from = chosen ? ({ kind: 'checkpoint', checkpoint: chosen.id } as const) : ({ kind: 'empty' } as const);
+        job = await updateJob(manifest, name, (j) =>
+          j.restore?.gen === restore.gen && j.restore.from === null ? { ...j, restore: { ...j.restore, from } } : null,
+        );
+        if (!job) return manifest.getJob(name);
+        await this.step('checkpoint-chosen');
+      }
+      const { from, parallelism, gen } = job.restore!;
+      const topology = compileTopology(this.graph, parallelism);
+      const snapshots = from!.kind === 'checkpoint' ? await this.readSnapshots(from!.checkpoint) : new Map<string, SubtaskSnapshot[]>();
+      const rounds = new Map<string, number>();
+      for (const stage of topology.stages) {
+        await this.restoreStage(stage, snapshots.get(stage.id), from!.kind === 'checkpoint', gen, parallelism, rounds);
+        await this.step(`stage-restored:${stage.id}`);
+      }
+      await sendStartPolls(this.ports, topology, gen, (s, i) => rounds.get(`${s}/${i}`) ?? 0, (s) => {
+        const head = s.operators[0]!.spec;
+        return head.kind === 'source' ? head.batchSize : 0;
+      });
+      await this.step('sources-started');
+      const done = await updateJob(manifest, name, (j) =>
+        j.status === 'RESTORING' && j.gen === gen
+          ? { ...j, status: 'RUNNING', restore: null, parallelism, detail: `restored ${from!.kind === 'checkpoint' ? `from checkpoint ${from!.checkpoint}` : 'empty'}: ${restore.reason}` }
+          : null,
+      );
+      if (done) this.stats[from!.kind === 'checkpoint' ? 'fromCheckpoint' : 'fromEmpty']++;
+      return done;
+    } catch (e) {
+      if (!(e instanceof RestoreError)) throw e;
+      return updateJob(manifest, name, (j) =>
+        j.status === 'RESTORING' && j.gen === restore.gen ? { ...j, status: 'FAILED', restore: null, detail: e.message } : null,
+      );
+    }
+  }
+
+  /** No checkpoint of the old generation may complete once we choose what to restore. */
+  private async fenceCheckpoints(job: JobRecord): Promise<void> {
+    const { manifest, clock } = this.ports;
+    const items = await manifest.listCheckpoints(this.graph.name);
+    for (const cp of items) {
+      if (cp.status === 'PENDING') await manifest.abort(this.graph.name, cp.id, 'JOB_RESTORE', clock.now());
+    }
+    const highest = items.reduce((m, c) => Math.max(m, c.id), 0);
+    for (let id = highest + 1; id < job.nextCheckpointId; id++) {
+      await manifest.abort(this.graph.name, checkpointId(id), 'JOB_RESTORE', clock.now(), { gen: job.gen - 1 });
+    }
+  }
+
+  private async readSnapshots(cp: number): Promise<Map<string, SubtaskSnapshot[]>> {
+    const record = await this.ports.manifest.getCheckpoint(this.graph.name, checkpointId(cp));
+    if (!record || record.status !== 'COMPLETED') throw new RestoreError(`checkpoint ${cp} is no longer available`);
+    const byStage = new Map<string, SubtaskSnapshot[]>();
+    await Promise.all(
+      Object.entries(record.acks).map(async ([subtask, ack]) => {
+        const body = await this.ports.blobs.get(ack.key);
+        if (body === null) throw new RestoreError(`snapshot ${ack.key} of checkpoint ${cp} is missing`);
+        const stage = parseSubtaskKey(subtask).stage;
+        let list = byStage.get(stage);
+        if (!list) byStage.set(stage, (list = []));
+        list.push(decodeSnapshot(body, ack.key));
+      }),
+    );
+    return byStage;
+  }
+
+  private async restoreStage(
+    stage: StageTopology,
+    snapshots: SubtaskSnapshot[] | undefined,
+    fromCheckpoint: boolean,
+    gen: Generation,
+    parallelism: ParallelismOverrides,
+    rounds: Map<string, number>,
+  ): Promise<void> {
+    if (fromCheckpoint && !snapshots) {
+      throw new RestoreError(`the checkpoint has no state for stage ${stage.id}; was the job changed?`);
+    }
+    const plan = redistribute(stage, snapshots ?? [], this.graph.maxParallelism);
+    await Promise.all(
+      plan.transactions.map((t) =>
+        this.ports.blobs.put(
+          blobKeys.commitMarker(this.graph.name, t.op, checkpointId(t.checkpoint), t.subtask),
+          JSON.stringify({ checkpoint: t.checkpoint, subtask: t.subtask, parts: t.parts }),
+          { ifAbsent: true },
+        ),
+      ),
+    );
+    await Promise.all(
+      plan.entries.map((entries, index) => {
+        const source = entries.get(stateKeys.source(stage.id)) as SourceState | undefined;
+        if (source) rounds.set(`${stage.id}/${index}`, source.round);
+        entries.set(stateKeys.topology, parallelism);
+        return this.persistence.writeBase({ stage: stage.id, index }, { gen, ver: 0 }, entries);
+      }),
+    );
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Wraps the memory adapters so that every port call parks at a scheduler point first: the
+ * scheduler can interleave, crash or stall a task between any two storage or queue steps.
+ * The queue wrapper also remembers recent sends, so the harness can inject duplicates.
+ */
+import type { MemoryPorts } from '../lib/adapters/memory/index.js';
+import type { Ports } from '../lib/ports/index.js';
+import type { Clock } from '../lib/ports/clock.js';
+import type { SimScheduler } from './scheduler.js';
+
+export interface SentRecord {
+  readonly queue: string;
+  readonly group: string;
+  readonly body: string;
+}
+
+/** Proxies every async method of `target` through a scheduler point named after it. */
+function instrument<T extends object>(target: T, sched: SimScheduler, prefix: string): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await sched.point(`${prefix}.${String(prop)}`);
+        return (value as (...a: unknown[]) => unknown).apply(obj, args);
+      };
+    },
+  });
+}
+
+export function instrumentedPorts(memory: MemoryPorts, sched: SimScheduler, sent: SentRecord[]): Ports {
+  const queue = instrument(memory.queue, sched, 'queue');
+  const recordingQueue = new Proxy(queue, {
+    get(obj, prop, receiver) {
+      if (prop !== 'sendBatch') return Reflect.get(obj, prop, receiver);
+      return async (name: string, messages: { group: string; body: string }[]) => {
+        const outcome = await obj.sendBatch(name, messages as never);
+        messages.forEach((m, i) => {
+          if (!outcome.failed.includes(i)) sent.push({ queue: name, group: m.group, body: m.body });
+        });
+        if (sent.length > 500) sent.splice(0, sent.length - 500);
+        return outcome;
+      };
+    },
+  });
+  const clock: Clock = {
+    now: () => memory.clock.now(),
+    sleep: (ms) => (ms <= 0 ? sched.point('sleep') : sched.sleepUntil(memory.clock.now() + ms)),
+  };
+  return {
+    queue: recordingQueue,
+    blobs: instrument(memory.blobs, sched, 'blobs'),
+    manifest: instrument(memory.manifest, sched, 'manifest'),
+    state: instrument(memory.state, sched, 'state'),
+    clock,
+  };
+}
