@@ -23,7 +23,7 @@ import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
 import { readCommitted } from '../lib/runtime/sink-reader.js';
 import type { UnsafeSwitches } from '../lib/runtime/subtask-invocation.js';
 import { instrumentedPorts, type SentRecord } from './instrumented-ports.js';
-import { SimScheduler } from './scheduler.js';
+import { SimScheduler, type Task } from './scheduler.js';
 import { diff, type SimTopology } from './topologies.js';
 
 export interface SimOptions {
@@ -89,6 +89,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const faultStart = options.faultSteps === 0 ? 0 : randomInt(random, 0, 1500);
   const faultSteps = faultStart + (options.faultSteps ?? randomInt(random, 300, 4000));
   let savepoint: { name: string; byId: boolean; parallelism: Record<string, number> } | null = null;
+  let restoring: Task | null = null;
   const violations: string[] = [];
 
   const invoke = (stageId: string, queue: string) =>
@@ -135,10 +136,11 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         break;
       }
     }
-    if (job?.status === 'STOPPED' && savepoint && sched.busy < 4) {
+    // Like a user, retry the restore from the savepoint until the job runs again (the
+    // restore task itself may crash before it records anything).
+    if (job?.status === 'STOPPED' && savepoint && !(restoring && !restoring.done && !restoring.crashed)) {
       const sp = savepoint;
-      savepoint = null;
-      sched.spawn('restore-savepoint', async () => {
+      restoring = sched.spawn('restore-savepoint', async () => {
         const checkpoints = await ports.manifest.listCheckpoints(graph.name);
         const target = checkpoints.find((c) => c.savepoint === sp.name && c.status === 'COMPLETED');
         if (!target) throw new Error(`stopped, but savepoint ${sp.name} is not completed`);
@@ -148,6 +150,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
           parallelism: sp.parallelism,
         });
       });
+    }
+    if (job?.status !== 'STOPPED' && restoring?.done) {
+      savepoint = null;
+      restoring = null;
     }
 
     const r = random();

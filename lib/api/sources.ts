@@ -53,7 +53,9 @@ export function generator<T>(options: GeneratorOptions<T>): Source<T> {
       for (; values.length < max; k++) {
         const index = k * parallelism + subtask;
         if (count !== undefined && index >= count) break;
-        const value = make(index, randomFor(seed, index));
+        // The seeded stream is made only if the record asks for it.
+        let random: Random | undefined;
+        const value = make(index, () => (random ??= randomFor(seed, index))());
         values.push(value);
         timestamps?.push(timestamp!(index, value));
       }

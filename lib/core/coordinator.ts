@@ -26,7 +26,7 @@ export interface CoordinatorFacts {
   readonly restoreLeaseMs: number;
 }
 
-export type SkipReason = 'NOT_DUE' | 'MIN_PAUSE' | 'TOO_MANY_CONCURRENT' | 'IDLE' | 'DISABLED';
+export type SkipReason = 'NOT_DUE' | 'MIN_PAUSE' | 'TOO_MANY_CONCURRENT' | 'IDLE' | 'DISABLED' | 'STOPPING';
 
 export type CoordinatorDecision =
   | { readonly kind: 'abort'; readonly checkpoint: CheckpointId; readonly reason: CheckpointFailureReason }
@@ -103,6 +103,8 @@ function triggerDecision(
   completed: readonly CheckpointRecord[],
 ): CoordinatorDecision {
   const { job, now, settings } = f;
+  // Nothing may follow a stop-with-savepoint: its sources stop at its barrier.
+  if (pending.some((c) => c.stop)) return { kind: 'skip', reason: 'STOPPING' };
   if (pending.length >= settings.maxConcurrentCheckpoints) return { kind: 'skip', reason: 'TOO_MANY_CONCURRENT' };
   if (job.savepointRequest) return { kind: 'trigger', savepoint: job.savepointRequest };
   const latest = completed[completed.length - 1];
@@ -131,15 +133,18 @@ function withRetention(decisions: CoordinatorDecision[], f: CoordinatorFacts): C
 /**
  * Which checkpoints to delete: completed ones beyond the newest `retained`, and aborted ones
  * that fell out of the history window. Never a savepoint, never a pending checkpoint, never
- * the checkpoint a restore is reading.
+ * the checkpoint a restore is reading, never the base of a generation with none of its own.
  */
 export function planRetention(
   checkpoints: readonly CheckpointRecord[],
-  job: Pick<JobRecord, 'restore'>,
+  job: Pick<JobRecord, 'restore' | 'lineage'>,
   retained: number,
 ): CheckpointId[] {
   const restoring = job.restore?.from?.kind === 'checkpoint' ? job.restore.from.checkpoint : null;
   const keep = new Set<number>();
+  // The lineage's base is what a failover returns to until its generation completes a checkpoint.
+  const { gen, base } = job.lineage;
+  if (base !== null && !checkpoints.some((c) => c.gen === gen && c.status === 'COMPLETED')) keep.add(base);
   const completed = checkpoints
     .filter((c) => c.status === 'COMPLETED' && c.savepoint === null)
     .sort((a, b) => b.id - a.id);

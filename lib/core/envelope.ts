@@ -29,8 +29,8 @@ export interface RecordsEnvelope extends Base {
   readonly kind: 'records';
   readonly seq: number;
   readonly recs: unknown[];
-  /** Event timestamps, parallel to `recs`, when the records have them. */
-  readonly ts?: number[];
+  /** Event timestamps, parallel to `recs`, when the records have them (null: none). */
+  readonly ts?: (number | null)[];
 }
 export interface BarrierEnvelope extends Base {
   readonly kind: 'barrier';
@@ -79,19 +79,26 @@ export const isChannelEnvelope = (e: Envelope): e is ChannelEnvelope => CHANNEL_
 /** The coordinator and the recovery manager appear as this endpoint in `from`. */
 export const COORDINATOR: Endpoint = { op: '$coordinator', subtask: 0 };
 
-/** Encodes a records envelope from records already encoded one by one (their byte sizes
- *  decide buffer boundaries, so each record is stringified exactly once). */
+/** Encodes a records envelope around its records already encoded as one JSON array
+ *  (and, when present, the timestamps as one JSON array): the runtime sizes buffers by it. */
 export function encodeRecords(
   header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq'>,
   seq: number,
-  encodedRecords: readonly string[],
-  timestamps: readonly number[] | undefined,
+  recordsJson: string,
+  timestampsJson: string | undefined,
 ): string {
   const head =
     `{"v":${header.v},"job":${JSON.stringify(header.job)},"gen":${header.gen},"kind":"records",` +
     `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},`;
-  const ts = timestamps ? `,"ts":[${timestamps.join(',')}]` : '';
-  return `${head}"recs":[${encodedRecords.join(',')}]${ts}}`;
+  const ts = timestampsJson === undefined ? '' : `,"ts":${timestampsJson}`;
+  return `${head}"recs":${recordsJson}${ts}}`;
+}
+
+/** The `recs` array of a body made by `encodeRecords`, as JSON text, without parsing it. */
+export function recordsJsonOf(body: string, hasTimestamps: boolean): string {
+  const start = body.indexOf('"recs":') + 7;
+  const end = hasTimestamps ? body.lastIndexOf(',"ts":') : body.length - 1;
+  return body.slice(start, end);
 }
 
 export const encodeEnvelope = (envelope: Envelope): string => JSON.stringify(envelope);

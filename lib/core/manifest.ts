@@ -20,9 +20,18 @@ export type RestoreRequest =
   | { readonly kind: 'checkpoint'; readonly checkpoint: number }
   | { readonly kind: 'savepoint'; readonly name: string };
 
+/** A generation's line of descent: what `latest` means when that generation fails. */
+export interface Lineage {
+  readonly gen: Generation;
+  /** The checkpoint the generation was restored from; null when it started empty. */
+  readonly base: CheckpointId | null;
+}
+
 export interface RestoreInProgress {
   readonly gen: Generation;
   readonly request: RestoreRequest;
+  /** The lineage being replaced: `latest` is its newest checkpoint, else its base. */
+  readonly previous: Lineage;
   /** Chosen after pending checkpoints are fenced; null until then. */
   readonly from: RestoreSource | null;
   readonly parallelism: ParallelismOverrides;
@@ -34,6 +43,10 @@ export interface JobRecord {
   readonly job: JobName;
   readonly status: JobStatus;
   readonly gen: Generation;
+  /** What `latest` follows: the last generation that ran (a failed restore never ran) and
+   *  the checkpoint it was restored from. Retention keeps that base until the generation
+   *  completes a checkpoint of its own. */
+  readonly lineage: Lineage;
   /** The next checkpoint id to allocate; allocation is a conditional increment. */
   readonly nextCheckpointId: number;
   readonly lastTriggerAt: number | null;
@@ -166,6 +179,7 @@ export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
     job,
     status: 'RESTORING',
     gen,
+    lineage: { gen, base: null },
     nextCheckpointId: 1,
     lastTriggerAt: null,
     parallelism: {},

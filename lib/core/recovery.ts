@@ -8,7 +8,7 @@
 import { RestoreError } from './errors.js';
 import type { CheckpointId, Generation } from './ids.js';
 import { subtaskForKeyGroup } from './keygroups.js';
-import type { CheckpointRecord, RestoreRequest } from './manifest.js';
+import type { CheckpointRecord, Lineage, RestoreRequest } from './manifest.js';
 import { keyGroupOfEntry } from './state-keys.js';
 import type { StageTopology } from './topology.js';
 
@@ -28,12 +28,27 @@ export interface SubtaskSnapshot {
 
 export type { RestoreRequest } from './manifest.js';
 
-/** Picks the checkpoint to restore; null means start empty (nothing completed yet). */
-export function chooseCheckpoint(request: RestoreRequest, checkpoints: readonly CheckpointRecord[]): CheckpointRecord | null {
+/**
+ * Picks the checkpoint to restore; null means start empty. `latest` follows the failed
+ * generation's lineage: its newest completed checkpoint, else the checkpoint it was itself
+ * restored from. A newer checkpoint of another line (one a savepoint restore branched away
+ * from) is never "latest": its output belongs to a history the job left.
+ */
+export function chooseCheckpoint(
+  request: RestoreRequest,
+  checkpoints: readonly CheckpointRecord[],
+  previous: Lineage,
+): CheckpointRecord | null {
   const completed = checkpoints.filter((c) => c.status === 'COMPLETED').sort((a, b) => b.id - a.id);
   switch (request.kind) {
-    case 'latest':
-      return completed[0] ?? null;
+    case 'latest': {
+      const own = completed.find((c) => c.gen === previous.gen);
+      if (own) return own;
+      if (previous.base === null) return null;
+      const base = completed.find((c) => c.id === previous.base);
+      if (!base) throw new RestoreError(`checkpoint ${previous.base}, the base of generation ${previous.gen}, is gone`);
+      return base;
+    }
     case 'checkpoint': {
       const found = checkpoints.find((c) => c.id === request.checkpoint);
       if (!found) throw new RestoreError(`checkpoint ${request.checkpoint} does not exist (retention may have deleted it)`);

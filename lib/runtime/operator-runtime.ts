@@ -129,7 +129,7 @@ export class OperatorRuntime {
       const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.options.unsafe);
       for (const { message, envelope } of items) {
         try {
-          await invocation.handle(envelope);
+          await invocation.handle(envelope, message.body);
         } catch (e) {
           if (!(e instanceof MalformedEnvelopeError)) throw e;
           if (!(await this.deadLetter(deadLetterQueue, message, e))) throw e;

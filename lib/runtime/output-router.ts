@@ -1,7 +1,8 @@
 /**
  * Routes a subtask's output records to downstream channels (forward, rebalance, broadcast,
  * keyBy → key group → subtask) and packs them into buffers: one envelope carries as many
- * records as fit in `bufferBytes`.
+ * records as fit in `bufferBytes`. A buffer is encoded with one JSON.stringify of its
+ * records and split in halves in the rare case it comes out too large.
  *
  * Determinism (DESIGN §4 rule 2): buffers are flushed at the end of every input envelope, and
  * the rebalance counter restarts there, so the envelopes an input produces depend only on
@@ -23,10 +24,9 @@ interface Target {
   readonly to: Endpoint;
   readonly channel: ChannelId;
   readonly queue: string;
-  recs: string[];
+  values: unknown[];
   ts: (number | null)[];
   hasTs: boolean;
-  bytes: number;
 }
 
 interface Edge {
@@ -39,6 +39,8 @@ interface Edge {
 
 /** Room left for the envelope's header within `bufferBytes`. */
 const HEADER_RESERVE = 512;
+/** Records held per buffer before it is encoded, whatever their size. */
+const MAX_PENDING = 20_000;
 
 export class OutputRouter {
   private readonly edges: Edge[];
@@ -65,10 +67,9 @@ export class OutputRouter {
         to: { op: ref.stage, subtask: ref.index },
         channel: channelId(self, ref),
         queue: stageById(topology, ref.stage).queue,
-        recs: [],
+        values: [],
         ts: [],
         hasTs: false,
-        bytes: 0,
       })),
     }));
     this.all = this.edges.flatMap((e) => e.targets);
@@ -79,20 +80,19 @@ export class OutputRouter {
   }
 
   emit(value: unknown, timestamp: number | undefined): void {
-    const encoded = JSON.stringify(value);
-    if (encoded === undefined) {
-      throw new UserFunctionError(this.self.stage, new TypeError(`record ${String(value)} is not JSON-serializable`));
+    if (value === undefined) {
+      throw new UserFunctionError(this.self.stage, new TypeError('a record is undefined; records must be JSON values'));
     }
     for (const edge of this.edges) {
       switch (edge.partitioning.type) {
         case 'forward':
-          this.add(edge.targets[0]!, encoded, timestamp);
+          this.add(edge.targets[0]!, value, timestamp);
           break;
         case 'broadcast':
-          for (const t of edge.targets) this.add(t, encoded, timestamp);
+          for (const t of edge.targets) this.add(t, value, timestamp);
           break;
         case 'rebalance':
-          this.add(edge.targets[(this.self.index + edge.rr++) % edge.targets.length]!, encoded, timestamp);
+          this.add(edge.targets[(this.self.index + edge.rr++) % edge.targets.length]!, value, timestamp);
           break;
         case 'hash': {
           let group;
@@ -101,29 +101,23 @@ export class OutputRouter {
           } catch (e) {
             throw new UserFunctionError(`keyBy of ${edge.consumer}`, e);
           }
-          this.add(edge.targets[subtaskForKeyGroup(group, edge.maxParallelism, edge.targets.length)]!, encoded, timestamp);
+          this.add(edge.targets[subtaskForKeyGroup(group, edge.maxParallelism, edge.targets.length)]!, value, timestamp);
           break;
         }
       }
     }
   }
 
-  private add(t: Target, encoded: string, timestamp: number | undefined): void {
-    const bytes = Buffer.byteLength(encoded) + 1;
-    const room = this.bufferBytes - HEADER_RESERVE;
-    if (bytes > room) {
-      throw new UserFunctionError(this.self.stage, new RangeError(`a record of ${bytes} bytes exceeds the ${room}-byte buffer`));
-    }
-    if (t.bytes + bytes > room) this.send(t);
-    t.recs.push(encoded);
+  private add(t: Target, value: unknown, timestamp: number | undefined): void {
+    t.values.push(value);
     t.ts.push(timestamp ?? null);
     if (timestamp !== undefined) t.hasTs = true;
-    t.bytes += bytes + (timestamp === undefined ? 5 : 14);
+    if (t.values.length >= MAX_PENDING) this.send(t);
   }
 
   /** Sends every partly filled buffer. Called at the end of each input envelope. */
   flush(): void {
-    for (const t of this.all) if (t.recs.length > 0) this.send(t);
+    for (const t of this.all) if (t.values.length > 0) this.send(t);
     for (const e of this.edges) e.rr = 0;
   }
 
@@ -147,14 +141,27 @@ export class OutputRouter {
   }
 
   private send(t: Target): void {
-    const seq = this.nextSeq(t);
     const header = { v: ENVELOPE_VERSION, job: this.job, gen: this.gen, from: this.from, to: t.to } as const;
-    const ts = t.hasTs ? (t.ts as number[]) : undefined;
-    this.push(t, seq, encodeRecords(header, seq, t.recs, ts));
-    t.recs = [];
+    const room = this.bufferBytes - HEADER_RESERVE;
+    const pack = (values: unknown[], ts: (number | null)[] | undefined): void => {
+      const recs = JSON.stringify(values);
+      const tsText = ts ? ts.join(',') : '';
+      if (Buffer.byteLength(recs) + tsText.length + 8 <= room) {
+        const seq = this.nextSeq(t);
+        this.push(t, seq, encodeRecords(header, seq, recs, ts ? `[${tsText}]` : undefined));
+        return;
+      }
+      if (values.length === 1) {
+        throw new UserFunctionError(this.self.stage, new RangeError(`a record of ${Buffer.byteLength(recs)} bytes exceeds the ${room}-byte buffer`));
+      }
+      const half = values.length >> 1;
+      pack(values.slice(0, half), ts?.slice(0, half));
+      pack(values.slice(half), ts?.slice(half));
+    };
+    pack(t.values, t.hasTs ? t.ts : undefined);
+    t.values = [];
     t.ts = [];
     t.hasTs = false;
-    t.bytes = 0;
   }
 
   private nextSeq(t: Target): number {

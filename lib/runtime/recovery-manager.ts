@@ -61,7 +61,15 @@ export class RecoveryManager {
     if (!existing) {
       const record: JobRecord = {
         ...initialJobRecord(this.graph.name, FIRST_GENERATION),
-        restore: { gen: FIRST_GENERATION, request: { kind: 'latest' }, from: { kind: 'empty' }, parallelism: {}, startedAt: clock.now(), reason: 'job submitted' },
+        restore: {
+          gen: FIRST_GENERATION,
+          request: { kind: 'latest' },
+          previous: { gen: generation(0), base: null },
+          from: { kind: 'empty' },
+          parallelism: {},
+          startedAt: clock.now(),
+          reason: 'job submitted',
+        },
       };
       await manifest.putJob(record, null);
     }
@@ -86,6 +94,7 @@ export class RecoveryManager {
         restore: {
           gen,
           request: command.request,
+          previous: j.lineage,
           from: null,
           parallelism: { ...j.parallelism, ...command.parallelism },
           startedAt: now,
@@ -113,7 +122,7 @@ export class RecoveryManager {
       if (restore.from === null) {
         await this.fenceCheckpoints(job);
         await this.step('checkpoints-fenced');
-        const chosen = chooseCheckpoint(restore.request, await manifest.listCheckpoints(name));
+        const chosen = chooseCheckpoint(restore.request, await manifest.listCheckpoints(name), restore.previous);
         const from = chosen ? ({ kind: 'checkpoint', checkpoint: chosen.id } as const) : ({ kind: 'empty' } as const);
         job = await updateJob(manifest, name, (j) =>
           j.restore?.gen === restore.gen && j.restore.from === null ? { ...j, restore: { ...j.restore, from } } : null,
@@ -136,7 +145,14 @@ export class RecoveryManager {
       await this.step('sources-started');
       const done = await updateJob(manifest, name, (j) =>
         j.status === 'RESTORING' && j.gen === gen
-          ? { ...j, status: 'RUNNING', restore: null, parallelism, detail: `restored ${from!.kind === 'checkpoint' ? `from checkpoint ${from!.checkpoint}` : 'empty'}: ${restore.reason}` }
+          ? {
+              ...j,
+              status: 'RUNNING',
+              restore: null,
+              parallelism,
+              lineage: { gen, base: from!.kind === 'checkpoint' ? from!.checkpoint : null },
+              detail: `restored ${from!.kind === 'checkpoint' ? `from checkpoint ${from!.checkpoint}` : 'empty'}: ${restore.reason}`,
+            }
           : null,
       );
       if (done) this.stats[from!.kind === 'checkpoint' ? 'fromCheckpoint' : 'fromEmpty']++;

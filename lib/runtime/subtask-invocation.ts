@@ -13,6 +13,7 @@
 import { INITIAL_ALIGNMENT, isBlocked, onBarrier, type AlignmentState } from '../core/alignment.js';
 import {
   isChannelEnvelope,
+  recordsJsonOf,
   type ChannelEnvelope,
   type CommitEnvelope,
   type Envelope,
@@ -63,6 +64,8 @@ export class SubtaskInvocation {
   private readonly router: OutputRouter;
   private readonly chain: OperatorChain;
   private readonly sinkOps: string[];
+  /** The stage is just a sink: it stages the buffers it receives as they are, unparsed. */
+  private readonly sinkOnly: boolean;
   private readonly staged = new Map<string, unknown[]>();
 
   constructor(
@@ -80,6 +83,7 @@ export class SubtaskInvocation {
     this.inputs = new Set(this.inputList);
     this.router = new OutputRouter(graph.name, ws.gen, this.ref, topology, graph.bufferBytes, ws, effects);
     this.sinkOps = stage.operators.filter((o) => o.spec.kind === 'sink').map((o) => o.name);
+    this.sinkOnly = stage.operators.length === 1 && this.sinkOps.length === 1;
     this.chain = new OperatorChain(stage, {
       ws,
       maxParallelism: topology.maxParallelism,
@@ -93,10 +97,11 @@ export class SubtaskInvocation {
     });
   }
 
-  async handle(env: Envelope): Promise<void> {
+  /** @param body the message body `env` was decoded from, when at hand (saves re-encoding). */
+  async handle(env: Envelope, body?: string): Promise<void> {
     if (env.gen < this.ws.gen && !this.unsafe.skipFencing) return;
     if (env.gen > this.ws.gen) throw new NotYetRestoredError(subtaskKey(this.ref), this.ws.gen, env.gen);
-    if (isChannelEnvelope(env)) return this.onChannel(env);
+    if (isChannelEnvelope(env)) return this.onChannel(env, body);
     switch (env.kind) {
       case 'trigger':
         return this.onTrigger(env);
@@ -107,7 +112,7 @@ export class SubtaskInvocation {
     }
   }
 
-  private onChannel(env: ChannelEnvelope): void {
+  private onChannel(env: ChannelEnvelope, body: string | undefined): void {
     const ch = channelId({ stage: env.from.op as never, index: env.from.subtask }, this.ref);
     if (!this.inputs.has(ch)) {
       throw new MalformedEnvelopeError('invalid-field', `${subtaskKey(this.ref)} has no input channel ${ch}`);
@@ -121,14 +126,14 @@ export class SubtaskInvocation {
       if (env.seq > last + 1) throw new LostMessageError(ch, last + 1, env.seq);
       this.ws.set(key, env.seq);
     }
-    this.route(ch, env);
+    this.route(ch, env, body);
   }
 
   private get alignment(): AlignmentState {
     return this.ws.get<AlignmentState>(stateKeys.alignment) ?? INITIAL_ALIGNMENT;
   }
 
-  private route(ch: ChannelId, env: ChannelEnvelope): void {
+  private route(ch: ChannelId, env: ChannelEnvelope, body?: string): void {
     const mode = this.graph.checkpoints.mode;
     if (isBlocked(this.alignment, ch, mode) && !this.unsafe.skipAlignmentBuffer) {
       this.bufferAppend({ ch, env });
@@ -136,10 +141,17 @@ export class SubtaskInvocation {
     }
     switch (env.kind) {
       case 'records': {
+        const part = `${ch}@${env.seq}`;
+        this.addProgress(env.recs.length);
+        if (this.sinkOnly) {
+          if (env.recs.length > 0) {
+            this.stagePart(this.sinkOps[0]!, part, body !== undefined ? recordsJsonOf(body, env.ts !== undefined) : JSON.stringify(env.recs));
+          }
+          return;
+        }
         const ts = env.ts;
         for (let i = 0; i < env.recs.length; i++) this.chain.push(env.recs[i], ts?.[i] ?? undefined, env.from.op);
-        this.addProgress(env.recs.length);
-        this.endOfInput(`${ch}@${env.seq}`);
+        this.endOfInput(part);
         return;
       }
       case 'end': {
@@ -179,12 +191,17 @@ export class SubtaskInvocation {
   private endOfInput(part: string): void {
     for (const [op, values] of this.staged) {
       if (values.length === 0) continue;
-      const key = blobKeys.stagedPart(this.graph.name, op, this.ref.index, this.ws.gen, part);
-      this.effects.add({ kind: 'blob', key, body: JSON.stringify(values) });
-      this.ws.set(stateKeys.sinkPart(op, part), key);
+      this.stagePart(op, part, JSON.stringify(values));
       this.staged.set(op, []);
     }
     this.router.flush();
+  }
+
+  /** Writes a staged part (a JSON array of records) named after the input it came from. */
+  private stagePart(op: string, part: string, recordsJson: string): void {
+    const key = blobKeys.stagedPart(this.graph.name, op, this.ref.index, this.ws.gen, part);
+    this.effects.add({ kind: 'blob', key, body: recordsJson });
+    this.ws.set(stateKeys.sinkPart(op, part), key);
   }
 
   private bufferAppend(entry: Buffered): void {

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { checkpointSettings, type CheckpointSettings } from '../../lib/core/config.js';
+import { decideTick, planRetention, type CoordinatorFacts } from '../../lib/core/coordinator.js';
+import { checkpointId, generation, jobName, type SubtaskKey } from '../../lib/core/ids.js';
+import { applyAck, initialJobRecord, newCheckpointRecord, type AckInfo, type CheckpointRecord, type JobRecord } from '../../lib/core/manifest.js';
+
+const G = generation(3);
+const running: JobRecord = { ...initialJobRecord(jobName('j'), G), status: 'RUNNING', nextCheckpointId: 10 };
+const expected = ['src/0', 'sink/0'] as SubtaskKey[];
+const ack = (progress = 1, finished = false): AckInfo => ({ key: 'k', bytes: 1, alignmentMs: 0, finished, progress, at: 0 });
+
+function cp(id: number, status: CheckpointRecord['status'], at: number, extra: Partial<CheckpointRecord> = {}): CheckpointRecord {
+  const base = newCheckpointRecord({ id: checkpointId(id), gen: G, expected, now: at, savepoint: null, activity: 0 });
+  const acks: Record<string, AckInfo> = status === 'COMPLETED' ? { 'src/0': ack(id), 'sink/0': ack(id) } : {};
+  return { ...base, status, triggersSent: true, notified: true, acks, completedAt: status === 'PENDING' ? null : at + 100, ...extra };
+}
+
+function facts(over: Omit<Partial<CoordinatorFacts>, 'settings'> & { settings?: Partial<CheckpointSettings> } = {}): CoordinatorFacts {
+  return {
+    now: 100_000,
+    job: running,
+    checkpoints: [],
+    sourceSubtasks: 1,
+    restoreLeaseMs: 60_000,
+    ...over,
+    settings: checkpointSettings({ interval: 10_000, timeout: 30_000, ...over.settings }),
+  };
+}
+
+const kinds = (f: CoordinatorFacts) => decideTick(f).map((d) => (d.kind === 'skip' ? `skip:${d.reason}` : d.kind));
+
+describe('CheckpointCoordinator decisions', () => {
+  it('triggers when due and skips while not due', () => {
+    expect(kinds(facts({ job: { ...running, lastTriggerAt: 95_000 } }))).toEqual(['skip:NOT_DUE']);
+    expect(kinds(facts({ job: { ...running, lastTriggerAt: 90_000 } }))).toEqual(['trigger']);
+    expect(kinds(facts({ settings: { interval: null } }))).toEqual(['skip:DISABLED']);
+  });
+
+  it('respects maxConcurrentCheckpoints and minPauseBetweenCheckpoints', () => {
+    const pending = cp(9, 'PENDING', 95_000);
+    expect(kinds(facts({ checkpoints: [pending] }))).toEqual(['skip:TOO_MANY_CONCURRENT']);
+    expect(kinds(facts({ checkpoints: [pending], settings: { maxConcurrentCheckpoints: 2 } }))).toEqual(['trigger']);
+    const done = cp(9, 'COMPLETED', 99_000 - 100);
+    expect(kinds(facts({ checkpoints: [done], settings: { minPauseBetweenCheckpoints: 5000 } }))).toEqual(['skip:MIN_PAUSE']);
+  });
+
+  it('aborts a pending checkpoint at its timeout, then fails over past tolerableFailedCheckpoints', () => {
+    const old = cp(9, 'PENDING', 70_000);
+    expect(decideTick(facts({ checkpoints: [old] }))[0]).toEqual({ kind: 'abort', checkpoint: 9, reason: 'CHECKPOINT_EXPIRED' });
+    expect(kinds(facts({ checkpoints: [old] }))).toEqual(['abort', 'fail-over']);
+    expect(kinds(facts({ checkpoints: [old], settings: { tolerableFailedCheckpoints: 1 } }))).toEqual(['abort', 'trigger']);
+    const history = [cp(6, 'COMPLETED', 10_000), cp(7, 'ABORTED', 20_000, { reason: 'CHECKPOINT_EXPIRED' }), old];
+    expect(kinds(facts({ checkpoints: history, settings: { tolerableFailedCheckpoints: 1 } }))).toEqual(['abort', 'fail-over']);
+    // a completed checkpoint resets the count; aborts caused by a restore do not count
+    const reset = [cp(7, 'ABORTED', 20_000, { reason: 'CHECKPOINT_EXPIRED' }), cp(8, 'COMPLETED', 30_000), cp(9, 'ABORTED', 40_000, { reason: 'JOB_RESTORE' })];
+    expect(kinds(facts({ checkpoints: reset }))).not.toContain('fail-over');
+  });
+
+  it('skips when the job made no progress since the previous checkpoint', () => {
+    const a = cp(7, 'COMPLETED', 10_000, { acks: { 'src/0': ack(5), 'sink/0': ack(5) } });
+    const b = cp(8, 'COMPLETED', 50_000, { acks: { 'src/0': ack(5), 'sink/0': ack(5) } });
+    const settings = { retained: 2 };
+    expect(kinds(facts({ checkpoints: [a, b], settings }))).toEqual(['skip:IDLE']);
+    expect(kinds(facts({ checkpoints: [a, b], settings, job: { ...running, activity: 1 } }))).toEqual(['trigger']);
+  });
+
+  it('resends triggers and commit notifications that a crashed tick did not finish', () => {
+    const f = facts({ checkpoints: [cp(8, 'COMPLETED', 10_000, { notified: false }), cp(9, 'PENDING', 99_000, { triggersSent: false })] });
+    expect(decideTick(f).filter((d) => d.kind !== 'skip')).toEqual([
+      { kind: 'resend-triggers', checkpoint: 9 },
+      { kind: 'notify-commit', checkpoint: 8 },
+    ]);
+  });
+
+  it('takes a final checkpoint once every source finished, then finishes the job', () => {
+    const finishedSources = { ...running, sourcesFinished: ['src/0'] };
+    expect(kinds(facts({ job: finishedSources, settings: { interval: null } }))).toEqual(['trigger']);
+    const final = cp(9, 'COMPLETED', 90_000, { acks: { 'src/0': ack(3, true), 'sink/0': ack(3, true) } });
+    expect(kinds(facts({ job: finishedSources, checkpoints: [final] }))).toEqual(['finish']);
+  });
+
+  it('triggers a requested savepoint even when idle or not due, and stops after a stop-with-savepoint', () => {
+    const job = { ...running, lastTriggerAt: 99_000, savepointRequest: { name: 'sp', stop: true } };
+    expect(decideTick(facts({ job }))).toEqual([{ kind: 'trigger', savepoint: { name: 'sp', stop: true } }]);
+    const sp = cp(9, 'PENDING', 99_500, { savepoint: 'sp', stop: true });
+    expect(kinds(facts({ checkpoints: [sp], settings: { maxConcurrentCheckpoints: 3 } }))).toEqual(['skip:STOPPING']);
+    expect(kinds(facts({ checkpoints: [{ ...sp, status: 'COMPLETED' }] }))).toEqual(['stop']);
+    expect(kinds(facts({ checkpoints: [{ ...sp, status: 'ABORTED', reason: 'CHECKPOINT_EXPIRED' }], settings: { tolerableFailedCheckpoints: 5 } }))).toEqual(['fail-over']);
+  });
+
+  it('runs a requested failover after the restart delay, and resumes a restore whose runner went silent', () => {
+    const failing = { ...running, failover: { reason: 'x', at: 99_000, restartAt: 101_000 } };
+    expect(kinds(facts({ job: failing }))).toEqual([]);
+    expect(kinds(facts({ job: failing, now: 101_000 }))).toEqual(['restore']);
+    const restoring: JobRecord = {
+      ...running,
+      status: 'RESTORING',
+      restore: { gen: G, request: { kind: 'latest' }, previous: { gen: generation(2), base: null }, from: null, parallelism: {}, startedAt: 90_000, reason: 'x' },
+    };
+    expect(kinds(facts({ job: restoring }))).toEqual([]);
+    expect(kinds(facts({ job: restoring, now: 150_000 }))).toEqual(['resume-restore']);
+  });
+});
+
+describe('retention', () => {
+  const list = [cp(1, 'COMPLETED', 0), cp(2, 'COMPLETED', 0, { savepoint: 'keep-me' }), cp(3, 'ABORTED', 0), cp(4, 'COMPLETED', 0), cp(5, 'COMPLETED', 0), cp(6, 'PENDING', 0)];
+
+  it('keeps the newest `retained` completed checkpoints and every savepoint', () => {
+    expect(planRetention(list, running, 1)).toEqual([1, 4]);
+    expect(planRetention(list, running, 2)).toEqual([1]);
+  });
+
+  it('never deletes the checkpoint a restore is reading, nor the base of a generation without its own', () => {
+    const restoring = { ...running, restore: { gen: G, request: { kind: 'latest' as const }, previous: { gen: generation(2), base: null }, from: { kind: 'checkpoint' as const, checkpoint: checkpointId(1) }, parallelism: {}, startedAt: 0, reason: '' } };
+    expect(planRetention(list, restoring, 1)).toEqual([4]);
+    const older = list.map((c) => ({ ...c, gen: generation(2) }));
+    expect(planRetention(older, { ...running, lineage: { gen: G, base: checkpointId(4) } }, 1)).toEqual([1]);
+  });
+});
+
+describe('the ack transition', () => {
+  it('completes exactly once, with the last expected ack; duplicates and strangers change nothing', () => {
+    let record = cp(9, 'PENDING', 0);
+    const first = applyAck(record, 'src/0' as SubtaskKey, ack(), 1);
+    expect(first.kind).toBe('acked');
+    record = (first as { record: CheckpointRecord }).record;
+    expect(applyAck(record, 'src/0' as SubtaskKey, ack(), 2).kind).toBe('duplicate');
+    expect(applyAck(record, 'other/0' as SubtaskKey, ack(), 2)).toEqual({ kind: 'rejected', status: 'PENDING' });
+    const last = applyAck(record, 'sink/0' as SubtaskKey, ack(), 3);
+    expect(last.kind).toBe('completed');
+    expect((last as { record: CheckpointRecord }).record).toMatchObject({ status: 'COMPLETED', completedAt: 3 });
+    expect(applyAck({ ...record, status: 'ABORTED' }, 'sink/0' as SubtaskKey, ack(), 3)).toEqual({ kind: 'rejected', status: 'ABORTED' });
+    expect(applyAck(undefined, 'sink/0' as SubtaskKey, ack(), 3)).toEqual({ kind: 'rejected', status: 'MISSING' });
+  });
+});
