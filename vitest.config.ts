@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// `.ci/run` sets TIDEMARK_VITEST_JSON to collect a machine-readable report beside the usual output.
+const json = process.env.TIDEMARK_VITEST_JSON;
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    reporters: ['default'],
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    reporters: json ? ['default', ['json', { outputFile: json }]] : ['default'],
   },
 });

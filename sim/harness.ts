@@ -209,7 +209,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     violations.push(`did not finish in ${maxSteps} steps (status ${job?.status}, gen ${job?.gen}, detail ${job?.detail})`);
   }
   if (violations.length === 0) {
-    const expected = (await evaluateSequentially(graph)).get(topo.sink) ?? [];
+    const expected = (await evaluateSequentially(graph)).sinks.get(topo.sink) ?? [];
     const actual = (await readCommitted(memory.blobs, graph.name, topo.sink)).records;
     if (mode === 'exactly-once') {
       const d = diff(topo.canonical(expected), topo.canonical(actual));

@@ -8,9 +8,17 @@
 import type { JobGraph, OperatorNode } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
 
-export async function evaluateSequentially(graph: JobGraph): Promise<Map<string, unknown[]>> {
+export interface Evaluation {
+  /** Every record each sink received, by sink name. */
+  readonly sinks: Map<string, unknown[]>;
+  /** Records read from all sources. */
+  readonly sourceRecords: number;
+}
+
+export async function evaluateSequentially(graph: JobGraph): Promise<Evaluation> {
   const outputs = new Map<string, unknown[]>();
   const sinks = new Map<string, unknown[]>();
+  let sourceRecords = 0;
   for (const op of graph.operators) {
     const input: { value: unknown; from: OperatorNode['inputs'][number] }[] = [];
     for (const i of op.inputs) for (const value of outputs.get(i.from)!) input.push({ value, from: i });
@@ -25,6 +33,7 @@ export async function evaluateSequentially(graph: JobGraph): Promise<Map<string,
           for (;;) {
             const batch = await spec.reader.read(subtask, op.parallelism, offset, 10_000);
             out.push(...batch.values);
+            sourceRecords += batch.values.length;
             offset = batch.next;
             if (batch.finished) break;
             if (batch.values.length === 0) throw new Error(`source ${op.name} is unbounded: cannot evaluate it sequentially`);
@@ -105,7 +114,7 @@ export async function evaluateSequentially(graph: JobGraph): Promise<Map<string,
     }
     outputs.set(op.name, out);
   }
-  return sinks;
+  return { sinks, sourceRecords };
 }
 
 function bucket(stores: Map<string, Map<string, unknown>>, name: string): Map<string, unknown> {

@@ -59,7 +59,8 @@ export interface OperatorRuntimeOptions {
 export class OperatorRuntime {
   private readonly cache: StateCache;
   private readonly topologies = new Map<string, Topology>();
-  readonly stats = { groups: 0, conflicts: 0, deadLettered: 0, failures: 0 };
+  /** Counters of this container; records are counted once per successful commit. */
+  readonly stats = { groups: 0, conflicts: 0, deadLettered: 0, failures: 0, sourceRecords: 0, recordsIn: 0, recordsToSinks: 0 };
 
   constructor(
     readonly graph: JobGraph,
@@ -140,6 +141,9 @@ export class OperatorRuntime {
         this.stats.conflicts++;
         throw new StateConflictError(subtaskKey(ref), versionText(ws.version));
       }
+      this.stats.recordsIn += invocation.counts.recordsIn;
+      if (stage.isSource) this.stats.sourceRecords += invocation.counts.recordsIn;
+      this.stats.recordsToSinks += invocation.counts.recordsToSinks;
       return [];
     } catch (e) {
       this.stats.failures++;

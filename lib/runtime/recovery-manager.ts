@@ -150,6 +150,8 @@ export class RecoveryManager {
               status: 'RUNNING',
               restore: null,
               parallelism,
+              // Like Flink, the first checkpoint of a run comes one interval after it starts.
+              lastTriggerAt: this.ports.clock.now(),
               lineage: { gen, base: from!.kind === 'checkpoint' ? from!.checkpoint : null },
               detail: `restored ${from!.kind === 'checkpoint' ? `from checkpoint ${from!.checkpoint}` : 'empty'}: ${restore.reason}`,
             }

@@ -67,6 +67,8 @@ export class SubtaskInvocation {
   /** The stage is just a sink: it stages the buffers it receives as they are, unparsed. */
   private readonly sinkOnly: boolean;
   private readonly staged = new Map<string, unknown[]>();
+  /** Records this invocation took in (sources: read) and handed to sinks; for progress displays. */
+  readonly counts = { recordsIn: 0, recordsToSinks: 0 };
 
   constructor(
     private readonly graph: JobGraph,
@@ -90,6 +92,7 @@ export class SubtaskInvocation {
       keyGroups: keyGroupsOf(topology, this.ref),
       out: (v, ts) => this.router.emit(v, ts),
       sink: (op, v) => {
+        this.counts.recordsToSinks++;
         let list = this.staged.get(op);
         if (!list) this.staged.set(op, (list = []));
         list.push(v);
@@ -144,6 +147,7 @@ export class SubtaskInvocation {
         const part = `${ch}@${env.seq}`;
         this.addProgress(env.recs.length);
         if (this.sinkOnly) {
+          this.counts.recordsToSinks += env.recs.length;
           if (env.recs.length > 0) {
             this.stagePart(this.sinkOps[0]!, part, body !== undefined ? recordsJsonOf(body, env.ts !== undefined) : JSON.stringify(env.recs));
           }
@@ -184,6 +188,7 @@ export class SubtaskInvocation {
   }
 
   private addProgress(n: number): void {
+    this.counts.recordsIn += n;
     this.ws.set(stateKeys.progress, (this.ws.get<number>(stateKeys.progress) ?? 0) + n);
   }
 

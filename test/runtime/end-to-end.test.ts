@@ -20,7 +20,7 @@ describe('a job on the memory adapters', () => {
     const graph = wordcount();
     const world = await memoryWorld(graph);
     await world.runToEnd();
-    const expected = (await evaluateSequentially(graph)).get('out')!;
+    const expected = (await evaluateSequentially(graph)).sinks.get('out')!;
     expect(expected).toHaveLength(600);
     expect(sorted(await world.committed('out'))).toEqual(sorted(expected));
     const cps = await world.memory.manifest.listCheckpoints(graph.name);
@@ -63,7 +63,7 @@ describe('a job on the memory adapters', () => {
     const graph = j.build();
     const world = await memoryWorld(graph);
     await world.runToEnd();
-    const expected = (await evaluateSequentially(graph)).get('out')!;
+    const expected = (await evaluateSequentially(graph)).sinks.get('out')!;
     expect(expected).toHaveLength(20);
     expect(sorted(await world.committed('out'))).toEqual(sorted(expected));
   });

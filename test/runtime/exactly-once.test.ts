@@ -20,7 +20,7 @@ function counting(name: string, options: { count?: number; interval?: number; ma
 }
 
 async function expectExact(world: Awaited<ReturnType<typeof memoryWorld>>) {
-  const expected = (await evaluateSequentially(world.graph)).get('out')!;
+  const expected = (await evaluateSequentially(world.graph)).sinks.get('out')!;
   expect(sorted(await world.committed('out'))).toEqual(sorted(expected));
 }
 

@@ -24,7 +24,7 @@ function counts(name: string, restartStrategy?: RestartStrategy, poison = -1) {
 }
 
 async function exact(world: Awaited<ReturnType<typeof memoryWorld>>) {
-  const expected = (await evaluateSequentially(world.graph)).get('out')!;
+  const expected = (await evaluateSequentially(world.graph)).sinks.get('out')!;
   expect(sorted(await world.committed('out'))).toEqual(sorted(expected));
 }
 

@@ -1,0 +1,90 @@
+/**
+ * The `tidemark` command.
+ *
+ *   tidemark run <job-file> [--interval MS] [--duration S] [--no-verify] [--json]
+ *
+ * Runs the job locally until it finishes (or for --duration seconds, then stops it with a
+ * savepoint), printing progress, the checkpoint table and an exactly-once check against a
+ * sequential evaluation. Exit status: 0 on success, 1 if the job failed or the check found
+ * differences, 2 for bad usage.
+ */
+import { parseArgs } from 'node:util';
+import { TidemarkError } from '../lib/core/errors.js';
+import { printSummary, runJob } from './run-job.js';
+
+const USAGE = `usage: tidemark run <job-file> [--interval MS] [--duration S] [--no-verify] [--json]`;
+
+function usage(message: string): never {
+  console.error(`tidemark: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function positive(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) usage(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        interval: { type: 'string' },
+        duration: { type: 'string' },
+        'no-verify': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [command, jobFile, ...rest] = positionals;
+  if (command !== 'run') usage(command ? `unknown command ${JSON.stringify(command)}` : 'missing command');
+  if (!jobFile) usage('missing <job-file>');
+  if (rest.length > 0) usage(`unexpected arguments: ${rest.join(' ')}`);
+  const out = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const tty = process.stderr.isTTY && !values.json;
+  const interval = positive('interval', values.interval);
+  const duration = positive('duration', values.duration);
+  try {
+    const summary = await runJob({
+      jobFile,
+      ...(interval === undefined ? {} : { interval }),
+      ...(duration === undefined ? {} : { durationSeconds: duration }),
+      verify: !values['no-verify'],
+      json: values.json,
+      out,
+      progress: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : null,
+    });
+    if (tty) process.stderr.write('\n');
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      printSummary(summary, out);
+      const check = summary.exactlyOnce;
+      if (check?.ok) out(`exactly-once: OK (${check.summary})`);
+      else if (check) {
+        out(`exactly-once: FAILED, ${check.differences.length} differences:`);
+        for (const d of check.differences.slice(0, 20)) out(`  ${d}`);
+      }
+    }
+    if (summary.status === 'FAILED') return 1;
+    return summary.exactlyOnce && !summary.exactlyOnce.ok ? 1 : 0;
+  } catch (e) {
+    if (e instanceof TidemarkError) {
+      console.error(`tidemark: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The deterministic simulation as part of the test suite: whole jobs under seeded
+ * interleavings with crashes between any two steps, zombies, duplicates, checkpoint
+ * timeouts and restores (rescaling among them) must commit exactly the sequential result.
+ * `npm run sim` runs many more seeds.
+ */
+import { describe, expect, it } from 'vitest';
+import { runSimulation } from '../../sim/harness.js';
+import { TOPOLOGIES } from '../../sim/topologies.js';
+
+const SEEDS = 120;
+
+describe.each(Object.keys(TOPOLOGIES))('simulation of %s', (name) => {
+  it(`exactly-once holds for ${SEEDS} seeds`, async () => {
+    const failures: string[] = [];
+    const totals = { restores: 0, crashed: 0, duplicates: 0, fromCheckpoint: 0 };
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const r = await runSimulation({ topology: TOPOLOGIES[name]!, seed, mode: 'exactly-once' });
+      if (r.violations.length > 0) failures.push(`seed ${seed}: ${r.violations.join(' | ')}`);
+      totals.restores += r.stats.restores ?? 0;
+      totals.crashed += r.stats.crashed ?? 0;
+      totals.duplicates += r.stats.duplicates ?? 0;
+      totals.fromCheckpoint += r.stats['restored.fromCheckpoint'] ?? 0;
+    }
+    expect(failures).toEqual([]);
+    // The faults really happened (a harness that injects nothing proves nothing).
+    expect(totals.crashed).toBeGreaterThan(SEEDS / 2);
+    expect(totals.duplicates).toBeGreaterThan(SEEDS);
+    expect(totals.restores).toBeGreaterThan(SEEDS / 2);
+    expect(totals.fromCheckpoint).toBeGreaterThan(SEEDS / 4);
+  });
+
+  it('at-least-once loses nothing for 20 seeds', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = await runSimulation({ topology: TOPOLOGIES[name]!, seed, mode: 'at-least-once' });
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+    }
+  });
+});
+
+describe('the harness can fail', () => {
+  // Each mechanism switched off alone, inside this test only: the simulation must notice.
+  it.each([
+    ['sequence dedup', { skipDedup: true }, 'fanin'],
+    ['generation fencing', { skipFencing: true }, 'rescale'],
+    ['the alignment buffer', { skipAlignmentBuffer: true }, 'chain'],
+  ])('without %s it reports violations', async (_what, unsafe, topology) => {
+    let caught = 0;
+    let seed = 1;
+    for (; seed <= 60 && caught < 2; seed++) {
+      const r = await runSimulation({ topology: TOPOLOGIES[topology]!, seed, mode: 'exactly-once', unsafe });
+      if (r.violations.length > 0) caught++;
+    }
+    expect(caught, `violations found in seeds 1..${seed - 1}`).toBe(2);
+  });
+});
