@@ -82,16 +82,22 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
     decisions.push({ kind: 'finish', checkpoint: latest.id });
     return withRetention(decisions, f);
   }
-  // Stop-with-savepoint: sources stopped at its barrier. Once it completed the job stops; if
-  // it failed, the stopped sources would never resume in this generation, so fail over.
-  const stopSavepoint = mine.find((c) => c.stop && c.savepoint !== null && (c.status === 'COMPLETED' || c.status === 'ABORTED' || expired.has(c.id)));
-  if (stopSavepoint?.status === 'COMPLETED') {
-    decisions.push({ kind: 'stop', checkpoint: stopSavepoint.id });
+  // Stop-with-savepoint: sources stop at its barrier. Once it completed the job stops; if it
+  // failed (or its item was never created), the stopped sources would never resume in this
+  // generation, so fail over. Until then nothing else is triggered.
+  if (job.stopping !== null) {
+    const sp = mine.find((c) => c.id === job.stopping);
+    if (sp?.status === 'COMPLETED') {
+      decisions.push({ kind: 'stop', checkpoint: sp.id });
+      return withRetention(decisions, f);
+    }
+    const lost = !sp && job.lastTriggerAt !== null && now - job.lastTriggerAt >= settings.timeout;
+    if (sp?.status === 'ABORTED' || (sp && expired.has(sp.id)) || lost) {
+      decisions.push({ kind: 'fail-over', reason: `stop-with-savepoint ${sp?.savepoint ?? job.stopping} failed` });
+      return decisions;
+    }
+    decisions.push({ kind: 'skip', reason: 'STOPPING' });
     return withRetention(decisions, f);
-  }
-  if (stopSavepoint) {
-    decisions.push({ kind: 'fail-over', reason: `stop-with-savepoint ${stopSavepoint.savepoint} failed` });
-    return decisions;
   }
   decisions.push(triggerDecision(f, pending, completed));
   return withRetention(decisions, f);
@@ -103,8 +109,6 @@ function triggerDecision(
   completed: readonly CheckpointRecord[],
 ): CoordinatorDecision {
   const { job, now, settings } = f;
-  // Nothing may follow a stop-with-savepoint: its sources stop at its barrier.
-  if (pending.some((c) => c.stop)) return { kind: 'skip', reason: 'STOPPING' };
   if (pending.length >= settings.maxConcurrentCheckpoints) return { kind: 'skip', reason: 'TOO_MANY_CONCURRENT' };
   if (job.savepointRequest) return { kind: 'trigger', savepoint: job.savepointRequest };
   const latest = completed[completed.length - 1];

@@ -58,6 +58,9 @@ export interface JobRecord {
   readonly activity: number;
   /** A savepoint the user asked for and the coordinator has not triggered yet. */
   readonly savepointRequest: { readonly name: string; readonly stop: boolean } | null;
+  /** The stop-with-savepoint allocated in this generation, set in the same write that
+   *  allocates its id: no checkpoint may be triggered after it, even before its item exists. */
+  readonly stopping: CheckpointId | null;
   /** A terminal failure waiting for the restart strategy. */
   readonly failover: { readonly reason: string; readonly at: number; readonly restartAt: number } | null;
   /** Times of past failovers of this job, newest last (restart strategies read them). */
@@ -186,6 +189,7 @@ export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
     sourcesFinished: [],
     activity: 0,
     savepointRequest: null,
+    stopping: null,
     failover: null,
     failures: [],
     restore: null,

@@ -123,6 +123,7 @@ export class CoordinatorRuntime {
         nextCheckpointId: j.nextCheckpointId + 1,
         lastTriggerAt: now,
         savepointRequest: savepoint ? null : j.savepointRequest,
+        stopping: savepoint?.stop ? id : j.stopping,
       };
     });
     if (!allocated || id === null) return null;

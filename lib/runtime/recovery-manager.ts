@@ -89,6 +89,7 @@ export class RecoveryManager {
         gen,
         failover: null,
         savepointRequest: null,
+        stopping: null,
         sourcesFinished: [],
         detail: null,
         restore: {

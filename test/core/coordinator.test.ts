@@ -83,9 +83,13 @@ describe('CheckpointCoordinator decisions', () => {
     const job = { ...running, lastTriggerAt: 99_000, savepointRequest: { name: 'sp', stop: true } };
     expect(decideTick(facts({ job }))).toEqual([{ kind: 'trigger', savepoint: { name: 'sp', stop: true } }]);
     const sp = cp(9, 'PENDING', 99_500, { savepoint: 'sp', stop: true });
-    expect(kinds(facts({ checkpoints: [sp], settings: { maxConcurrentCheckpoints: 3 } }))).toEqual(['skip:STOPPING']);
-    expect(kinds(facts({ checkpoints: [{ ...sp, status: 'COMPLETED' }] }))).toEqual(['stop']);
-    expect(kinds(facts({ checkpoints: [{ ...sp, status: 'ABORTED', reason: 'CHECKPOINT_EXPIRED' }], settings: { tolerableFailedCheckpoints: 5 } }))).toEqual(['fail-over']);
+    const stopping = { ...running, stopping: checkpointId(9), lastTriggerAt: 99_500 };
+    expect(kinds(facts({ job: stopping, checkpoints: [sp], settings: { maxConcurrentCheckpoints: 3 } }))).toEqual(['skip:STOPPING']);
+    // its id is allocated but its item not written yet: still nothing else may be triggered
+    expect(kinds(facts({ job: stopping, checkpoints: [], settings: { maxConcurrentCheckpoints: 3 } }))).toEqual(['skip:STOPPING']);
+    expect(kinds(facts({ job: stopping, checkpoints: [], now: 99_500 + 30_000 }))).toEqual(['fail-over']);
+    expect(kinds(facts({ job: stopping, checkpoints: [{ ...sp, status: 'COMPLETED' }] }))).toEqual(['stop']);
+    expect(kinds(facts({ job: stopping, checkpoints: [{ ...sp, status: 'ABORTED', reason: 'CHECKPOINT_EXPIRED' }], settings: { tolerableFailedCheckpoints: 5 } }))).toEqual(['fail-over']);
   });
 
   it('runs a requested failover after the restart delay, and resumes a restore whose runner went silent', () => {
