@@ -2,8 +2,10 @@
  * Loads and commits working state through the StateStore port (DESIGN §4 rule 3).
  *
  * A commit is a delta item at version+1 written with put-if-absent: of two invocations that
- * read the same version, exactly one commits. Every `rebaseEvery` deltas the whole state is
- * written as a base item and older items are deleted. Any item too big for the store (a
+ * read the same version, exactly one commits. After `rebaseEvery` deltas whose bytes add up
+ * to a quarter of the base (or after `maxDeltas` in any case) the whole state is written as
+ * a new base and older items are deleted: a big state is not rewritten for small changes,
+ * and a cold load never reads more deltas than about the state itself. Any item too big for the store (a
  * DynamoDB item is at most 400 KB) is spilled to the blob store and the item holds a pointer,
  * so state size is bounded by the blob store, not by an item.
  */
@@ -16,11 +18,13 @@ import type { StateItem, StateStore } from '../ports/state-store.js';
 import { WorkingState, type StateDelta } from './working-state.js';
 
 export interface PersistenceOptions {
-  /** Deltas between bases. */
+  /** Fewest deltas between two bases. @default 32 */
   readonly rebaseEvery: number;
+  /** Most deltas between two bases. @default 1024 */
+  readonly maxDeltas?: number;
 }
 
-export const DEFAULT_PERSISTENCE: PersistenceOptions = { rebaseEvery: 32 };
+export const DEFAULT_PERSISTENCE: PersistenceOptions = { rebaseEvery: 32, maxDeltas: 1024 };
 
 /** Version of a subtask that has never been written: older than any generation. */
 export const NO_STATE: StateVersion = { gen: generation(0), ver: 0 };
@@ -50,8 +54,8 @@ export class StatePersistence {
       const base = items[items.length - 1]!;
       if (base.kind !== 'b') continue; // the base was pruned under us by a concurrent rebase
       const spills: string[] = [];
-      const entries = new Map((await this.body<{ e: [string, unknown][] }>(base, spills)).e);
-      const ws = new WorkingState(base.version, entries, 0, spills);
+      const baseBody = await this.body<{ e: [string, unknown][] }>(base, spills);
+      const ws = new WorkingState(base.version, new Map(baseBody.value.e), 0, spills, baseBody.bytes);
       const deltas = items.slice(0, -1).filter((i) => compareVersions(i.version, base.version) > 0).reverse();
       let contiguous = true;
       for (const d of deltas) {
@@ -59,9 +63,11 @@ export class StatePersistence {
           contiguous = false;
           break;
         }
-        ws.applyDelta(await this.body<StateDelta>(d, spills));
+        const delta = await this.body<StateDelta>(d, spills);
+        ws.applyDelta(delta.value);
         ws.version = d.version;
         ws.deltasSinceBase++;
+        ws.deltaBytes += delta.bytes;
       }
       if (contiguous) return ws;
     }
@@ -77,7 +83,8 @@ export class StatePersistence {
     if (!delta) return true;
     const version = { gen: ws.version.gen, ver: ws.version.ver + 1 };
     const spilled: string[] = [];
-    const item = await this.item(ref, version, 'd', JSON.stringify(delta), spilled);
+    const body = JSON.stringify(delta);
+    const item = await this.item(ref, version, 'd', body, spilled);
     if (!(await this.store.putIfAbsent(this.job, ref, item))) {
       if (spilled.length > 0) await this.blobs.delete(spilled);
       return false;
@@ -85,7 +92,11 @@ export class StatePersistence {
     ws.spills.push(...spilled);
     ws.version = version;
     ws.deltasSinceBase++;
-    if (ws.deltasSinceBase >= this.options.rebaseEvery) await this.rebase(ref, ws);
+    ws.deltaBytes += body.length;
+    const { rebaseEvery, maxDeltas = 1024 } = this.options;
+    if ((ws.deltasSinceBase >= rebaseEvery && ws.deltaBytes * 4 >= ws.baseBytes) || ws.deltasSinceBase >= maxDeltas) {
+      await this.rebase(ref, ws);
+    }
     return true;
   }
 
@@ -93,19 +104,23 @@ export class StatePersistence {
   private async rebase(ref: SubtaskRef, ws: WorkingState): Promise<void> {
     const obsolete = ws.spills;
     ws.spills = [];
-    await this.store.put(this.job, ref, await this.baseItem(ref, ws.version, ws.entries, ws.spills));
+    const base = await this.baseItem(ref, ws.version, ws.entries, ws.spills);
+    await this.store.put(this.job, ref, base.item);
     await this.store.deleteBefore(this.job, ref, ws.version);
     if (obsolete.length > 0) await this.blobs.delete(obsolete);
     ws.deltasSinceBase = 0;
+    ws.deltaBytes = 0;
+    ws.baseBytes = base.bytes;
   }
 
   /** A restore's write: the state of a new generation, replacing whatever was there. */
   async writeBase(ref: SubtaskRef, version: StateVersion, entries: Map<string, unknown>): Promise<void> {
-    await this.store.put(this.job, ref, await this.baseItem(ref, version, entries, []));
+    await this.store.put(this.job, ref, (await this.baseItem(ref, version, entries, [])).item);
   }
 
   private async baseItem(ref: SubtaskRef, version: StateVersion, entries: Map<string, unknown>, spills: string[]) {
-    return this.item(ref, version, 'b', JSON.stringify({ e: [...entries] }), spills);
+    const body = JSON.stringify({ e: [...entries] });
+    return { item: await this.item(ref, version, 'b', body, spills), bytes: body.length };
   }
 
   private async item(
@@ -122,13 +137,14 @@ export class StatePersistence {
     return { version, kind, body: JSON.stringify({ spill: key }) };
   }
 
-  private async body<T>(item: StateItem, spills: string[]): Promise<T> {
+  /** An item's payload, read from the blob store when it was spilled, and its size. */
+  private async body<T>(item: StateItem, spills: string[]): Promise<{ value: T; bytes: number }> {
     const parsed = JSON.parse(item.body) as T & { spill?: string };
-    if (typeof parsed.spill !== 'string') return parsed;
+    if (typeof parsed.spill !== 'string') return { value: parsed, bytes: item.body.length };
     const blob = await this.blobs.get(parsed.spill);
     if (blob === null) throw new TransientStorageError(`read spilled state ${parsed.spill}`);
     spills.push(parsed.spill);
-    return JSON.parse(blob) as T;
+    return { value: JSON.parse(blob) as T, bytes: blob.length };
   }
 }
 

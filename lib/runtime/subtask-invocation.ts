@@ -335,12 +335,11 @@ export class SubtaskInvocation {
     if (s.stopped) return this.saveSource(s);
 
     let n = Math.min(head.batchSize, env.max);
-    let notBefore: number | undefined;
-    if (head.rate !== undefined) {
-      const perSubtask = head.rate / this.stage.parallelism;
-      const due = Math.floor(((env.at - s.rateAt) * perSubtask) / 1000) - (s.emitted - s.rateEmitted) + 1;
-      if (due < n) notBefore = s.rateAt + Math.ceil(((s.emitted - s.rateEmitted + n) * 1000) / perSubtask);
-      n = Math.max(0, Math.min(n, due));
+    const perSubtask = head.rate === undefined ? undefined : head.rate / this.stage.parallelism;
+    if (perSubtask !== undefined) {
+      // Records allowed by the poll's time: one at the start, then `rate` per second.
+      const allowed = Math.floor(((env.at - s.rateAt) * perSubtask) / 1000) + 1;
+      n = Math.max(0, Math.min(n, allowed - (s.emitted - s.rateEmitted)));
     }
     if (n > 0) {
       const batch = await head.reader.read(this.ref.index, this.stage.parallelism, s.offset, n);
@@ -360,6 +359,8 @@ export class SubtaskInvocation {
     }
     this.saveSource(s);
     if (!s.finished) {
+      // When the next record is due; the invocation waits for it (bounded) before re-polling.
+      const notBefore = perSubtask === undefined ? undefined : s.rateAt + Math.ceil(((s.emitted - s.rateEmitted) * 1000) / perSubtask);
       this.effects.add({
         kind: 'poll',
         queue: this.stage.queue,
@@ -367,7 +368,7 @@ export class SubtaskInvocation {
         round: s.round,
         dedupId: `${this.ws.gen}:poll:${this.ref.index}:${s.round}`,
         idle: s.idle,
-        ...(notBefore === undefined ? {} : { notBefore }),
+        ...(notBefore === undefined || notBefore <= env.at ? {} : { notBefore }),
       });
     }
   }

@@ -19,10 +19,12 @@ export class WorkingState {
   constructor(
     public version: StateVersion,
     readonly entries: Map<string, unknown> = new Map(),
-    /** Deltas committed since the newest base: decides when to write a new base. */
+    /** Deltas committed since the newest base, and their bytes: decide when to write a new base. */
     public deltasSinceBase = 0,
     /** Blob keys of spilled items since the newest base, deleted once a newer base exists. */
     public spills: string[] = [],
+    public baseBytes = 0,
+    public deltaBytes = 0,
   ) {}
 
   get gen() {

@@ -39,7 +39,9 @@ export async function memoryWorld(graph: JobGraph, options: OperatorRuntimeOptio
     memory.queue.createQueue(s.deadLetterQueue);
     memory.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: 3 });
   }
-  const runtime = new OperatorRuntime(graph, memory, { random: () => 0.5, ...options });
+  // No waiting inside an invocation: the manual clock only moves between rounds.
+  const flow = { permit: async (_t: unknown, _s: unknown, batch: number) => batch, maxPollWaitMs: 0, idlePollMs: 0 };
+  const runtime = new OperatorRuntime(graph, memory, { random: () => 0.5, flow, ...options });
   const recovery = new RecoveryManager(graph, memory);
   const coordinator = new CoordinatorRuntime(graph, memory, recovery, { random: () => 0.5 });
   const deadLetters = new DeadLetterRuntime(graph, memory, () => 0.5);
