@@ -7,6 +7,12 @@
 import type { CheckpointId, Generation, JobName, SubtaskKey } from './ids.js';
 import type { ParallelismOverrides } from './topology.js';
 
+export interface TimerState {
+  /** Only a timer message carrying this token is the live chain; others are dropped. */
+  readonly token: number;
+  readonly firedAt: number | null;
+}
+
 export type JobStatus = 'RUNNING' | 'RESTORING' | 'FAILED' | 'FINISHED' | 'STOPPED';
 
 /** What a restore starts from. `empty` is a job's first start, or a failure before any checkpoint. */
@@ -70,6 +76,8 @@ export interface JobRecord {
   readonly detail: string | null;
   /** Messages the operators dead-lettered as malformed, by reason. */
   readonly deadLetters: Readonly<Record<string, number>>;
+  /** The coordinator's own timer chain (see core/coordinator-timer). */
+  readonly timer: TimerState;
   /** Optimistic-concurrency counter: every job-item write checks and bumps it. */
   readonly version: number;
 }
@@ -195,6 +203,7 @@ export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
     restore: null,
     detail: null,
     deadLetters: {},
+    timer: { token: 0, firedAt: null },
     version: 0,
   };
 }

@@ -7,11 +7,16 @@
  *   visibility timeout expires (then they are delivered again, `receiveCount` + 1);
  * - a message whose `dedupId` was seen within the deduplication window is accepted and dropped;
  * - delivery is at least once: duplicates are possible, order within a group is not broken.
+ *
+ * A standard queue (name without `.fifo`: the coordinator's timer) ignores `group` and
+ * `dedupId`, gives no order, and honours `delaySeconds`.
  */
 export interface OutgoingMessage {
   readonly group: string;
   readonly body: string;
   readonly dedupId: string;
+  /** Standard queues only: the message becomes visible this many seconds later (≤ 900). */
+  readonly delaySeconds?: number;
 }
 
 export interface ReceivedMessage {

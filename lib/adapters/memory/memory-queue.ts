@@ -12,6 +12,9 @@ export interface MemoryQueueOptions {
   readonly maxReceiveCount?: number;
 }
 
+/** SQS's rule: FIFO queue names end in `.fifo`; others are standard queues. */
+export const isFifo = (name: string) => name.endsWith('.fifo');
+
 interface Stored {
   readonly messageId: string;
   readonly group: string;
@@ -22,6 +25,7 @@ interface Stored {
 }
 
 interface QueueData {
+  readonly fifo: boolean;
   readonly options: MemoryQueueOptions;
   /** Per group, in send order; groups in order of first send. */
   readonly groups: Map<string, Stored[]>;
@@ -41,7 +45,7 @@ export class MemoryQueue implements Queue {
   constructor(private readonly clock: Clock) {}
 
   createQueue(name: string, options: MemoryQueueOptions = {}): void {
-    if (!this.queues.has(name)) this.queues.set(name, { options, groups: new Map(), dedup: new Map() });
+    if (!this.queues.has(name)) this.queues.set(name, { fifo: isFifo(name), options, groups: new Map(), dedup: new Map() });
   }
 
   private data(name: string): QueueData {
@@ -70,16 +74,21 @@ export class MemoryQueue implements Queue {
 
   private accept(q: QueueData, m: OutgoingMessage): void {
     const now = this.clock.now();
+    if (!q.fifo) {
+      // Standard queue: every message is its own "group" (no ordering, no locking), delays apply.
+      this.append(q, `~${this.nextId + 1}`, m.body, now + (m.delaySeconds ?? 0) * 1000);
+      return;
+    }
     const seen = q.dedup.get(m.dedupId);
     if (seen !== undefined && seen > now) return;
     q.dedup.set(m.dedupId, now + DEDUP_WINDOW_MS);
     this.append(q, m.group, m.body);
   }
 
-  private append(q: QueueData, group: string, body: string): void {
+  private append(q: QueueData, group: string, body: string, visibleAt = 0): void {
     let list = q.groups.get(group);
     if (!list) q.groups.set(group, (list = []));
-    list.push({ messageId: `m${++this.nextId}`, group, body, receiveCount: 0, visibleAt: 0, receiptHandle: null });
+    list.push({ messageId: `m${++this.nextId}`, group, body, receiveCount: 0, visibleAt, receiptHandle: null });
   }
 
   /** Fault injection: appends a copy of a body, bypassing deduplication (a late producer retry). */

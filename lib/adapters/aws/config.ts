@@ -1,0 +1,35 @@
+/**
+ * Where the AWS adapters point: region, an optional endpoint (an emulator), and the job's
+ * table and bucket. Lambda handlers read it from the environment the CDK construct sets;
+ * names default to the topology's, which is what the local host provisions.
+ */
+import { ConfigError } from '../../core/errors.js';
+import type { Topology } from '../../core/topology.js';
+
+export interface AwsConfig {
+  readonly region: string;
+  /** An emulator endpoint (LocalStack, moto); unset on AWS. S3 then uses path-style URLs. */
+  readonly endpoint?: string;
+  readonly table: string;
+  readonly bucket: string;
+}
+
+export const ENV = {
+  table: 'TIDEMARK_TABLE',
+  bucket: 'TIDEMARK_BUCKET',
+  stage: 'TIDEMARK_STAGE',
+} as const;
+
+export function awsConfigFromEnv(topology: Topology, env: NodeJS.ProcessEnv = process.env): AwsConfig {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    throw new ConfigError('AWS_ENDPOINT_URL', `must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+  }
+  return {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    table: env[ENV.table] || topology.resources.table,
+    bucket: env[ENV.bucket] || topology.resources.bucket,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Carries out the coordinator's schedule: on a timer message or a heartbeat, decide (core),
+ * move the chain's token with a conditional write on the job item, send the next delayed
+ * timer message, and run the tick. The token moves before the message is sent, so a crash
+ * in between leaves a quiet chain that the next heartbeat restarts.
+ */
+import { decideTimer, timerPeriodMs, type TimerFiring } from '../core/coordinator-timer.js';
+import type { JobGraph } from '../core/graph.js';
+import { compileTopology } from '../core/topology.js';
+import type { Ports } from '../ports/index.js';
+import type { CoordinatorRuntime, TickReport } from './coordinator-runtime.js';
+import { updateJob } from './job-records.js';
+
+export interface TimerMessage {
+  readonly job: string;
+  readonly token: number;
+}
+
+export async function onSchedule(
+  graph: JobGraph,
+  ports: Ports,
+  coordinator: CoordinatorRuntime,
+  firing: TimerFiring,
+): Promise<TickReport | null> {
+  const job = await ports.manifest.getJob(graph.name);
+  if (!job) return null;
+  const now = ports.clock.now();
+  const decision = decideTimer(firing, job.timer, now, timerPeriodMs(graph.checkpoints.interval));
+  if (decision.arm) {
+    const { token, delaySeconds } = decision.arm;
+    const moved = await updateJob(ports.manifest, graph.name, (j) =>
+      j.timer.token === job.timer.token ? { ...j, timer: { token, firedAt: now } } : null,
+    );
+    if (moved) {
+      const body: TimerMessage = { job: graph.name, token };
+      await ports.queue.sendBatch(compileTopology(graph).resources.timerQueue, [
+        { group: 'timer', dedupId: `timer-${token}`, body: JSON.stringify(body), delaySeconds },
+      ]);
+    }
+  }
+  return decision.tick ? coordinator.tick() : null;
+}
+
+/** Parses a timer queue message body; null when it is not one of ours. */
+export function parseTimerMessage(body: string, job: string): TimerMessage | null {
+  try {
+    const m = JSON.parse(body) as TimerMessage;
+    return m.job === job && Number.isInteger(m.token) ? m : null;
+  } catch {
+    return null;
+  }
+}
