@@ -12,7 +12,7 @@ import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
 import { readCommitted } from '../lib/runtime/sink-reader.js';
-import { EventSourceHost } from '../local/event-source-host.js';
+import { LocalLambdaHost } from '../local/lambda-host.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_200_000);
 const BATCH = 2000;
@@ -51,10 +51,12 @@ interface RunResult {
 async function run(interval: number | null): Promise<RunResult> {
   const graph = pipeline(interval);
   const ports = memoryPorts(systemClock);
-  for (const s of compileTopology(graph).stages) {
+  const topology = compileTopology(graph);
+  for (const s of topology.stages) {
     ports.queue.createQueue(s.deadLetterQueue);
     ports.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: 5 });
   }
+  ports.queue.createQueue(topology.resources.timerQueue);
   let completed = 0;
   const ack = ports.manifest.ack.bind(ports.manifest);
   ports.manifest.ack = async (...args) => {
@@ -62,7 +64,8 @@ async function run(interval: number | null): Promise<RunResult> {
     if (outcome.kind === 'completed') completed++;
     return outcome;
   };
-  const host = new EventSourceHost(graph, ports, { tickMs: 20, idleMs: 1 });
+  // In memory the coordinator can tick often: a 20 ms heartbeat stands in for the timer chain.
+  const host = new LocalLambdaHost(graph, ports, { heartbeatMs: 20, idleMs: 1 });
   global.gc?.();
   const started = performance.now();
   await host.recovery.start();

@@ -9,7 +9,13 @@ import { OperatorRuntime, type OperatorRuntimeOptions } from '../lib/runtime/ope
 import { ENV } from '../lib/adapters/aws/config.js';
 import { handlerContext, type HandlerDeps, type JobInput } from './handler-context.js';
 
-export function createOperatorHandler(job: JobInput, deps: HandlerDeps & { runtime?: OperatorRuntimeOptions } = {}) {
+export interface OperatorHandlerDeps extends HandlerDeps {
+  readonly runtime?: OperatorRuntimeOptions;
+  /** Called with the runtime once it exists (the local host reads its counters). */
+  readonly observe?: (runtime: OperatorRuntime) => void;
+}
+
+export function createOperatorHandler(job: JobInput, deps: OperatorHandlerDeps = {}) {
   let state: { runtime: OperatorRuntime; stage: string } | undefined;
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     if (!state) {
@@ -18,6 +24,7 @@ export function createOperatorHandler(job: JobInput, deps: HandlerDeps & { runti
       if (!stage) throw new ConfigError(ENV.stage, 'is not set: the operator function must know its stage');
       stageById(ctx.topology, stage);
       state = { runtime: new OperatorRuntime(ctx.graph, ctx.ports, { logger: console, ...deps.runtime }), stage };
+      deps.observe?.(state.runtime);
     }
     const messages = event.Records.map((r) => ({ messageId: r.messageId, body: r.body, group: r.attributes.MessageGroupId ?? '' }));
     return state.runtime.handleBatch(state.stage, messages);

@@ -1,18 +1,30 @@
 /**
  * The `tidemark` command.
  *
- *   tidemark run <job-file> [--interval MS] [--duration S] [--no-verify] [--json]
+ *   tidemark run <job-file> [--records N] [--duration S] [--interval MS] [--kill-rate P]
+ *                           [--restore-at N] [--memory] [--no-verify] [--json]
  *
- * Runs the job locally until it finishes (or for --duration seconds, then stops it with a
- * savepoint), printing progress, the checkpoint table and an exactly-once check against a
+ * Runs the job locally — on the emulator (AWS_ENDPOINT_URL, or moto which the project
+ * installs and starts itself) or, with --memory, on the in-memory adapters — until it
+ * finishes (or for --duration seconds, then stops it with a savepoint), with optional fault
+ * injection, then prints the checkpoint table and an exactly-once check against a
  * sequential evaluation. Exit status: 0 on success, 1 if the job failed or the check found
  * differences, 2 for bad usage.
  */
 import { parseArgs } from 'node:util';
 import { TidemarkError } from '../lib/core/errors.js';
+import { EmulatorError } from './emulator-venv.js';
 import { printSummary, runJob } from './run-job.js';
 
-const USAGE = `usage: tidemark run <job-file> [--interval MS] [--duration S] [--no-verify] [--json]`;
+const USAGE = `usage: tidemark run <job-file> [options]
+  --records N      records the job reads (examples honour it through TIDEMARK_RECORDS)
+  --duration S     stop the job with a savepoint after S seconds if it has not finished
+  --interval MS    override the job's checkpoint interval
+  --kill-rate P    fraction (0..1) of operator invocations that die at a random protocol step
+  --restore-at N   force one restore from the latest checkpoint after N completed checkpoints
+  --memory         run on the in-memory adapters instead of an AWS emulator
+  --no-verify      skip the comparison with a sequential evaluation
+  --json           print one JSON summary on stdout (progress and table go to stderr)`;
 
 function usage(message: string): never {
   console.error(`tidemark: ${message}\n${USAGE}`);
@@ -35,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         interval: { type: 'string' },
         duration: { type: 'string' },
+        records: { type: 'string' },
+        'kill-rate': { type: 'string' },
+        'restore-at': { type: 'string' },
+        memory: { type: 'boolean', default: false },
         'no-verify': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -56,11 +72,22 @@ export async function main(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY && !values.json;
   const interval = positive('interval', values.interval);
   const duration = positive('duration', values.duration);
+  const records = positive('records', values.records);
+  const restoreAt = positive('restore-at', values['restore-at']);
+  const killRate = values['kill-rate'] === undefined ? 0 : Number(values['kill-rate']);
+  if (!(killRate >= 0 && killRate < 1)) usage(`--kill-rate must be a number from 0 up to (not including) 1, got ${JSON.stringify(values['kill-rate'])}`);
+  for (const [name, n] of [['records', records], ['restore-at', restoreAt]] as const) {
+    if (n !== undefined && !Number.isInteger(n)) usage(`--${name} must be a whole number, got ${n}`);
+  }
   try {
     const summary = await runJob({
       jobFile,
       ...(interval === undefined ? {} : { interval }),
       ...(duration === undefined ? {} : { durationSeconds: duration }),
+      ...(records === undefined ? {} : { records }),
+      ...(restoreAt === undefined ? {} : { restoreAt }),
+      killRate,
+      memory: values.memory,
       verify: !values['no-verify'],
       json: values.json,
       out,
@@ -81,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     if (summary.status === 'FAILED') return 1;
     return summary.exactlyOnce && !summary.exactlyOnce.ok ? 1 : 0;
   } catch (e) {
-    if (e instanceof TidemarkError) {
+    if (e instanceof TidemarkError || e instanceof EmulatorError) {
       console.error(`tidemark: ${e.message}`);
       return 1;
     }

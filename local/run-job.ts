@@ -5,7 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { memoryPorts } from '../lib/adapters/memory/index.js';
 import { evaluateSequentially } from '../lib/api/evaluate.js';
 import { JobBuilder } from '../lib/api/job.js';
 import { checkpointSettings } from '../lib/core/config.js';
@@ -13,10 +12,13 @@ import { ConfigError } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
 import { compileTopology } from '../lib/core/topology.js';
-import { systemClock } from '../lib/ports/clock.js';
+import { queueDepthFlow } from '../lib/runtime/flow-control.js';
+import { updateJob } from '../lib/runtime/job-records.js';
 import { readCommitted } from '../lib/runtime/sink-reader.js';
 import { checkpointRow, formatCheckpointTable, type CheckpointRow } from './checkpoint-table.js';
-import { EventSourceHost } from './event-source-host.js';
+import { LocalLambdaHost } from './lambda-host.js';
+import { openWorld, type LocalWorld } from './worlds.js';
+import { blobKeys } from '../lib/core/storage-keys.js';
 
 export interface RunOptions {
   readonly jobFile: string;
@@ -24,6 +26,14 @@ export interface RunOptions {
   readonly interval?: number;
   /** Stop after this many seconds (stop-with-savepoint) if the job has not finished. */
   readonly durationSeconds?: number;
+  /** Records the job should read (sets TIDEMARK_RECORDS, which the examples honour). */
+  readonly records?: number;
+  /** Fraction of operator invocations that die at a random protocol step. */
+  readonly killRate: number;
+  /** Force one restore from the latest checkpoint after this many completed checkpoints. */
+  readonly restoreAt?: number;
+  /** Run on the in-memory adapters instead of an emulator. */
+  readonly memory: boolean;
   readonly verify: boolean;
   readonly json: boolean;
   readonly out: (line: string) => void;
@@ -39,6 +49,10 @@ export interface SinkSummary {
 export interface RunSummary {
   readonly job: string;
   readonly startedAt: number;
+  readonly world: LocalWorld['kind'];
+  readonly kills: number;
+  readonly restores: number;
+  readonly requests: LocalWorld['requests'];
   readonly status: string;
   readonly detail: string | null;
   readonly generation: number;
@@ -64,31 +78,56 @@ export async function loadJob(file: string, interval?: number): Promise<{ graph:
   return { graph, module };
 }
 
+/** A local visibility timeout: a killed invocation's messages come back after it. */
+const VISIBILITY_SECONDS = 5;
+
 export async function runJob(options: RunOptions): Promise<RunSummary> {
+  if (options.records !== undefined) process.env.TIDEMARK_RECORDS = String(options.records);
   const { graph, module } = await loadJob(options.jobFile, options.interval);
-  const ports = memoryPorts(systemClock);
-  for (const s of compileTopology(graph).stages) {
-    ports.queue.createQueue(s.deadLetterQueue);
-    ports.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: 5 });
+  const topology = compileTopology(graph);
+  const world = await openWorld(topology, {
+    memory: options.memory,
+    visibilityTimeoutSeconds: VISIBILITY_SECONDS,
+    maxReceiveCount: 10,
+    log: options.out,
+  });
+  try {
+    return await runOn(world, graph, module, options);
+  } finally {
+    await world.close();
   }
-  const host = new EventSourceHost(graph, ports, { tickMs: 50 });
+}
+
+async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, options: RunOptions): Promise<RunSummary> {
+  const { ports } = world;
+  const host = new LocalLambdaHost(graph, ports, {
+    visibilityTimeoutMs: VISIBILITY_SECONDS * 1000,
+    killRate: options.killRate,
+    coordinator: { restoreLeaseMs: 10_000 },
+    runtime: world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) },
+  });
   const seen = new Map<number, CheckpointRecord>();
   const started = Date.now();
   await host.recovery.start();
   host.start();
   let job: JobRecord | null = null;
   let stopRequested = false;
+  let restores = 0;
   try {
     for (;;) {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 200));
       job = await ports.manifest.getJob(graph.name);
       for (const c of await ports.manifest.listCheckpoints(graph.name, { limit: 20 })) seen.set(c.id, c);
       options.progress?.(progressLine(host, seen, started));
       if (!job || ['FINISHED', 'FAILED', 'STOPPED'].includes(job.status)) break;
+      const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED').length;
+      if (options.restoreAt !== undefined && restores === 0 && completed >= options.restoreAt && job.status === 'RUNNING') {
+        restores++;
+        await host.recovery.restore({ request: { kind: 'latest' }, reason: `forced by --restore-at ${options.restoreAt}` });
+      }
       if (options.durationSeconds !== undefined && !stopRequested && Date.now() - started > options.durationSeconds * 1000) {
         stopRequested = true;
-        const current = job;
-        await ports.manifest.putJob({ ...current, savepointRequest: { name: `stop-${Date.now()}`, stop: true } }, current.version);
+        await updateJob(ports.manifest, graph.name, (j) => (j.status === 'RUNNING' ? { ...j, savepointRequest: { name: `stop-${Date.now()}`, stop: true } } : null));
       }
     }
   } finally {
@@ -99,29 +138,33 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
   for (const op of graph.operators.filter((o) => o.spec.kind === 'sink')) {
     const records = (await readCommitted(ports.blobs, graph.name, op.name)).records;
     committed.set(op.name, records);
-    sinks[op.name] = { location: `memory://tidemark-${graph.name}/jobs/${graph.name}/sinks/${op.name}/committed/`, records: records.length, sample: records.slice(0, 5) };
+    sinks[op.name] = { location: world.location(blobKeys.committedPrefix(graph.name, op.name)), records: records.length, sample: records.slice(0, 5) };
   }
   const exactlyOnce = options.verify && job?.status === 'FINISHED' ? await verify(graph, committed, module) : null;
   return {
     job: graph.name,
     startedAt: started,
+    world: world.kind,
+    kills: host.stats.kills,
+    restores,
+    requests: world.requests,
     status: job?.status ?? 'UNKNOWN',
     detail: job?.detail ?? null,
     generation: job?.gen ?? 0,
     elapsedMs: Date.now() - started,
-    sourceRecords: host.runtime.stats.sourceRecords,
+    sourceRecords: host.records.sourceRecords,
     checkpoints: [...seen.values()].map(checkpointRow),
     sinks,
     exactlyOnce,
   };
 }
 
-function progressLine(host: EventSourceHost, seen: Map<number, CheckpointRecord>, started: number): string {
+function progressLine(host: LocalLambdaHost, seen: Map<number, CheckpointRecord>, started: number): string {
   const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED');
   const last = completed.sort((a, b) => b.id - a.id)[0];
   const lastMs = last?.completedAt ? `${last.completedAt - last.triggeredAt} ms` : '-';
-  const s = host.runtime.stats;
-  return `${((Date.now() - started) / 1000).toFixed(1)} s  in ${s.sourceRecords} records  out ${s.recordsToSinks} records  checkpoints ${completed.length} (last ${lastMs})`;
+  const r = host.records;
+  return `${((Date.now() - started) / 1000).toFixed(1)} s  in ${r.sourceRecords} records  out ${r.recordsToSinks} records  checkpoints ${completed.length} (last ${lastMs})  kills ${host.stats.kills}`;
 }
 
 async function verify(graph: JobGraph, committed: Map<string, unknown[]>, module: JobModule) {
@@ -144,7 +187,8 @@ async function verify(graph: JobGraph, committed: Map<string, unknown[]>, module
 
 export function printSummary(summary: RunSummary, out: (line: string) => void): void {
   out('');
-  out(`job ${summary.job}: ${summary.status} after ${(summary.elapsedMs / 1000).toFixed(1)} s, generation ${summary.generation}${summary.detail ? ` (${summary.detail})` : ''}`);
+  out(`job ${summary.job} on ${summary.world}: ${summary.status} after ${(summary.elapsedMs / 1000).toFixed(1)} s, generation ${summary.generation}${summary.detail ? ` (${summary.detail})` : ''}`);
+  out(`fault injection: ${summary.kills} invocations killed, ${summary.restores} forced restores`);
   out('');
   out(formatCheckpointTable(summary.checkpoints, summary.startedAt));
   out('');

@@ -66,6 +66,15 @@ export class LostMessageError extends TerminalError {
   }
 }
 
+/** SQS accepted a message of a group after refusing an earlier one of the same group: the
+ *  group's order is broken, which the receiver would report as a lost message. */
+export class SendOrderError extends TerminalError {
+  readonly code = 'SEND_ORDER';
+  constructor(readonly queue: string, readonly group: string) {
+    super(`queue ${queue}, group ${group}: a later message was accepted after an earlier one failed`);
+  }
+}
+
 /** A message body is not a valid envelope for this job. Never retried: it goes to the DLQ. */
 export class MalformedEnvelopeError extends TerminalError {
   readonly code = 'MALFORMED_ENVELOPE';

@@ -50,7 +50,14 @@ export async function executeEffects(
     if (wait > 0) await ports.clock.sleep(Math.min(wait, flow.maxPollWaitMs));
     const stage = topology.stages.find((x) => x.id === ref.stage)!;
     const head = stage.operators[0]!.spec;
-    const max = await flow.permit(topology, stage.id, head.kind === 'source' ? head.batchSize : 0);
+    const batchSize = head.kind === 'source' ? head.batchSize : 0;
+    // Backpressure: while downstream is full, wait (bounded) before the next poll; a poll
+    // that still has no permit reads nothing and simply re-polls.
+    let max = await flow.permit(topology, stage.id, batchSize);
+    for (let waited = 0, pause = 20; max === 0 && waited < flow.maxPollWaitMs; waited += pause, pause *= 2) {
+      await ports.clock.sleep(pause);
+      max = await flow.permit(topology, stage.id, batchSize);
+    }
     const body = {
       v: ENVELOPE_VERSION,
       job: topology.job,

@@ -2,9 +2,14 @@
  * Sends messages in order (DESIGN §3): per queue, batches of at most ten entries and at most
  * `maxBatchBytes`; when an entry fails, it and every later entry of its message group are
  * sent again, in order, before anything after them. Queues are served concurrently.
+ *
+ * SQS reports a batch's entries one by one and does not promise to refuse the entries of a
+ * group that follow a failed one (SendMessageBatch API reference). If one of them got in,
+ * the group's order is already broken — the receiver would see a skipped sequence number —
+ * so that is a terminal error at once, and the job fails over.
  */
 import { Buffer } from 'node:buffer';
-import { TransientStorageError } from '../core/errors.js';
+import { SendOrderError, TransientStorageError } from '../core/errors.js';
 import type { Clock } from '../ports/clock.js';
 import { MAX_SEND_BATCH, type OutgoingMessage, type Queue } from '../ports/queue.js';
 
@@ -57,6 +62,9 @@ async function sendQueue(queue: Queue, clock: Clock, name: string, list: Outgoin
     const again: OutgoingMessage[] = [];
     const failedSet = new Set(failed);
     batch.forEach((m, i) => {
+      if (failedGroups.has(m.group) && !failedSet.has(i) && name.endsWith('.fifo')) {
+        throw new SendOrderError(name, m.group);
+      }
       if (failedSet.has(i) || failedGroups.has(m.group)) {
         failedGroups.add(m.group);
         again.push(m);

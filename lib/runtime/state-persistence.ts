@@ -9,6 +9,7 @@
  * DynamoDB item is at most 400 KB) is spilled to the blob store and the item holds a pointer,
  * so state size is bounded by the blob store, not by an item.
  */
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { TransientStorageError } from '../core/errors.js';
 import { FIRST_GENERATION, generation, type JobName, type SubtaskRef } from '../core/ids.js';
@@ -130,7 +131,8 @@ export class StatePersistence {
     body: string,
     spills: string[],
   ): Promise<StateItem> {
-    if (body.length + ITEM_OVERHEAD <= this.store.maxItemBytes) return { version, kind, body };
+    // Stores count UTF-8 bytes; a string's length undercounts non-ASCII text.
+    if (Buffer.byteLength(body) + ITEM_OVERHEAD <= this.store.maxItemBytes) return { version, kind, body };
     const key = blobKeys.spilledState(this.job, ref, version, kind, this.nonce());
     await this.blobs.put(key, body);
     spills.push(key);

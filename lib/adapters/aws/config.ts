@@ -12,6 +12,12 @@ export interface AwsConfig {
   readonly endpoint?: string;
   readonly table: string;
   readonly bucket: string;
+  /** Static credentials (an emulator's dummy keys); the SDK's default chain when unset. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** ReceiveMessage long-poll wait. @default 0 (the local host polls; Lambda's poller long-polls itself) */
+  readonly receiveWaitSeconds?: number;
+  /** SDK attempts per call (standard retry mode, with backoff). The runtime retries too. @default 3 */
+  readonly maxAttempts?: number;
 }
 
 export const ENV = {

@@ -1,15 +1,37 @@
 /**
- * AWS adapters (SDK v3) behind the ports. PLACEHOLDER while the adapters are being written:
- * `awsPorts` throws until lib/adapters/aws/{sqs,s3,dynamodb}-*.ts exist.
+ * AWS adapters (SDK v3) behind the ports: SQS queues, one S3 bucket, one DynamoDB table per
+ * job. `awsPorts` is what the Lambda handlers and the local host build once per process.
  */
-import type { Ports } from '../../ports/index.js';
+import { systemClock, type Ports } from '../../ports/index.js';
+import { createClients, type RequestCounts } from './clients.js';
 import type { AwsConfig } from './config.js';
+import { DynamoDbManifestStore } from './dynamodb-manifest-store.js';
+import { DynamoDbStateStore } from './dynamodb-state-store.js';
+import { S3BlobStore } from './s3-blob-store.js';
+import { SqsQueue } from './sqs-queue.js';
+
+export { createClients, type AwsClients, type RequestCounts } from './clients.js';
+export { awsConfigFromEnv, ENV, type AwsConfig } from './config.js';
+export { DynamoDbManifestStore } from './dynamodb-manifest-store.js';
+export { DYNAMODB_ITEM_LIMIT, DynamoDbStateStore, STATE_MAX_ITEM_BYTES } from './dynamodb-state-store.js';
+export { AwsRequestError, translateError } from './errors.js';
+export { S3BlobStore } from './s3-blob-store.js';
+export { SqsQueue } from './sqs-queue.js';
 
 export interface AwsPorts extends Ports {
   /** API calls made, by service and operation (benchmarks report them). */
   readonly requests: { readonly sqs: Record<string, number>; readonly s3: Record<string, number>; readonly dynamodb: Record<string, number> };
 }
 
-export function awsPorts(_config: AwsConfig): AwsPorts {
-  throw new Error('AWS adapters are not written yet');
+export function awsPorts(config: AwsConfig): AwsPorts {
+  const requests: RequestCounts = { sqs: {}, s3: {}, dynamodb: {} };
+  const c = createClients(config, requests);
+  return {
+    queue: new SqsQueue(c.sqs, { waitTimeSeconds: config.receiveWaitSeconds ?? 0 }),
+    blobs: new S3BlobStore(c.s3, config.bucket),
+    manifest: new DynamoDbManifestStore(c.dynamodb, config.table),
+    state: new DynamoDbStateStore(c.dynamodb, config.table),
+    clock: systemClock,
+    requests,
+  };
 }

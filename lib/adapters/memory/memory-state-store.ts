@@ -1,4 +1,5 @@
 /** In-memory working-state store: a version-ordered log of items per subtask. */
+import { Buffer } from 'node:buffer';
 import { ItemTooLargeError } from '../../core/errors.js';
 import type { SubtaskRef } from '../../core/ids.js';
 import { compareVersions, tableKeys, type StateVersion } from '../../core/storage-keys.js';
@@ -42,7 +43,7 @@ export class MemoryStateStore implements StateStore {
 
   private check(job: string, ref: SubtaskRef, item: StateItem): void {
     // Item size as DynamoDB counts it is roughly attribute names plus values.
-    const bytes = item.body.length + 64;
+    const bytes = Buffer.byteLength(item.body) + 64;
     if (bytes > this.maxItemBytes) {
       throw new ItemTooLargeError(`${tableKeys.statePk(job as never, ref)}/${tableKeys.stateSk(item.version, item.kind)}`, bytes, this.maxItemBytes);
     }

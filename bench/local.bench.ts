@@ -1,0 +1,134 @@
+/**
+ * End-to-end benchmark on the emulator (`npm run bench:local`): the same 3-stage keyed
+ * pipeline as the engine benchmark, run by the local Lambda host against SQS/S3/DynamoDB on
+ * the emulator (moto started by the project, or AWS_ENDPOINT_URL). Three runs in one
+ * process: checkpoints off, checkpoints every second, and a run with a forced failure
+ * (recovery time = restore requested → first record reaching the sink in the new
+ * generation). Request counts come from the AWS adapters' counters. Last line: one JSON object.
+ */
+import { collect, generator, job } from '../lib/api/index.js';
+import type { JobGraph } from '../lib/core/graph.js';
+import { blobKeys } from '../lib/core/storage-keys.js';
+import { compileTopology } from '../lib/core/topology.js';
+import type { AwsPorts } from '../lib/adapters/aws/index.js';
+import { awsConfigFromEnv } from '../lib/adapters/aws/config.js';
+import { awsPorts } from '../lib/adapters/aws/index.js';
+import { queueDepthFlow } from '../lib/runtime/flow-control.js';
+import { readCommitted } from '../lib/runtime/sink-reader.js';
+import { emulatorEnv, startEmulator } from '../local/emulator.js';
+import { LocalLambdaHost } from '../local/lambda-host.js';
+import { provisionJob } from '../local/provision.js';
+
+const RECORDS = Number(process.env.BENCH_LOCAL_RECORDS ?? 100_000);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const USERS = 500;
+
+function pipeline(name: string, interval: number | null): JobGraph {
+  const j = job(name, { parallelism: 2, checkpoints: { interval, timeout: 60_000, tolerableFailedCheckpoints: 3 } });
+  j.source('events', generator({ count: RECORDS, batchSize: 2500, make: (i) => ({ user: `user-${i % USERS}`, amount: (i * 7919) % 1000 }) }))
+    .map('enrich', (e) => ({ user: e.user, cents: e.amount * 100 }))
+    .keyBy((e) => e.user)
+    .aggregate('totals', {
+      create: () => ({ n: 0, sum: 0 }),
+      add: (a: { n: number; sum: number }, e) => ({ n: a.n + 1, sum: a.sum + e.cents }),
+      result: (a, user) => ({ user, n: a.n, sum: a.sum }),
+    })
+    .sink('out', collect(), { parallelism: 1 });
+  return j.build();
+}
+
+const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const percentile = (xs: number[], p: number) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+interface RunResult {
+  seconds: number;
+  checkpointMs: number[];
+  recoveryMs: number | null;
+  sqs: number;
+  s3: number;
+  dynamodb: number;
+  crossed: number;
+}
+
+async function run(name: string, interval: number | null, failAfterCheckpoints?: number): Promise<RunResult> {
+  const graph = pipeline(name, interval);
+  const topology = compileTopology(graph);
+  const config = awsConfigFromEnv(topology);
+  await provisionJob(topology, config, { visibilityTimeoutSeconds: 30, maxReceiveCount: 10 });
+  const ports: AwsPorts = awsPorts({ ...config, receiveWaitSeconds: 1 });
+  const host = new LocalLambdaHost(graph, ports, {
+    heartbeatMs: 1000,
+    runtime: { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) },
+  });
+  const started = performance.now();
+  await host.recovery.start();
+  host.start();
+  let recoveryMs: number | null = null;
+  let failedAt: number | null = null;
+  let failedGen = 0;
+  const durations = new Map<number, number>();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const j = (await ports.manifest.getJob(graph.name))!;
+    for (const c of await ports.manifest.listCheckpoints(graph.name, { limit: 20 })) {
+      if (c.status === 'COMPLETED' && c.completedAt !== null) durations.set(c.id, c.completedAt - c.triggeredAt);
+    }
+    if (failAfterCheckpoints !== undefined && failedAt === null && durations.size >= failAfterCheckpoints) {
+      failedAt = performance.now();
+      failedGen = j.gen + 1;
+      await host.recovery.restore({ request: { kind: 'latest' }, reason: 'benchmark: forced failure' });
+    }
+    if (failedAt !== null && recoveryMs === null) {
+      const parts = await ports.blobs.list(blobKeys.stagedPart(graph.name, 'out', 0, failedGen as never, ''));
+      if (parts.length > 0) recoveryMs = performance.now() - failedAt;
+    }
+    if (j.status === 'FINISHED') break;
+    if (j.status === 'FAILED') throw new Error(`benchmark job failed: ${j.detail}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await host.stop();
+  const committed = (await readCommitted(ports.blobs, graph.name, 'out')).records.length;
+  if (committed !== RECORDS) throw new Error(`committed ${committed} records, expected ${RECORDS}`);
+  return {
+    seconds,
+    checkpointMs: [...durations.values()],
+    recoveryMs,
+    sqs: total(ports.requests.sqs),
+    s3: total(ports.requests.s3),
+    dynamodb: total(ports.requests.dynamodb),
+    crossed: host.records.crossedQueues,
+  };
+}
+
+const emulator = await startEmulator({ log: (line) => console.log(`[emulator] ${line}`) });
+try {
+  Object.assign(process.env, emulatorEnv(emulator.endpoint));
+  console.log(`tidemark local benchmark: ${RECORDS.toLocaleString('en-US')} records, 3 stages, ${emulator.kind} at ${emulator.endpoint}`);
+  const off = await run('bench-off', null);
+  console.log(`checkpoints off: ${off.seconds.toFixed(1)} s, ${Math.round(RECORDS / off.seconds)} rec/s, SQS ${off.sqs}, S3 ${off.s3}, DynamoDB ${off.dynamodb} requests`);
+  const on = await run('bench-on', 1000);
+  console.log(`checkpoints every 1 s: ${on.seconds.toFixed(1)} s, ${Math.round(RECORDS / on.seconds)} rec/s, ${on.checkpointMs.length} checkpoints`);
+  const failure = await run('bench-fail', 1000, 2);
+  console.log(`forced failure after 2 checkpoints: first output after restore in ${failure.recoveryMs?.toFixed(0)} ms`);
+  const perMillion = (n: number, records: number) => Math.round((n / records) * 1e6);
+  const result = {
+    records: RECORDS,
+    emulator: emulator.kind,
+    recordsPerSecOff: Math.round(RECORDS / off.seconds),
+    recordsPerSecOn: Math.round(RECORDS / on.seconds),
+    checkpointP50Ms: percentile(on.checkpointMs, 50),
+    checkpointP95Ms: percentile(on.checkpointMs, 95),
+    checkpointsCompleted: on.checkpointMs.length,
+    recoveryMs: failure.recoveryMs === null ? null : Math.round(failure.recoveryMs),
+    sqsRequestsPerMillionPerHop: perMillion(on.sqs, on.crossed),
+    s3RequestsPerMillion: perMillion(on.s3, RECORDS),
+    dynamodbRequestsPerMillion: perMillion(on.dynamodb, RECORDS),
+  };
+  console.log(JSON.stringify(result));
+} finally {
+  await emulator.stop();
+}

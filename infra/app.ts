@@ -1,0 +1,31 @@
+/**
+ * The CDK app behind `npx cdk synth|deploy`: one stack for the job whose module is given as
+ * `-c job=<path>` (default: the word-count example), checked by cdk-nag's AwsSolutions
+ * pack. cdk.json runs this file through tsx, so job modules are plain TypeScript.
+ *
+ *   npx cdk deploy -c job=examples/wordcount.ts
+ */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { JobBuilder } from '../lib/api/job.js';
+import type { JobGraph } from '../lib/core/graph.js';
+import { TidemarkJob } from './tidemark-job.js';
+
+const DEFAULT_JOB = 'examples/wordcount.ts';
+
+const app = new App();
+const given = String(app.node.tryGetContext('job') ?? DEFAULT_JOB);
+const jobModule = resolve(given);
+if (!existsSync(jobModule)) throw new Error(`-c job=${given}: no such file (${jobModule})`);
+const exported = ((await import(pathToFileURL(jobModule).href)) as { default?: JobBuilder | JobGraph }).default;
+if (!exported) throw new Error(`-c job=${given}: the module has no default export; export the job (job(...) or its build())`);
+
+const stack = new Stack(app, `Tidemark-${exported.name}`, {
+  description: `Tidemark job ${exported.name}: exactly-once stream processing on SQS FIFO, Lambda, S3 and DynamoDB`,
+});
+new TidemarkJob(stack, 'Job', { job: exported, jobModule });
+// Synthesis stops on any finding that the construct has not acknowledged with a reason.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,93 @@
+/**
+ * The job's durable storage: one S3 bucket (snapshots, spilled working state, sink output)
+ * and one DynamoDB table (job item, checkpoint manifest, working state). Both are named by
+ * CloudFormation (bucket names are global) and reach the handlers through their
+ * environment. `grantData` is the single place that decides what a function may do to them.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { JobGraph } from '../lib/core/graph.js';
+import { generation, type JobName } from '../lib/core/ids.js';
+import { blobKeys } from '../lib/core/storage-keys.js';
+import { acceptNoAccessLogs } from './nag-suppressions.js';
+
+/**
+ * The calls lib/adapters/aws makes on the table: GetItem, PutItem (conditional), DeleteItem,
+ * Query, BatchWriteItem. test/infra checks this list against the adapters' SDK commands.
+ */
+export const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'];
+/** PutObject (also conditional, If-None-Match), GetObject (also HeadObject), DeleteObjects. */
+export const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
+
+export interface JobStorageProps {
+  readonly graph: JobGraph;
+  readonly stagedSinkExpiration?: Duration;
+  readonly serverAccessLogsBucket?: s3.IBucket;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class JobStorage extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly table: dynamodb.Table;
+  /** Every key the job writes starts with it (core/storage-keys). */
+  readonly objectPrefix: string;
+  private readonly job: JobName;
+
+  constructor(scope: Construct, id: string, props: JobStorageProps) {
+    super(scope, id);
+    this.job = props.graph.name;
+    this.objectPrefix = blobKeys.jobPrefix(this.job);
+    const sinks = props.graph.operators.filter((o) => o.spec.kind === 'sink').map((o) => o.name);
+    const expiration = props.stagedSinkExpiration;
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      // Unversioned on purpose: keys are written once (put-if-absent) and checkpoint
+      // retention must really free the space it deletes.
+      versioned: false,
+      removalPolicy: props.removalPolicy,
+      ...(props.serverAccessLogsBucket ? { serverAccessLogsBucket: props.serverAccessLogsBucket, serverAccessLogsPrefix: `${this.job}/` } : {}),
+      lifecycleRules: [
+        // The adapters upload in single requests; this only catches what a crashed client
+        // or another tool leaves half-done, which S3 would otherwise bill forever.
+        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...(expiration === undefined
+          ? []
+          : sinks.map((sink) => ({ id: `ExpireStagedParts-${sink}`, prefix: stagedPrefix(this.job, sink), expiration }))),
+      ],
+    });
+    if (!props.serverAccessLogsBucket) acceptNoAccessLogs(this.bucket);
+    this.table = new dynamodb.Table(this, 'Table', {
+      // The key schema of core/storage-keys' tableKeys, as the DynamoDB adapters write it.
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      // A job's traffic follows its input and its checkpoint interval: nothing to provision.
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
+      removalPolicy: props.removalPolicy,
+    });
+  }
+
+  /** Read and write the job's items and objects: what every role does (see TABLE_ACTIONS). */
+  grantData(grantee: iam.IGrantable): void {
+    this.table.grant(grantee, ...TABLE_ACTIONS);
+    this.bucket.grants.actionsOnObjectKeys(grantee, `${this.objectPrefix}*`, ...OBJECT_ACTIONS);
+    // Listing serves retention and restore; it also makes S3 answer 404 rather than 403 for
+    // a missing key, which the adapter reads as "absent". The bucket holds only this job.
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+  }
+}
+
+/** `jobs/<job>/sinks/<sink>/staged/`, cut from the one key builder so it cannot drift. */
+export function stagedPrefix(job: JobName, sink: string): string {
+  const key = blobKeys.stagedPart(job, sink, 0, generation(0), 'part');
+  const marker = '/staged/';
+  return key.slice(0, key.indexOf(marker) + marker.length);
+}

@@ -1,0 +1,152 @@
+/**
+ * SDK exceptions translated at the edge (DESIGN §2), so that nothing past the adapters sees
+ * an AWS error shape:
+ * - throttling, 5xx, timeouts and network errors → `TransientStorageError` (retryable);
+ * - a DynamoDB item over the size limit → `ItemTooLargeError` (terminal);
+ * - a failed condition is not an error at all: each adapter turns it into its method's
+ *   "false" / "rejected" result with the predicates below;
+ * - anything else (access denied, a missing queue or table, a malformed request) →
+ *   `AwsRequestError`, outside both families on purpose: the runtime neither retries it on
+ *   the spot nor fails the job over; the batch fails, and SQS redelivers then dead-letters it.
+ * Every translated error keeps the SDK error as its `cause`.
+ */
+import { ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
+
+export type AwsService = 'sqs' | 's3' | 'dynamodb';
+
+/** An AWS call failed in a way this edge does not classify; names the call and AWS's code. */
+export class AwsRequestError extends Error {
+  constructor(
+    readonly service: AwsService,
+    readonly operation: string,
+    readonly awsCode: string,
+    readonly httpStatus: number | undefined,
+    cause: unknown,
+  ) {
+    super(`${service} ${operation} failed: ${awsCode}${httpStatus ? ` (HTTP ${httpStatus})` : ''}: ${messageOf(cause)}`, { cause });
+    this.name = 'AwsRequestError';
+  }
+}
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $retryable?: { throttling?: boolean };
+  $metadata?: { httpStatusCode?: number };
+}
+
+const shape = (e: unknown): SdkErrorShape => (typeof e === 'object' && e !== null ? (e as SdkErrorShape) : {});
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** AWS's error code (the exception name in SDK v3; S3 also sets `Code`). */
+export const awsCode = (e: unknown): string => {
+  const s = shape(e);
+  return s.name && s.name !== 'Error' ? s.name : (s.Code ?? s.code ?? 'Unknown');
+};
+
+export const httpStatus = (e: unknown): number | undefined => shape(e).$metadata?.httpStatusCode;
+
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'SlowDown',
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'TransactionInProgressException',
+  'KMSThrottlingException',
+  'AWS.SimpleQueueService.RequestThrottled',
+]);
+
+const TRANSIENT_CODES = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'PriorRequestNotComplete',
+  'AWS.SimpleQueueService.ServiceUnavailable',
+  'KmsThrottled',
+]);
+
+/** Socket-level failures (Node's errno codes): the request may not have reached AWS. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export function isTransient(e: unknown): boolean {
+  const s = shape(e);
+  const code = awsCode(e);
+  const status = s.$metadata?.httpStatusCode;
+  return (
+    s.$retryable?.throttling === true ||
+    THROTTLING.has(code) ||
+    TRANSIENT_CODES.has(code) ||
+    NETWORK_CODES.has(code) ||
+    NETWORK_CODES.has(s.code ?? '') ||
+    (status !== undefined && (status >= 500 || status === 429)) ||
+    (status === undefined && s.$fault === 'server')
+  );
+}
+
+/** DynamoDB: a ConditionExpression did not hold. */
+export const isConditionFailed = (e: unknown) => awsCode(e) === 'ConditionalCheckFailedException';
+
+/** S3: `If-None-Match: *` found the object (412). */
+export const isPreconditionFailed = (e: unknown) => awsCode(e) === 'PreconditionFailed' || httpStatus(e) === 412;
+
+/** S3: a concurrent conditional write on the same key was in progress (409); check again. */
+export const isConditionalConflict = (e: unknown) => awsCode(e) === 'ConditionalRequestConflict' || httpStatus(e) === 409;
+
+export const isNoSuchKey = (e: unknown) => awsCode(e) === 'NoSuchKey' || (httpStatus(e) === 404 && awsCode(e) !== 'NoSuchBucket');
+
+/** DynamoDB's rejection of an item over 400 KB (a ValidationException with this text). */
+export const isItemTooLarge = (e: unknown) =>
+  awsCode(e) === 'ValidationException' && /item size (has )?exceeded|item size to update has exceeded/i.test(messageOf(e));
+
+/**
+ * The error to throw for a failed call. `item` names the DynamoDB item a write was for, so
+ * that an over-size rejection says which one.
+ */
+export function translateError(
+  service: AwsService,
+  operation: string,
+  e: unknown,
+  item?: { key: string; bytes: number; limit: number },
+): Error {
+  if (isTransient(e)) return new TransientStorageError(`${service} ${operation}`, e);
+  if (item && isItemTooLarge(e)) return Object.assign(new ItemTooLargeError(item.key, item.bytes, item.limit), { cause: e });
+  return new AwsRequestError(service, operation, awsCode(e), httpStatus(e), e);
+}
+
+/** Runs one SDK call, translating its failure. */
+export async function attempt<T>(service: AwsService, operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw translateError(service, operation, e);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Creates a job's resources on an AWS-compatible endpoint, from the topology alone (queue,
+ * bucket and table names are never written anywhere else): per stage a FIFO queue with
+ * explicit deduplication ids and a redrive policy to its FIFO dead-letter queue, the
+ * coordinator's standard timer queue, the bucket, and the table (pk/sk strings, on demand).
+ *
+ * What must hold: running it again is harmless. Whatever exists already is kept; a queue
+ * that exists with other settings gets the requested ones (SQS refuses CreateQueue then), so
+ * provisioning converges on what the topology and options say. On AWS itself the CDK
+ * construct provisions instead (infra/); this is for emulators.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  waitUntilTableExists,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createClients } from '../lib/adapters/aws/clients.js';
+import type { AwsConfig } from '../lib/adapters/aws/config.js';
+import { attempt, awsCode, translateError } from '../lib/adapters/aws/errors.js';
+import type { Topology } from '../lib/core/topology.js';
+
+export interface ProvisionOptions {
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+}
+
+/** Dead letters are kept as long as SQS allows (14 days), for inspection and redrive. */
+const DLQ_RETENTION_SECONDS = String(14 * 24 * 60 * 60);
+const TABLE_WAIT_SECONDS = 60;
+
+export async function provisionJob(topology: Topology, config: AwsConfig, options: ProvisionOptions): Promise<void> {
+  const clients = createClients(config, { sqs: {}, s3: {}, dynamodb: {} });
+  try {
+    const visibility = String(options.visibilityTimeoutSeconds);
+    await Promise.all([
+      ...topology.stages.map(async (stage) => {
+        const dlqUrl = await ensureQueue(clients.sqs, stage.deadLetterQueue, {
+          FifoQueue: 'true',
+          ContentBasedDeduplication: 'false',
+          MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
+        });
+        const dlqArn = await queueArn(clients.sqs, dlqUrl, stage.deadLetterQueue);
+        await ensureQueue(clients.sqs, stage.queue, {
+          FifoQueue: 'true',
+          ContentBasedDeduplication: 'false',
+          VisibilityTimeout: visibility,
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
+        });
+      }),
+      ensureQueue(clients.sqs, topology.resources.timerQueue, { VisibilityTimeout: visibility }),
+      ensureBucket(clients.s3, config.bucket, config.region),
+      ensureTable(clients.dynamodb, config.table),
+    ]);
+  } finally {
+    for (const client of Object.values(clients)) client.destroy();
+  }
+}
+
+/** Creates the queue, or brings an existing one to these attributes; returns its URL. */
+async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  try {
+    const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    return out.QueueUrl!;
+  } catch (e) {
+    if (awsCode(e) !== 'QueueNameExists' && awsCode(e) !== 'QueueAlreadyExists') throw translateError('sqs', `CreateQueue ${name}`, e);
+  }
+  const url = await attempt('sqs', `GetQueueUrl ${name}`, async () => (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!);
+  const { FifoQueue: _immutable, ...changeable } = attributes;
+  await attempt('sqs', `SetQueueAttributes ${name}`, () => sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changeable })));
+  return url;
+}
+
+async function queueArn(sqs: SQSClient, url: string, name: string): Promise<string> {
+  const out = await attempt('sqs', `GetQueueAttributes ${name}`, () =>
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })),
+  );
+  return out.Attributes!.QueueArn!;
+}
+
+async function ensureBucket(s3: S3Client, bucket: string, region: string): Promise<void> {
+  try {
+    // us-east-1 is the one region that takes no location constraint.
+    const location = region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } };
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ...location }));
+  } catch (e) {
+    if (awsCode(e) !== 'BucketAlreadyOwnedByYou') throw translateError('s3', `CreateBucket ${bucket}`, e);
+  }
+}
+
+async function ensureTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (e) {
+    if (awsCode(e) !== 'ResourceInUseException') throw translateError('dynamodb', `CreateTable ${table}`, e);
+  }
+  // Usable once ACTIVE (immediately on emulators, seconds on AWS).
+  const waited = await waitUntilTableExists({ client: dynamodb, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { TableName: table });
+  if (waited.state !== 'SUCCESS') {
+    const status = await dynamodb.send(new DescribeTableCommand({ TableName: table })).then((d) => d.Table?.TableStatus, () => 'unknown');
+    throw new Error(`table ${table} not usable after ${TABLE_WAIT_SECONDS} s (status ${status})`);
+  }
+}
