@@ -19,13 +19,13 @@ import { emulatorEnv, startEmulator } from '../local/emulator.js';
 import { LocalLambdaHost } from '../local/lambda-host.js';
 import { provisionJob } from '../local/provision.js';
 
-const RECORDS = Number(process.env.BENCH_LOCAL_RECORDS ?? 100_000);
+const RECORDS = Number(process.env.BENCH_LOCAL_RECORDS ?? 1_000_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USERS = 500;
 
 function pipeline(name: string, interval: number | null): JobGraph {
   const j = job(name, { parallelism: 2, checkpoints: { interval, timeout: 60_000, tolerableFailedCheckpoints: 3 } });
-  j.source('events', generator({ count: RECORDS, batchSize: 2500, make: (i) => ({ user: `user-${i % USERS}`, amount: (i * 7919) % 1000 }) }))
+  j.source('events', generator({ count: RECORDS, batchSize: 10_000, make: (i) => ({ user: `user-${i % USERS}`, amount: (i * 7919) % 1000 }) }))
     .map('enrich', (e) => ({ user: e.user, cents: e.amount * 100 }))
     .keyBy((e) => e.user)
     .aggregate('totals', {
@@ -49,6 +49,7 @@ interface RunResult {
   checkpointMs: number[];
   recoveryMs: number | null;
   sqs: number;
+  sqsByOperation: Record<string, number>;
   s3: number;
   dynamodb: number;
   crossed: number;
@@ -59,7 +60,7 @@ async function run(name: string, interval: number | null, failAfterCheckpoints?:
   const topology = compileTopology(graph);
   const config = awsConfigFromEnv(topology);
   await provisionJob(topology, config, { visibilityTimeoutSeconds: 30, maxReceiveCount: 10 });
-  const ports: AwsPorts = awsPorts({ ...config, receiveWaitSeconds: 1 });
+  const ports: AwsPorts = awsPorts(config);
   const host = new LocalLambdaHost(graph, ports, {
     heartbeatMs: 1000,
     runtime: { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) },
@@ -98,6 +99,7 @@ async function run(name: string, interval: number | null, failAfterCheckpoints?:
     checkpointMs: [...durations.values()],
     recoveryMs,
     sqs: total(ports.requests.sqs),
+    sqsByOperation: { ...ports.requests.sqs },
     s3: total(ports.requests.s3),
     dynamodb: total(ports.requests.dynamodb),
     crossed: host.records.crossedQueues,
@@ -111,7 +113,7 @@ try {
   const off = await run('bench-off', null);
   console.log(`checkpoints off: ${off.seconds.toFixed(1)} s, ${Math.round(RECORDS / off.seconds)} rec/s, SQS ${off.sqs}, S3 ${off.s3}, DynamoDB ${off.dynamodb} requests`);
   const on = await run('bench-on', 1000);
-  console.log(`checkpoints every 1 s: ${on.seconds.toFixed(1)} s, ${Math.round(RECORDS / on.seconds)} rec/s, ${on.checkpointMs.length} checkpoints`);
+  console.log(`checkpoints every 1 s: ${on.seconds.toFixed(1)} s, ${Math.round(RECORDS / on.seconds)} rec/s, ${on.checkpointMs.length} checkpoints, SQS ${JSON.stringify(on.sqsByOperation)}`);
   const failure = await run('bench-fail', 1000, 2);
   console.log(`forced failure after 2 checkpoints: first output after restore in ${failure.recoveryMs?.toFixed(0)} ms`);
   const perMillion = (n: number, records: number) => Math.round((n / records) * 1e6);

@@ -1,21 +1,28 @@
 /**
  * Coordinator Lambda: invoked by the EventBridge heartbeat (a scheduled event) and by its own
- * timer queue (SQS events), it runs the schedule and one checkpoint-coordinator tick.
+ * timer queue (SQS events), it runs the schedule and one checkpoint-coordinator tick. A
+ * deployed job that was never started is started by the first heartbeat. Each aborted
+ * checkpoint is published as a CloudWatch metric (an EMF log line) for the alarm.
  */
 import type { ScheduledEvent, SQSEvent } from 'aws-lambda';
+import type { CheckpointFailureReason } from '../lib/core/manifest.js';
+import { failedCheckpointMetric } from '../lib/core/metrics.js';
 import { CoordinatorRuntime, type CoordinatorOptions } from '../lib/runtime/coordinator-runtime.js';
 import { onSchedule, parseTimerMessage } from '../lib/runtime/coordinator-schedule.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
 import { handlerContext, type HandlerContext, type HandlerDeps, type JobInput } from './handler-context.js';
 
 export function createCoordinatorHandler(job: JobInput, deps: HandlerDeps & { coordinator?: CoordinatorOptions } = {}) {
-  let state: { ctx: HandlerContext; coordinator: CoordinatorRuntime } | undefined;
+  let state: { ctx: HandlerContext; coordinator: CoordinatorRuntime; recovery: RecoveryManager } | undefined;
   return async (event: SQSEvent | ScheduledEvent): Promise<void> => {
     if (!state) {
       const ctx = handlerContext(job, deps);
-      state = { ctx, coordinator: new CoordinatorRuntime(ctx.graph, ctx.ports, new RecoveryManager(ctx.graph, ctx.ports), deps.coordinator) };
+      const recovery = new RecoveryManager(ctx.graph, ctx.ports);
+      const onCheckpointFailed = (checkpoint: number, reason: CheckpointFailureReason) =>
+        process.stdout.write(`${JSON.stringify(failedCheckpointMetric(ctx.graph.name, checkpoint, reason, ctx.ports.clock.now()))}\n`);
+      state = { ctx, recovery, coordinator: new CoordinatorRuntime(ctx.graph, ctx.ports, recovery, { onCheckpointFailed, ...deps.coordinator }) };
     }
-    const { ctx, coordinator } = state;
+    const { ctx, coordinator, recovery } = state;
     if ('Records' in event) {
       for (const record of event.Records) {
         const timer = parseTimerMessage(record.body, ctx.graph.name);
@@ -23,6 +30,7 @@ export function createCoordinatorHandler(job: JobInput, deps: HandlerDeps & { co
       }
       return;
     }
+    if (!(await ctx.ports.manifest.getJob(ctx.graph.name))) await recovery.start();
     await onSchedule(ctx.graph, ctx.ports, coordinator, { kind: 'heartbeat' });
   };
 }

@@ -2,4 +2,4 @@
 export { TidemarkJob } from './tidemark-job.js';
 export type { TidemarkJobProps } from './props.js';
 export { PropError } from './validate-props.js';
-export { TIDEMARK_METRICS } from './metrics.js';
+export { TIDEMARK_METRICS } from '../lib/core/metrics.js';

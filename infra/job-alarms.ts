@@ -7,7 +7,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { TIDEMARK_METRICS } from './metrics.js';
+import { TIDEMARK_METRICS } from '../lib/core/metrics.js';
 import type { OperatorStage } from './operator-stage.js';
 
 export interface JobAlarmsProps {

@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { JobGraph } from '../lib/core/graph.js';
-import { generation, type JobName } from '../lib/core/ids.js';
+import type { JobName } from '../lib/core/ids.js';
 import { blobKeys } from '../lib/core/storage-keys.js';
 import { acceptNoAccessLogs } from './nag-suppressions.js';
 
@@ -85,9 +85,5 @@ export class JobStorage extends Construct {
   }
 }
 
-/** `jobs/<job>/sinks/<sink>/staged/`, cut from the one key builder so it cannot drift. */
-export function stagedPrefix(job: JobName, sink: string): string {
-  const key = blobKeys.stagedPart(job, sink, 0, generation(0), 'part');
-  const marker = '/staged/';
-  return key.slice(0, key.indexOf(marker) + marker.length);
-}
+/** `jobs/<job>/sinks/<sink>/staged/`, from the one key builder. */
+export const stagedPrefix = (job: JobName, sink: string): string => blobKeys.stagedPrefix(job, sink);

@@ -4,7 +4,9 @@
  * exports.
  *
  * - Per stage queue, Lambda's SQS event source: one receiver (moto's FIFO ordering breaks
- *   with concurrent ReceiveMessage callers), batches of at most `batchSize`, each handed to
+ *   with concurrent ReceiveMessage callers; and it short-polls, backing off when idle,
+ *   because moto's long polls do not return when a message becomes available), batches of
+ *   at most `batchSize`, each handed to
  *   an invocation while the receiver goes on receiving; the queue itself keeps one batch in
  *   flight per message group; up to `parallelism` invocations at once (the construct's
  *   maximum concurrency); successful messages deleted, failed ones left to their
@@ -57,6 +59,10 @@ export interface HostStats {
 
 type SqsHandler = (event: ReturnType<typeof sqsEvent>) => Promise<unknown>;
 
+/** Dead letters are rare: their queues are polled lazily. The timer needs ~0.2 s precision. */
+const DEAD_LETTER_IDLE_MS = 1000;
+const TIMER_IDLE_MS = 200;
+
 export class LocalLambdaHost {
   readonly topology: Topology;
   readonly recovery: RecoveryManager;
@@ -93,6 +99,7 @@ export class LocalLambdaHost {
     const ports = this.ports;
     const logger = this.options.log ? { warn: (m: string, d?: unknown) => this.options.log!(`${m} ${JSON.stringify(d ?? {})}`) } : { warn: () => {} };
     const runtime = { ...this.options.runtime, logger };
+    const idle = this.options.idleMs ?? 100;
     for (const stage of this.topology.stages) {
       const handler = createOperatorHandler(this.graph, {
         ports: killable,
@@ -100,12 +107,12 @@ export class LocalLambdaHost {
         runtime,
         observe: (r) => this.runtimes.set(stage.id, r),
       });
-      this.loops.push(this.receive(stage.queue, handler, stage.parallelism, true));
+      this.loops.push(this.receive(stage.queue, handler, stage.parallelism, true, idle));
       const recovery = createRecoveryHandler(this.graph, { ports, env: {} });
-      this.loops.push(this.receive(stage.deadLetterQueue, recovery, 1, false));
+      this.loops.push(this.receive(stage.deadLetterQueue, recovery, 1, false, DEAD_LETTER_IDLE_MS));
     }
     const coordinator = createCoordinatorHandler(this.graph, { ports, env: {}, ...(this.options.coordinator ? { coordinator: this.options.coordinator } : {}) });
-    this.loops.push(this.receive(this.topology.resources.timerQueue, async (e) => this.coordinatorCall(() => coordinator(e)), 1, false));
+    this.loops.push(this.receive(this.topology.resources.timerQueue, async (e) => this.coordinatorCall(() => coordinator(e)), 1, false, Math.max(idle, TIMER_IDLE_MS)));
     this.loops.push(this.heartbeat(coordinator));
   }
 
@@ -130,7 +137,7 @@ export class LocalLambdaHost {
   }
 
   /** Lambda's event source for one queue. */
-  private async receive(queue: string, handler: SqsHandler, concurrency: number, killable: boolean): Promise<void> {
+  private async receive(queue: string, handler: SqsHandler, concurrency: number, killable: boolean, idleMs: number): Promise<void> {
     const visibilityTimeoutMs = this.options.visibilityTimeoutMs ?? 30_000;
     const mine = new Set<Promise<unknown>>();
     let empty = 0;
@@ -149,7 +156,7 @@ export class LocalLambdaHost {
       }
       if (messages.length === 0) {
         empty++;
-        await (empty < 4 ? new Promise((r) => setImmediate(r)) : this.ports.clock.sleep(Math.min(this.options.idleMs ?? 100, 5 * empty)));
+        await (empty < 4 ? new Promise((r) => setImmediate(r)) : this.ports.clock.sleep(Math.min(idleMs, 5 * empty)));
         continue;
       }
       empty = 0;

@@ -27,6 +27,7 @@ export const blobKeys = {
     `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/${ref.stage}/${ref.index}.json`,
   spilledState: (job: JobName, ref: SubtaskRef, version: StateVersion, kind: 'b' | 'd', nonce: string) =>
     `jobs/${job}/state/${ref.stage}/${ref.index}/${pad(version.gen, GEN_WIDTH)}-${pad(version.ver, VER_WIDTH)}-${kind}-${nonce}`,
+  stagedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/staged/`,
   stagedPart: (job: JobName, sink: string, subtask: number, gen: Generation, part: string) =>
     `jobs/${job}/sinks/${sink}/staged/${subtask}/${pad(gen, GEN_WIDTH)}/${part}`,
   committedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/committed/`,

@@ -6,7 +6,7 @@
 import { decideTick, type CoordinatorDecision } from '../core/coordinator.js';
 import type { JobGraph } from '../core/graph.js';
 import { checkpointId, subtaskKey, type CheckpointId } from '../core/ids.js';
-import { newCheckpointRecord, type JobRecord } from '../core/manifest.js';
+import { newCheckpointRecord, type CheckpointFailureReason, type JobRecord } from '../core/manifest.js';
 import { blobKeys } from '../core/storage-keys.js';
 import { compileTopology, subtasksOf, type Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
@@ -21,6 +21,8 @@ export interface TickReport {
 }
 
 export interface CoordinatorOptions {
+  /** Told of every checkpoint the coordinator aborts (the Lambda emits a CloudWatch metric). */
+  readonly onCheckpointFailed?: (checkpoint: CheckpointId, reason: CheckpointFailureReason) => void;
   /** How many recent checkpoint items a tick reads. @default 64 */
   readonly window?: number;
   /** A restore silent this long is resumed by a tick. @default 60 s */
@@ -63,7 +65,7 @@ export class CoordinatorRuntime {
     const name = this.graph.name;
     switch (d.kind) {
       case 'abort':
-        await manifest.abort(name, d.checkpoint, d.reason, clock.now());
+        if (await manifest.abort(name, d.checkpoint, d.reason, clock.now())) this.options.onCheckpointFailed?.(d.checkpoint, d.reason);
         return null;
       case 'fail-over':
         await requestFailover(manifest, name, this.graph.restart, job.gen, d.reason, clock.now(), (this.options.random ?? Math.random)());

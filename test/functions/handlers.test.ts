@@ -93,4 +93,27 @@ describe('Lambda handlers on the emulator', () => {
     await coordinator(sqsEvent(timerQueue, timers, Date.now()));
     expect((await w.ports.manifest.getJob(w.graph.name))!.timer.token).toBe(2);
   });
+
+  it('a deployed job is started by the first heartbeat, and aborted checkpoints are published as a metric', async () => {
+    const w = await emulatorJob(counting(uniqueJobName('st')));
+    const lines: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      const coordinator = createCoordinatorHandler(w.graph, { ports: w.ports, env: {} });
+      await coordinator(scheduledEvent('heartbeat', Date.now()));
+      const job = (await w.ports.manifest.getJob(w.graph.name))!;
+      expect(job).toMatchObject({ status: 'RUNNING', gen: 1 });
+      // A pending checkpoint older than its timeout: the next heartbeat aborts it and says so.
+      const { newCheckpointRecord } = await import('../../lib/core/manifest.js');
+      const stale = newCheckpointRecord({ id: 1 as never, gen: job.gen, expected: [], now: Date.now() - 11 * 60_000, savepoint: null, activity: 0 });
+      await w.ports.manifest.createCheckpoint(w.graph.name, { ...stale, triggersSent: true });
+      await coordinator(scheduledEvent('heartbeat', Date.now()));
+    } finally {
+      process.stdout.write = write;
+    }
+    const metric = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => m.FailedCheckpoints === 1);
+    expect(metric).toMatchObject({ Job: w.graph.name, checkpoint: 1, reason: 'CHECKPOINT_EXPIRED' });
+    expect((metric as { _aws: { CloudWatchMetrics: { Namespace: string }[] } })._aws.CloudWatchMetrics[0]!.Namespace).toBe('Tidemark');
+  });
 });

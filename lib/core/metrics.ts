@@ -8,6 +8,8 @@
  *     "Dimensions":[["Job"]],"Metrics":[{"Name":"FailedCheckpoints","Unit":"Count"}]}]},
  *    "Job":"wordcount","FailedCheckpoints":1,"checkpoint":42,"reason":"TIMEOUT"}
  */
+import type { CheckpointFailureReason } from './manifest.js';
+
 export const TIDEMARK_METRICS = {
   namespace: 'Tidemark',
   /** Dimension naming the job, so one account can hold several jobs. */
@@ -15,3 +17,23 @@ export const TIDEMARK_METRICS = {
   /** Count of checkpoints aborted (timeout, declined, failed ack), one datum per abort. */
   failedCheckpoints: 'FailedCheckpoints',
 } as const;
+
+/** One failed checkpoint as an Embedded Metric Format record (a JSON log line). */
+export function failedCheckpointMetric(job: string, checkpoint: number, reason: CheckpointFailureReason, now: number) {
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: TIDEMARK_METRICS.namespace,
+          Dimensions: [[TIDEMARK_METRICS.jobDimension]],
+          Metrics: [{ Name: TIDEMARK_METRICS.failedCheckpoints, Unit: 'Count' }],
+        },
+      ],
+    },
+    [TIDEMARK_METRICS.jobDimension]: job,
+    [TIDEMARK_METRICS.failedCheckpoints]: 1,
+    checkpoint,
+    reason,
+  };
+}
