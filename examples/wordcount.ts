@@ -11,7 +11,7 @@ const lines = readFileSync(new URL('./data/corpus.txt', import.meta.url), 'utf8'
   .filter((l) => l.trim().length > 0);
 
 /** Times the corpus is replayed; `TIDEMARK_RECORDS` overrides the number of lines read. */
-const count = Number(process.env.TIDEMARK_RECORDS ?? lines.length * 400);
+const count = Number(process.env.TIDEMARK_RECORDS ?? lines.length * 800);
 
 const wordcount = job('wordcount', {
   parallelism: 2,

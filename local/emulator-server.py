@@ -1,6 +1,6 @@
 """moto in server mode, as local/emulator.ts runs it (emulator only; never used against AWS).
 
-Two things on top of `moto_server`:
+Three things on top of `moto_server`:
 
 1. A watchdog: the process exits when its stdin reaches EOF, i.e. when the Node process that
    owns the pipe is gone, however it died (even SIGKILL), so no emulator is left orphaned.
@@ -13,6 +13,12 @@ Two things on top of `moto_server`:
    service's lock, which gives AWS's atomicity. Only SQS long polls (WaitTimeSeconds > 0) run
    unlocked, since they wait for other requests to send; the adapters do not long-poll by
    default.
+
+3. FIFO redelivery in order. When several messages of one group were in flight and their
+   visibility timeout expires, moto 5.2.5's receive_message releases them one at a time while
+   it iterates, and skips the first one because its group still looks "pending" (the later
+   ones are not released yet): it then delivers m2, m3, … before m1, which SQS never does.
+   Releasing every expired message before the iteration keeps the group's order.
 """
 import io
 import json
@@ -76,5 +82,19 @@ class SerializedApplication(DomainDispatcherApplication):
                     close()
 
 
+def _release_expired_then_receive(original):
+    def receive_message(self, queue_name, *args, **kwargs):
+        queue = self.get_queue(queue_name)
+        for message in list(queue.pending_messages):
+            if message.visible:
+                queue.pending_messages.remove(message)
+        return original(self, queue_name, *args, **kwargs)
+
+    return receive_message
+
+
+from moto.sqs.models import SQSBackend  # noqa: E402
+
+SQSBackend.receive_message = _release_expired_then_receive(SQSBackend.receive_message)
 moto.server.DomainDispatcherApplication = SerializedApplication
 moto.server.main(sys.argv[1:])

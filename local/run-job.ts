@@ -52,6 +52,9 @@ export interface RunSummary {
   readonly world: LocalWorld['kind'];
   readonly kills: number;
   readonly restores: number;
+  readonly note?: string;
+  /** Why each generation started, as observed while the job ran. */
+  readonly generations: string[];
   readonly requests: LocalWorld['requests'];
   readonly status: string;
   readonly detail: string | null;
@@ -113,10 +116,16 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   let job: JobRecord | null = null;
   let stopRequested = false;
   let restores = 0;
+  const generations: string[] = [];
+  let lastGen = 0;
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, 200));
       job = await ports.manifest.getJob(graph.name);
+      if (job && job.gen !== lastGen && (job.restore || job.status === 'RUNNING')) {
+        lastGen = job.gen;
+        generations.push(`generation ${job.gen}: ${job.restore?.reason ?? job.detail ?? ''}`);
+      }
       for (const c of await ports.manifest.listCheckpoints(graph.name, { limit: 20 })) seen.set(c.id, c);
       options.progress?.(progressLine(host, seen, started));
       if (!job || ['FINISHED', 'FAILED', 'STOPPED'].includes(job.status)) break;
@@ -147,6 +156,8 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     world: world.kind,
     kills: host.stats.kills,
     restores,
+    ...(options.restoreAt !== undefined && restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
+    generations,
     requests: world.requests,
     status: job?.status ?? 'UNKNOWN',
     detail: job?.detail ?? null,
@@ -189,6 +200,8 @@ export function printSummary(summary: RunSummary, out: (line: string) => void): 
   out('');
   out(`job ${summary.job} on ${summary.world}: ${summary.status} after ${(summary.elapsedMs / 1000).toFixed(1)} s, generation ${summary.generation}${summary.detail ? ` (${summary.detail})` : ''}`);
   out(`fault injection: ${summary.kills} invocations killed, ${summary.restores} forced restores`);
+  for (const g of summary.generations) out(`  ${g}`);
+  if (summary.note) out(`note: ${summary.note}`);
   out('');
   out(formatCheckpointTable(summary.checkpoints, summary.startedAt));
   out('');
