@@ -14,7 +14,7 @@ import { systemClock } from '../lib/ports/clock.js';
 import { readCommitted } from '../lib/runtime/sink-reader.js';
 import { LocalLambdaHost } from '../local/lambda-host.js';
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_200_000);
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 2_400_000);
 const BATCH = 2000;
 const USERS = 1000;
 
