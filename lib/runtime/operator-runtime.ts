@@ -25,6 +25,9 @@ import { StatePersistence, type PersistenceOptions } from './state-persistence.j
 import { SubtaskInvocation, type UnsafeSwitches } from './subtask-invocation.js';
 import type { WorkingState } from './working-state.js';
 
+/** Characters of a malformed body kept in its dead letter (SQS messages are at most 256 KiB–1 MiB). */
+const DEAD_LETTER_BODY_CHARS = 64 * 1024;
+
 export interface IncomingMessage {
   readonly messageId: string;
   readonly body: string;
@@ -164,9 +167,11 @@ export class OperatorRuntime {
   private async deadLetter(queue: string, message: IncomingMessage, error: unknown): Promise<boolean> {
     if (!(error instanceof MalformedEnvelopeError)) throw error;
     this.stats.deadLettered++;
+    // The dead letter must itself fit in a message: a huge body is kept only in part.
+    const truncated = message.body.length > DEAD_LETTER_BODY_CHARS;
     const wrapped = JSON.stringify({
-      deadLetter: { reason: error.reason, detail: error.message, group: message.group, messageId: message.messageId },
-      body: message.body,
+      deadLetter: { reason: error.reason, detail: error.message, group: message.group, messageId: message.messageId, ...(truncated ? { truncated: message.body.length } : {}) },
+      body: truncated ? message.body.slice(0, DEAD_LETTER_BODY_CHARS) : message.body,
     });
     try {
       await sendInOrder(this.ports.queue, this.ports.clock, [

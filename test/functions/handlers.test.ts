@@ -62,16 +62,18 @@ describe('Lambda handlers on the emulator', () => {
     const w = await emulatorJob(counting(uniqueJobName('dl')));
     await new RecoveryManager(w.graph, w.ports).start();
     const count = w.topology.stages[1]!;
-    const junk = ['not json', JSON.stringify({ v: 9 }), JSON.stringify({ v: 1, job: w.graph.name, gen: 1, kind: 'records', from: { op: 'src', subtask: 0 }, to: { op: 'ghost', subtask: 0 }, seq: 1, recs: [] })];
+    const oversize = JSON.stringify({ v: 1, job: w.graph.name, gen: 1, kind: 'records', from: { op: 'src', subtask: 0 }, to: { op: 'count', subtask: 0 }, seq: 1, recs: ['x'.repeat(5000)] });
+    const junk = ['not json', JSON.stringify({ v: 9 }), JSON.stringify({ v: 1, job: w.graph.name, gen: 1, kind: 'records', from: { op: 'src', subtask: 0 }, to: { op: 'ghost', subtask: 0 }, seq: 1, recs: [] }), oversize];
     await w.ports.queue.sendBatch(count.queue, junk.map((body, i) => ({ group: '0', body, dedupId: `junk-${i}` })));
     const messages = await receiveAll(w.ports, count.queue);
-    const handler = createOperatorHandler(w.graph, { ports: w.ports, env: { TIDEMARK_STAGE: 'count' } });
+    // A deployment may cap message size below SQS's 1 MiB; here 4 KiB, so the 5 KB envelope is oversize.
+    const handler = createOperatorHandler(w.graph, { ports: w.ports, env: { TIDEMARK_STAGE: 'count' }, runtime: { maxMessageBytes: 4096 } });
     expect(await handler(sqsEvent(count.queue, messages, Date.now()))).toEqual({ batchItemFailures: [] });
     const dead = await receiveAll(w.ports, count.deadLetterQueue);
-    expect(dead.map((m) => (JSON.parse(m.body) as { deadLetter: { reason: string } }).deadLetter.reason).sort()).toEqual(['not-json', 'unknown-operator', 'wrong-version']);
+    expect(dead.map((m) => (JSON.parse(m.body) as { deadLetter: { reason: string } }).deadLetter.reason).sort()).toEqual(['not-json', 'oversize', 'unknown-operator', 'wrong-version']);
     const recovery = createRecoveryHandler(w.graph, { ports: w.ports, env: {} });
     expect(await recovery(sqsEvent(count.deadLetterQueue, dead, Date.now()))).toEqual({ batchItemFailures: [] });
-    expect((await w.ports.manifest.getJob(w.graph.name))!.deadLetters).toEqual({ 'not-json': 1, 'wrong-version': 1, 'unknown-operator': 1 });
+    expect((await w.ports.manifest.getJob(w.graph.name))!.deadLetters).toEqual({ 'not-json': 1, 'wrong-version': 1, 'unknown-operator': 1, oversize: 1 });
   });
 
   it('the coordinator keeps one timer chain: the heartbeat arms it, stale tokens are dropped', async () => {
