@@ -209,13 +209,16 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     violations.push(`did not finish in ${maxSteps} steps (status ${job?.status}, gen ${job?.gen}, detail ${job?.detail})`);
   }
   if (violations.length === 0) {
-    const expected = (await evaluateSequentially(graph)).sinks.get(topo.sink) ?? [];
-    const actual = (await readCommitted(memory.blobs, graph.name, topo.sink)).records;
-    if (mode === 'exactly-once') {
-      const d = diff(topo.canonical(expected), topo.canonical(actual));
-      if (d.length > 0) violations.push(`output differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
-    } else {
-      violations.push(...topo.atLeastOnce(expected, actual).slice(0, 5));
+    const evaluation = await evaluateSequentially(graph);
+    for (const sink of topo.sinks) {
+      const expected = evaluation.sinks.get(sink) ?? [];
+      const actual = (await readCommitted(memory.blobs, graph.name, sink)).records;
+      if (mode === 'exactly-once') {
+        const d = diff(topo.canonical(expected), topo.canonical(actual));
+        if (d.length > 0) violations.push(`sink ${sink} differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
+      } else {
+        violations.push(...topo.atLeastOnce(expected, actual).slice(0, 5).map((v) => `sink ${sink}: ${v}`));
+      }
     }
   }
   await options.inspect?.({ memory, graph });

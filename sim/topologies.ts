@@ -5,7 +5,8 @@
  * form (per key: the running counts 1..n, and the final sum), which still catches every
  * duplicate and every loss.
  */
-import { collect, generator, job, type JobOptions } from '../lib/api/index.js';
+import { collect, generator, job, session, sliding, tumbling, type JobOptions, type Window } from '../lib/api/index.js';
+import type { WindowAssigner } from '../lib/core/windows.js';
 import type { CheckpointMode } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { randomInt, type Random } from '../lib/core/rng.js';
@@ -14,8 +15,8 @@ import type { ParallelismOverrides } from '../lib/core/topology.js';
 export interface SimTopology {
   readonly name: string;
   build(options: { mode: CheckpointMode; random: Random }): JobGraph;
-  /** The sink whose committed output is checked. */
-  readonly sink: string;
+  /** The sinks whose committed output is checked. */
+  readonly sinks: readonly string[];
   /** Parallelism a restore may switch to (rescaling), besides keeping the current one. */
   readonly rescale?: readonly ParallelismOverrides[];
   /** Canonical form of a record, order-independent; `final` marks the last update of a key. */
@@ -93,7 +94,7 @@ const countReducer = {
 export const TOPOLOGIES: Record<string, SimTopology> = {
   chain: {
     name: 'chain',
-    sink: 'out',
+    sinks: ['out'],
     build({ mode, random }) {
       const j = job('simchain', { ...settings(mode, random), parallelism: 2 });
       j.source('src', generator({ count: randomInt(random, 30, 120), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }))
@@ -112,7 +113,7 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
   },
   rescale: {
     name: 'rescale',
-    sink: 'out',
+    sinks: ['out'],
     rescale: [{ count: 3 }, { count: 2 }],
     build({ mode, random }) {
       const j = job('simrescale', { ...settings(mode, random), parallelism: 2 });
@@ -127,7 +128,7 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
   },
   fanin: {
     name: 'fanin',
-    sink: 'out',
+    sinks: ['out'],
     build({ mode, random }) {
       const j = job('simfanin', { ...settings(mode, random), parallelism: 2 });
       const a = j.source('a', generator({ count: randomInt(random, 20, 80), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }));
@@ -141,4 +142,57 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
     canonical: canonicalCounts,
     atLeastOnce: countsAtLeastOnce,
   },
+  tumbling: windowed('tumbling', (r) => tumbling(randomInt(r, 3, 8) * 100)),
+  sliding: windowed('sliding', (r) => {
+    const slide = randomInt(r, 2, 4) * 100;
+    return sliding(slide * randomInt(r, 1, 3), slide);
+  }),
+  session: windowed('session', (r) => session(randomInt(r, 2, 5) * 100)),
 };
+
+/**
+ * Event-time windows per key over out-of-order events with some records later than the
+ * allowed lateness, which go to a second sink. One source subtask, so the watermark, and so
+ * which records are late, is the same in every run and in the sequential evaluation.
+ */
+function windowed(name: string, assigner: (random: Random) => WindowAssigner): SimTopology {
+  return {
+    name,
+    sinks: ['out', 'late'],
+    rescale: [{ win: 3 }, { win: 2 }],
+    build({ mode, random }) {
+      const j = job(`sim${name}`, { ...settings(mode, random), parallelism: 2 });
+      const spacing = 50;
+      const lateEvery = randomInt(random, 5, 15);
+      const events = j.source(
+        'src',
+        generator({
+          count: randomInt(random, 40, 120),
+          seed: randomInt(random, 0, 1e6),
+          batchSize: randomInt(random, 1, 4),
+          make: event,
+          // Mostly a little out of order; every few records one far behind (late).
+          timestamp: (i) => i * spacing - (i % lateEvery === 0 ? 1500 : (i * 7919) % 160),
+        }),
+        { parallelism: 1, watermarks: { outOfOrderness: 150 } },
+      );
+      const result = events
+        .keyBy((e) => e.key)
+        .window(assigner(random), { allowedLateness: randomInt(random, 0, 1) * 200, late: 'side-output' })
+        .aggregate('win', {
+          create: () => ({ n: 0, sum: 0 }),
+          add: (a: { n: number; sum: number }, e) => ({ n: a.n + 1, sum: a.sum + e.value }),
+          merge: (a, b) => ({ n: a.n + b.n, sum: a.sum + b.sum }),
+          result: (a, key, w: Window) => `${key}@${w.start}-${w.end}:${a.n}/${a.sum}`,
+        });
+      result.sink('out', collect(), { parallelism: 1 });
+      result.lateRecords().sink('late', collect(), { parallelism: 1 });
+      return j.build();
+    },
+    canonical: (records) => records.map((r) => JSON.stringify(r)),
+    atLeastOnce(expected, actual) {
+      const have = new Set(actual.map((r) => JSON.stringify(r)));
+      return expected.map((r) => JSON.stringify(r)).filter((e) => !have.has(e)).map((e) => `missing ${e}`);
+    },
+  };
+}

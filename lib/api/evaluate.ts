@@ -1,12 +1,21 @@
 /**
  * Plain sequential evaluation of a job: every source read to its end in one pass, every
  * operator applied in order with keyed state in ordinary maps, no queues, no checkpoints.
- * It is the reference the simulation and `npm start` compare a distributed run against,
- * and it is written independently of the runtime so that it can disagree with it.
- * Sources must be bounded. Union inputs are read one after another.
+ * It is the reference the simulation and `tidemark run` compare a distributed run against,
+ * and it is written independently of the runtime (window logic included) so that it can
+ * disagree with it.
+ *
+ * Each operator's output is a sequence of events: records (value, timestamp) and watermarks.
+ * A source emits its records a poll (`batchSize`) at a time, each poll followed by its
+ * watermark, and the largest watermark at the end — as the runtime does. An operator's
+ * watermark is the minimum over its inputs; union inputs are read one after another. With
+ * one source subtask this reproduces the runtime's lateness decisions exactly.
  */
-import type { JobGraph, OperatorNode } from '../core/graph.js';
+import type { JobGraph, OperatorNode, SourceReader } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
+import { evaluateWindow } from './evaluate-windows.js';
+
+export type Event = { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined } | { readonly kind: 'wm'; readonly wm: number };
 
 export interface Evaluation {
   /** Every record each sink received, by sink name. */
@@ -15,110 +24,163 @@ export interface Evaluation {
   readonly sourceRecords: number;
 }
 
+const MAX = Number.MAX_SAFE_INTEGER;
+const MIN = Number.MIN_SAFE_INTEGER;
+
 export async function evaluateSequentially(graph: JobGraph): Promise<Evaluation> {
-  const outputs = new Map<string, unknown[]>();
+  const main = new Map<string, Event[]>();
+  const late = new Map<string, Event[]>();
   const sinks = new Map<string, unknown[]>();
   let sourceRecords = 0;
   for (const op of graph.operators) {
-    const input: { value: unknown; from: OperatorNode['inputs'][number] }[] = [];
-    for (const i of op.inputs) for (const value of outputs.get(i.from)!) input.push({ value, from: i });
-    const out: unknown[] = [];
     const spec = op.spec;
-    const keyOf = (from: OperatorNode['inputs'][number], v: unknown) =>
-      from.partitioning.type === 'hash' ? from.partitioning.key(v) : undefined;
-    switch (spec.kind) {
-      case 'source': {
-        for (let subtask = 0; subtask < op.parallelism; subtask++) {
-          let offset = spec.reader.start(subtask, op.parallelism);
-          for (;;) {
-            const batch = await spec.reader.read(subtask, op.parallelism, offset, 10_000);
-            out.push(...batch.values);
-            sourceRecords += batch.values.length;
-            offset = batch.next;
-            if (batch.finished) break;
-            if (batch.values.length === 0) throw new Error(`source ${op.name} is unbounded: cannot evaluate it sequentially`);
-          }
-        }
-        break;
+    if (spec.kind === 'source') {
+      const events = await readSource(op, spec.reader, spec.batchSize, spec.watermarks?.outOfOrderness);
+      sourceRecords += events.filter((e) => e.kind === 'rec').length;
+      main.set(op.name, events);
+      continue;
+    }
+    const input = mergeInputs(op, main, late);
+    if (spec.kind === 'sink') {
+      sinks.set(op.name, input.filter((e) => e.kind === 'rec').map((e) => (e as { value: unknown }).value));
+      continue;
+    }
+    if (spec.kind === 'window') {
+      const out = evaluateWindow(spec, input.map((e) => ({ ...e, key: keyOf(e) })));
+      main.set(op.name, out.main);
+      late.set(op.name, out.late);
+      continue;
+    }
+    main.set(op.name, applyRecordOperator(op, input));
+  }
+  return { sinks, sourceRecords };
+
+  function keyOf(e: Event & { from?: OperatorNode['inputs'][number] }): unknown {
+    return e.kind === 'rec' && e.from?.partitioning.type === 'hash' ? e.from.partitioning.key(e.value) : undefined;
+  }
+}
+
+/** Subtasks one after another; the source's watermark is the minimum over its subtasks'
+ *  (a subtask not read yet holds it back, as a lagging subtask does in a real run). */
+async function readSource(op: OperatorNode, reader: SourceReader, batchSize: number, outOfOrderness: number | undefined): Promise<Event[]> {
+  const events: Event[] = [];
+  const marks = Array.from({ length: op.parallelism }, () => MIN);
+  let current = MIN;
+  for (let subtask = 0; subtask < op.parallelism; subtask++) {
+    let offset = reader.start(subtask, op.parallelism);
+    let maxTs = MIN;
+    for (;;) {
+      const batch = await reader.read(subtask, op.parallelism, offset, batchSize);
+      batch.values.forEach((value, i) => {
+        const ts = batch.timestamps?.[i];
+        if (ts !== undefined && ts > maxTs) maxTs = ts;
+        events.push({ kind: 'rec', value, ts });
+      });
+      offset = batch.next;
+      marks[subtask] = batch.finished ? MAX : outOfOrderness !== undefined && maxTs !== MIN ? maxTs - outOfOrderness - 1 : MIN;
+      const wm = Math.min(...marks);
+      if (wm > current) events.push({ kind: 'wm', wm: (current = wm) });
+      if (batch.finished) break;
+      if (batch.values.length === 0) throw new Error(`source ${op.name} is unbounded: cannot evaluate it sequentially`);
+    }
+  }
+  return events;
+}
+
+/** Inputs one after another; the watermark is the minimum over inputs (others start at MIN). */
+function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>) {
+  const marks = op.inputs.map(() => MIN);
+  let current = MIN;
+  const out: (Event & { from: OperatorNode['inputs'][number] })[] = [];
+  op.inputs.forEach((input, i) => {
+    for (const e of (input.port === 'late' ? late : main).get(input.from) ?? []) {
+      if (e.kind === 'rec') {
+        out.push({ ...e, from: input });
+        continue;
       }
+      marks[i] = Math.max(marks[i]!, e.wm);
+      const wm = Math.min(...marks);
+      if (wm > current) {
+        current = wm;
+        out.push({ kind: 'wm', wm, from: input });
+      }
+    }
+  });
+  return out;
+}
+
+function applyRecordOperator(op: OperatorNode, input: (Event & { from: OperatorNode['inputs'][number] })[]): Event[] {
+  const spec = op.spec;
+  const out: Event[] = [];
+  const state = new Map<string, unknown>();
+  const keyOf = (e: { value: unknown; from: OperatorNode['inputs'][number] }) =>
+    e.from.partitioning.type === 'hash' ? e.from.partitioning.key(e.value) : undefined;
+  for (const e of input) {
+    if (e.kind === 'wm') {
+      out.push({ kind: 'wm', wm: e.wm });
+      continue;
+    }
+    const emit = (value: unknown, ts = e.ts) => out.push({ kind: 'rec', value, ts });
+    switch (spec.kind) {
       case 'map':
-        for (const { value } of input) out.push(spec.fn(value));
+        emit(spec.fn(e.value));
         break;
       case 'filter':
-        for (const { value } of input) if (spec.fn(value)) out.push(value);
+        if (spec.fn(e.value)) emit(e.value);
         break;
       case 'flatMap':
-        for (const { value } of input) out.push(...spec.fn(value));
+        for (const v of spec.fn(e.value)) emit(v);
         break;
       case 'reduce': {
-        const acc = new Map<string, unknown>();
-        for (const { value, from } of input) {
-          const k = encodeKey(keyOf(from, value));
-          const next = acc.has(k) ? spec.fn(acc.get(k), value) : value;
-          acc.set(k, next);
-          out.push(next);
-        }
+        const k = encodeKey(keyOf(e));
+        const next = state.has(k) ? spec.fn(state.get(k), e.value) : e.value;
+        state.set(k, next);
+        emit(next);
         break;
       }
       case 'aggregate': {
-        const acc = new Map<string, unknown>();
-        for (const { value, from } of input) {
-          const key = keyOf(from, value);
-          const k = encodeKey(key);
-          const next = spec.add(acc.has(k) ? acc.get(k) : spec.create(), value);
-          acc.set(k, next);
-          out.push(spec.result(next, key));
-        }
+        const key = keyOf(e);
+        const k = encodeKey(key);
+        const next = spec.add(state.has(k) ? state.get(k) : spec.create(), e.value);
+        state.set(k, next);
+        emit(spec.result(next, key));
         break;
       }
       case 'process': {
-        const stores = new Map<string, Map<string, unknown>>();
-        for (const { value, from } of input) {
-          const key = keyOf(from, value);
-          const k = encodeKey(key);
-          const state: Record<string, unknown> = {};
-          for (const [name, decl] of Object.entries(spec.state)) {
-            const id = `${name}\u0000${k}`;
-            if (decl.kind === 'value') {
-              state[name] = {
-                value: () => stores.get('v')?.get(id),
-                update: (v: unknown) => bucket(stores, 'v').set(id, v),
-                clear: () => bucket(stores, 'v').delete(id),
-              };
-            } else {
-              const m = () => {
-                const b = bucket(stores, 'm');
-                if (!b.has(id)) b.set(id, new Map());
-                return b.get(id) as Map<string, [unknown, unknown]>;
-              };
-              state[name] = {
-                get: (mk: unknown) => m().get(encodeKey(mk))?.[1],
-                put: (mk: unknown, v: unknown) => m().set(encodeKey(mk), [mk, v]),
-                remove: (mk: unknown) => m().delete(encodeKey(mk)),
-                contains: (mk: unknown) => m().has(encodeKey(mk)),
-                keys: () => [...m().values()].map((e) => e[0]),
-                values: () => [...m().values()].map((e) => e[1]),
-                entries: () => [...m().values()],
-                isEmpty: () => m().size === 0,
-                clear: () => m().clear(),
-              };
-            }
-          }
-          spec.fn(value, { key, timestamp: undefined, state, emit: (v) => out.push(v) });
-        }
+        const key = keyOf(e);
+        spec.fn(e.value, { key, timestamp: e.ts, state: processState(state, spec.state, encodeKey(key)), emit: (v, ts) => emit(v, ts ?? e.ts) });
         break;
       }
-      case 'sink':
-        sinks.set(op.name, input.map((i) => i.value));
-        break;
+      default:
+        throw new Error(`cannot evaluate ${spec.kind} here`);
     }
-    outputs.set(op.name, out);
   }
-  return { sinks, sourceRecords };
+  return out;
 }
 
-function bucket(stores: Map<string, Map<string, unknown>>, name: string): Map<string, unknown> {
-  let b = stores.get(name);
-  if (!b) stores.set(name, (b = new Map()));
-  return b;
+function processState(store: Map<string, unknown>, declared: Record<string, { kind: 'value' | 'map' }>, k: string): Record<string, unknown> {
+  const state: Record<string, unknown> = {};
+  for (const [name, decl] of Object.entries(declared)) {
+    const id = `${name}\u0000${k}`;
+    if (decl.kind === 'value') {
+      state[name] = { value: () => store.get(id), update: (v: unknown) => store.set(id, v), clear: () => store.delete(id) };
+      continue;
+    }
+    const m = () => {
+      if (!store.has(id)) store.set(id, new Map<string, [unknown, unknown]>());
+      return store.get(id) as Map<string, [unknown, unknown]>;
+    };
+    state[name] = {
+      get: (mk: unknown) => m().get(encodeKey(mk))?.[1],
+      put: (mk: unknown, v: unknown) => m().set(encodeKey(mk), [mk, v]),
+      remove: (mk: unknown) => m().delete(encodeKey(mk)),
+      contains: (mk: unknown) => m().has(encodeKey(mk)),
+      keys: () => [...m().values()].map((x) => x[0]),
+      values: () => [...m().values()].map((x) => x[1]),
+      entries: () => [...m().values()],
+      isEmpty: () => m().size === 0,
+      clear: () => m().clear(),
+    };
+  }
+  return state;
 }

@@ -1,5 +1,17 @@
 /** What users import. Small on purpose; the runtime lives elsewhere. */
-export { job, JobBuilder, KeyedStream, Stream, type JobOptions, type OperatorOptions } from './job.js';
+export {
+  job,
+  JobBuilder,
+  KeyedStream,
+  Stream,
+  WindowedStream,
+  WindowResult,
+  type JobOptions,
+  type OperatorOptions,
+  type SourceOptions,
+} from './job.js';
+export { session, sliding, tumbling, type Window } from './windows.js';
+export type { WatermarkStrategy } from '../core/watermarks.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';
 export { collect, type Sink } from './sinks.js';
 export {

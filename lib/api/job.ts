@@ -24,7 +24,9 @@ import {
   type RestartStrategy,
 } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import type { JobGraph, OperatorNode, OperatorSpec, Partitioning, ProcessContext } from '../core/graph.js';
+import type { JobGraph, OperatorNode, OperatorSpec, OutputPort, Partitioning, ProcessContext, WindowFunction } from '../core/graph.js';
+import type { WatermarkStrategy } from '../core/watermarks.js';
+import type { Window, WindowAssigner } from '../core/windows.js';
 import { jobName, operatorName, type OperatorName } from '../core/ids.js';
 import type { Key } from '../core/keygroups.js';
 import { compileTopology, validateParallelism } from '../core/topology.js';
@@ -49,6 +51,17 @@ export interface OperatorOptions {
   readonly parallelism?: number;
   /** Start a new chain at this operator instead of running it in its upstream's task. */
   readonly startNewChain?: boolean;
+}
+
+export interface SourceOptions extends OperatorOptions {
+  /** Event-time watermarks from the records' timestamps (Flink's WatermarkStrategy). */
+  readonly watermarks?: WatermarkStrategy;
+}
+
+/** An upstream operator's output a stream reads: its records, or a window's late records. */
+interface Producer {
+  readonly from: OperatorName;
+  readonly port?: OutputPort;
 }
 
 const JOB_OPTION_KEYS = ['parallelism', 'maxParallelism', 'checkpoints', 'restartStrategy', 'bufferBytes'];
@@ -86,17 +99,24 @@ export class JobBuilder {
     return this.settings.name;
   }
 
-  source<T>(name: string, source: Source<T>, options: OperatorOptions = {}): Stream<T> {
+  source<T>(name: string, source: Source<T>, options: SourceOptions = {}): Stream<T> {
     if (!source || typeof source.reader?.read !== 'function') {
       throw new ConfigError(`operators.${name}.source`, 'is not a source; use generator() or another source factory');
     }
-    const spec: OperatorSpec = { kind: 'source', reader: source.reader, batchSize: source.batchSize, ...(source.rate === undefined ? {} : { rate: source.rate }) };
+    const watermarks = options.watermarks === undefined ? undefined : watermarkStrategy(`operators.${name}.watermarks`, options.watermarks);
+    const spec: OperatorSpec = {
+      kind: 'source',
+      reader: source.reader,
+      batchSize: source.batchSize,
+      ...(source.rate === undefined ? {} : { rate: source.rate }),
+      ...(watermarks ? { watermarks } : {}),
+    };
     const op = this.add(name, spec, [], options);
-    return new Stream<T>(this, [op.name], null);
+    return new Stream<T>(this, [{ from: op.name }], null);
   }
 
   /** @internal used by streams */
-  add(name: string, spec: OperatorSpec, inputs: { from: OperatorName; partitioning: Partitioning | null }[], options: OperatorOptions): OperatorNode {
+  add(name: string, spec: OperatorSpec, inputs: { from: OperatorName; port?: OutputPort; partitioning: Partitioning | null }[], options: OperatorOptions): OperatorNode {
     const field = `operators.${name}`;
     requireName(field, name);
     if (this.operators.some((o) => o.name === name)) throw new ConfigError(field, 'duplicate operator name');
@@ -110,7 +130,7 @@ export class JobBuilder {
       inputs: inputs.map((i) => {
         const upstream = this.operators.find((o) => o.name === i.from)!;
         const partitioning: Partitioning = i.partitioning ?? { type: upstream.parallelism === parallelism ? 'forward' : 'rebalance' };
-        return { from: i.from, partitioning };
+        return { from: i.from, partitioning, ...(i.port && i.port !== 'main' ? { port: i.port } : {}) };
       }),
     };
     this.operators.push(node);
@@ -133,14 +153,14 @@ function requireFunction(field: string, fn: unknown): void {
 export class Stream<T> {
   constructor(
     protected readonly builder: JobBuilder,
-    protected readonly producers: readonly OperatorName[],
+    protected readonly producers: readonly Producer[],
     protected readonly partitioning: Partitioning | null,
   ) {}
 
   protected then<U>(name: string, spec: OperatorSpec, options: OperatorOptions = {}): Stream<U> {
-    const inputs = this.producers.map((from) => ({ from, partitioning: this.partitioning }));
+    const inputs = this.producers.map((p) => ({ ...p, partitioning: this.partitioning }));
     const op = this.builder.add(name, spec, inputs, options);
-    return new Stream<U>(this.builder, [op.name], null);
+    return new Stream<U>(this.builder, [{ from: op.name }], null);
   }
 
   map<U>(name: string, fn: (value: T) => U, options?: OperatorOptions): Stream<U> {
@@ -233,4 +253,95 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
     const processElement = fn.processElement as unknown as (v: unknown, ctx: ProcessContext) => void;
     return this.then(name, { kind: 'process', state, fn: processElement }, options);
   }
+
+  /**
+   * Event-time windows per key. The records need timestamps and the source watermarks.
+   * `allowedLateness` keeps a fired window open for late records (each re-fires it); records
+   * later than that are dropped and counted, or, with `late: 'side-output'`, go to
+   * `lateRecords()` of the window's result.
+   */
+  window(assigner: WindowAssigner, options: { allowedLateness?: number; late?: 'drop' | 'side-output' } = {}): WindowedStream<T, K> {
+    const field = 'window';
+    if (!assigner || !['tumbling', 'sliding', 'session'].includes((assigner as { kind?: string }).kind ?? '')) {
+      throw new ConfigError(`${field}.assigner`, 'must be tumbling(), sliding() or session()');
+    }
+    const allowedLateness = requireInt(`${field}.allowedLateness`, options.allowedLateness ?? 0, 0);
+    const late = options.late ?? 'drop';
+    if (late !== 'drop' && late !== 'side-output') throw new ConfigError(`${field}.late`, `must be 'drop' or 'side-output', got ${JSON.stringify(late)}`);
+    return new WindowedStream<T, K>(this.builder, this.producers, this.partitioning, { assigner, allowedLateness, late });
+  }
+}
+
+/** A keyed stream cut into windows; a window function turns each window into results. */
+export class WindowedStream<T, K extends Key> {
+  constructor(
+    private readonly builder: JobBuilder,
+    private readonly producers: readonly Producer[],
+    private readonly partitioning: Partitioning | null,
+    private readonly settings: { assigner: WindowAssigner; allowedLateness: number; late: 'drop' | 'side-output' },
+  ) {}
+
+  private then<R>(name: string, fn: WindowFunction, options: OperatorOptions = {}): WindowResult<R, T> {
+    const spec: OperatorSpec = { kind: 'window', ...this.settings, fn };
+    const inputs = this.producers.map((p) => ({ ...p, partitioning: this.partitioning }));
+    const op = this.builder.add(name, spec, inputs, options);
+    return new WindowResult<R, T>(this.builder, [{ from: op.name }], null, this.settings.late === 'side-output');
+  }
+
+  /** Reduces each window's records to one (the result carries the window's last timestamp). */
+  reduce(name: string, fn: (accumulator: T, value: T) => T, options?: OperatorOptions): WindowResult<T, T> {
+    requireFunction(`operators.${name}.fn`, fn);
+    return this.then(name, { kind: 'reduce', fn: fn as (a: unknown, v: unknown) => unknown }, options);
+  }
+
+  /** Aggregates each window; session windows also need `merge`, since sessions merge. */
+  aggregate<A, R>(
+    name: string,
+    fns: { create: () => A; add: (accumulator: A, value: T) => A; merge?: (a: A, b: A) => A; result: (accumulator: A, key: K, window: Window) => R },
+    options?: OperatorOptions,
+  ): WindowResult<R, T> {
+    for (const f of ['create', 'add', 'result'] as const) requireFunction(`operators.${name}.${f}`, fns?.[f]);
+    if (this.settings.assigner.kind === 'session') requireFunction(`operators.${name}.merge`, fns.merge);
+    return this.then(
+      name,
+      {
+        kind: 'aggregate',
+        create: fns.create,
+        add: fns.add as (a: unknown, v: unknown) => unknown,
+        ...(fns.merge ? { merge: fns.merge as (a: unknown, b: unknown) => unknown } : {}),
+        result: fns.result as (a: unknown, k: unknown, w: Window) => unknown,
+      },
+      options,
+    );
+  }
+
+  /** Calls `fn` with all of a window's records when it fires. */
+  process<R>(name: string, fn: (key: K, window: Window, elements: T[], emit: (value: R) => void) => void, options?: OperatorOptions): WindowResult<R, T> {
+    requireFunction(`operators.${name}.fn`, fn);
+    return this.then(name, { kind: 'process', fn: fn as unknown as (k: unknown, w: Window, e: unknown[], emit: (v: unknown) => void) => void }, options);
+  }
+}
+
+/** What a window function produces; with `late: 'side-output'` also the late records. */
+export class WindowResult<R, T> extends Stream<R> {
+  constructor(
+    builder: JobBuilder,
+    producers: readonly Producer[],
+    partitioning: Partitioning | null,
+    private readonly hasLateOutput: boolean,
+  ) {
+    super(builder, producers, partitioning);
+  }
+
+  /** Records too late for any window (Flink's sideOutputLateData). */
+  lateRecords(): Stream<T> {
+    if (!this.hasLateOutput) throw new ConfigError('window.late', "lateRecords() needs the window option late: 'side-output'");
+    return new Stream<T>(this.builder, this.producers.map((p) => ({ from: p.from, port: 'late' as const })), null);
+  }
+}
+
+function watermarkStrategy(field: string, given: WatermarkStrategy): WatermarkStrategy {
+  requireInt(`${field}.outOfOrderness`, given?.outOfOrderness, 0);
+  if (given.idleness !== undefined) requireInt(`${field}.idleness`, given.idleness, 1);
+  return { outOfOrderness: given.outOfOrderness, ...(given.idleness === undefined ? {} : { idleness: given.idleness }) };
 }

@@ -31,6 +31,8 @@ export interface RecordsEnvelope extends Base {
   readonly recs: unknown[];
   /** Event timestamps, parallel to `recs`, when the records have them (null: none). */
   readonly ts?: (number | null)[];
+  /** A watermark that follows these records (saves a message of its own). */
+  readonly wm?: number;
 }
 export interface BarrierEnvelope extends Base {
   readonly kind: 'barrier';
@@ -41,6 +43,8 @@ export interface WatermarkEnvelope extends Base {
   readonly kind: 'watermark';
   readonly seq: number;
   readonly wm: number;
+  /** The sender has no input for now: leave this channel out of the minimum. */
+  readonly idle?: boolean;
 }
 export interface EndEnvelope extends Base {
   readonly kind: 'end';
@@ -82,14 +86,16 @@ export const COORDINATOR: Endpoint = { op: '$coordinator', subtask: 0 };
 /** Encodes a records envelope around its records already encoded as one JSON array
  *  (and, when present, the timestamps as one JSON array): the runtime sizes buffers by it. */
 export function encodeRecords(
-  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq'>,
+  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm'>,
   seq: number,
   recordsJson: string,
   timestampsJson: string | undefined,
+  watermark?: number,
 ): string {
   const head =
     `{"v":${header.v},"job":${JSON.stringify(header.job)},"gen":${header.gen},"kind":"records",` +
-    `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},`;
+    `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},` +
+    (watermark === undefined ? '' : `"wm":${watermark},`);
   const ts = timestampsJson === undefined ? '' : `,"ts":${timestampsJson}`;
   return `${head}"recs":${recordsJson}${ts}}`;
 }
@@ -138,6 +144,7 @@ export function decodeEnvelope(body: string, expect: DecodeExpectations): Envelo
       requireCount(e, 'seq', 1);
       if (!Array.isArray(e.recs)) throw invalid('recs', e.recs);
       if (e.ts !== undefined && (!Array.isArray(e.ts) || e.ts.length !== e.recs.length)) throw invalid('ts', e.ts);
+      if (e.wm !== undefined && typeof e.wm !== 'number') throw invalid('wm', e.wm);
       break;
     case 'barrier':
       requireCount(e, 'seq', 1);

@@ -4,6 +4,8 @@
  */
 import type { CheckpointSettings, RestartStrategy } from './config.js';
 import type { JobName, OperatorName } from './ids.js';
+import type { WatermarkStrategy } from './watermarks.js';
+import type { Window, WindowAssigner } from './windows.js';
 
 export type Partitioning =
   | { readonly type: 'forward' }
@@ -11,9 +13,14 @@ export type Partitioning =
   | { readonly type: 'broadcast' }
   | { readonly type: 'hash'; readonly key: (value: unknown) => unknown };
 
+/** Which output of the upstream operator: its records, or the late records a window drops. */
+export type OutputPort = 'main' | 'late';
+
 export interface OperatorInput {
   readonly from: OperatorName;
   readonly partitioning: Partitioning;
+  /** @default 'main' */
+  readonly port?: OutputPort;
 }
 
 /** A record as it travels: the value and, when known, its event time in ms. */
@@ -54,6 +61,22 @@ export interface SinkSpec {
   readonly guarantee: 'exactly-once' | 'at-least-once';
 }
 
+/** What a window does with its records when it fires. */
+export type WindowFunction =
+  | { readonly kind: 'reduce'; readonly fn: (acc: unknown, value: unknown) => unknown }
+  | {
+      readonly kind: 'aggregate';
+      readonly create: () => unknown;
+      readonly add: (acc: unknown, value: unknown) => unknown;
+      /** Needed by session windows, which merge. */
+      readonly merge?: (a: unknown, b: unknown) => unknown;
+      readonly result: (acc: unknown, key: unknown, window: Window) => unknown;
+    }
+  | {
+      readonly kind: 'process';
+      readonly fn: (key: unknown, window: Window, elements: unknown[], emit: (value: unknown) => void) => void;
+    };
+
 export type OperatorSpec =
   | {
       readonly kind: 'source';
@@ -62,6 +85,16 @@ export type OperatorSpec =
       readonly batchSize: number;
       /** Records per second over all subtasks; undefined = as fast as downstream allows. */
       readonly rate?: number;
+      /** Event-time watermarks from the records' timestamps; none without it. */
+      readonly watermarks?: WatermarkStrategy;
+    }
+  | {
+      readonly kind: 'window';
+      readonly assigner: WindowAssigner;
+      readonly allowedLateness: number;
+      /** Records later than the allowed lateness: to the `late` output, or dropped and counted. */
+      readonly late: 'drop' | 'side-output';
+      readonly fn: WindowFunction;
     }
   | { readonly kind: 'map'; readonly fn: (value: unknown) => unknown }
   | { readonly kind: 'filter'; readonly fn: (value: unknown) => boolean }
@@ -83,7 +116,7 @@ export type OperatorSpec =
 export type OperatorKind = OperatorSpec['kind'];
 
 /** Operators whose state is partitioned by key and that must follow a keyBy. */
-export const KEYED_KINDS: ReadonlySet<OperatorKind> = new Set(['reduce', 'aggregate', 'process']);
+export const KEYED_KINDS: ReadonlySet<OperatorKind> = new Set(['reduce', 'aggregate', 'process', 'window']);
 
 export interface OperatorNode {
   readonly name: OperatorName;

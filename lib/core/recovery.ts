@@ -96,6 +96,15 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
         entries[subtaskForKeyGroup(group as never, maxParallelism, p)]!.set(key, value);
         continue;
       }
+      if (key.startsWith('wm/')) {
+        // Every new subtask resumes from the lowest watermark any old one had: never ahead.
+        for (const e of entries) e.set(key, Math.min((e.get(key) as number | undefined) ?? Number.MAX_SAFE_INTEGER, value as number));
+        continue;
+      }
+      if (key.startsWith('cnt/')) {
+        entries[0]!.set(key, ((entries[0]!.get(key) as number | undefined) ?? 0) + (value as number));
+        continue;
+      }
       if (oldParallelism !== p) {
         throw new RestoreError(
           `stage ${stage.id} holds non-keyed state (${key.split('/')[0]}) and cannot change parallelism from ${oldParallelism} to ${p}`,

@@ -1,7 +1,9 @@
 /**
  * Keys inside a subtask's working state (a flat key-value map). Entries under `c/` belong
  * to the generation (channel sequence numbers, alignment, buffer) and are never part of a
- * snapshot; entries under `src/`, `k/` and `snk/` are operator state and are snapshotted.
+ * snapshot; entries under `src/`, `k/`, `snk/`, `wm/` and `cnt/` are operator state and are
+ * snapshotted. Keyed entries carry their key group: `k/<op>/<state>/<kg>/<key>`; a window
+ * operator's timers are keyed entries too (`k/<op>/$t/<kg>/<time>`).
  */
 import type { KeyGroup } from './ids.js';
 
@@ -18,6 +20,18 @@ export const stateKeys = {
   finished: 'c/f',
   /** Parallelism overrides of the state's generation, written by the restore. */
   topology: 'c/t',
+  /** The last watermark (and idleness) received from an upstream subtask. Snapshotted: an
+   *  upstream subtask sends the same watermarks to every channel, in the same order relative
+   *  to a barrier, so after a restore — at any parallelism — every channel starts from it. */
+  inputWatermark: (upstream: string) => `wm/in/${upstream}`,
+  /** Sorted times of a window operator's pending timers (rebuilt from `k/…/$t/` entries). */
+  timerIndex: (op: string) => `c/ti/${op}`,
+  /** The subtask's watermark: snapshotted, so a restore resumes with it. */
+  watermark: 'wm/current',
+  /** The watermark last sent downstream (idle flag included). */
+  watermarkSent: 'c/ws',
+  /** Counters an operator reports (late records dropped); summed when rescaling. */
+  counter: (op: string, name: string) => `cnt/${op}/${name}`,
   source: (op: string) => `src/${op}`,
   keyed: (op: string, state: string, group: KeyGroup | number, encodedKey: string) => `k/${op}/${state}/${group}/${encodedKey}`,
   sinkPartPrefix: (op: string) => `snk/${op}/p/`,
@@ -26,7 +40,7 @@ export const stateKeys = {
   sinkTxn: (op: string, checkpoint: number, subtask: number) => `snk/${op}/t/${checkpoint}/${subtask}`,
 };
 
-export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'snk/'] as const;
+export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'snk/', 'wm/', 'cnt/'] as const;
 export const isSnapshotted = (key: string) => SNAPSHOT_PREFIXES.some((p) => key.startsWith(p));
 
 /** Key group of a keyed-state entry key, or null for other entries. */

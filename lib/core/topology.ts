@@ -8,13 +8,16 @@
  * parallelism is equal, it has that single input and the upstream has no other consumer.
  */
 import { ConfigError } from './errors.js';
-import { KEYED_KINDS, type JobGraph, type OperatorNode, type Partitioning } from './graph.js';
+import { KEYED_KINDS, type JobGraph, type OperatorNode, type OutputPort, type Partitioning } from './graph.js';
 import { channelId, stageId, type ChannelId, type JobName, type OperatorName, type StageId, type SubtaskRef } from './ids.js';
 import { keyGroupRange, type KeyGroupRange } from './keygroups.js';
 
 export interface StageEdge {
   readonly stage: StageId;
   readonly partitioning: Partitioning;
+  /** The operator of the upstream stage whose output this edge carries, and which output. */
+  readonly fromOp: OperatorName;
+  readonly port: OutputPort;
 }
 
 export interface StageTopology {
@@ -50,18 +53,23 @@ export type ParallelismOverrides = Readonly<Record<string, number>>;
 
 export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides = {}): Topology {
   const byName = new Map<OperatorName, OperatorNode>();
+  /** Consumers of each operator's main output, and of its late-records output. */
   const consumers = new Map<OperatorName, OperatorNode[]>();
+  const lateConsumers = new Map<OperatorName, OperatorNode[]>();
   for (const op of graph.operators) {
     if (byName.has(op.name)) throw new ConfigError(`operators.${op.name}`, 'duplicate operator name');
     byName.set(op.name, op);
     consumers.set(op.name, []);
+    lateConsumers.set(op.name, []);
     for (const input of op.inputs) {
-      const list = consumers.get(input.from);
+      const list = (input.port === 'late' ? lateConsumers : consumers).get(input.from);
       if (!list) throw new ConfigError(`operators.${op.name}`, `input ${input.from} is not defined before it`);
       list.push(op);
     }
   }
-  for (const op of graph.operators) validateOperator(graph, op, byName, consumers.get(op.name) ?? []);
+  for (const op of graph.operators) {
+    validateOperator(graph, op, byName, [...(consumers.get(op.name) ?? []), ...(lateConsumers.get(op.name) ?? [])]);
+  }
 
   const stageOf = new Map<OperatorName, { id: StageId; ops: OperatorNode[] }>();
   const order: { id: StageId; ops: OperatorNode[] }[] = [];
@@ -72,6 +80,7 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
       input !== undefined &&
       upstream !== undefined &&
       op.chainable &&
+      input.port !== 'late' &&
       input.partitioning.type === 'forward' &&
       upstream.parallelism === op.parallelism &&
       (consumers.get(upstream.name) ?? []).length === 1 &&
@@ -95,6 +104,12 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
     }
   }
 
+  const edgeTo = (consumer: OperatorNode, fromOp: OperatorName, port: OutputPort): StageEdge => ({
+    stage: stageOf.get(consumer.name)!.id,
+    partitioning: consumer.inputs.find((i) => i.from === fromOp && (i.port ?? 'main') === port)!.partitioning,
+    fromOp,
+    port,
+  });
   const stages: StageTopology[] = order.map(({ id, ops }) => {
     const head = ops[0]!;
     const tail = ops[ops.length - 1]!;
@@ -106,11 +121,11 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
       parallelism,
       isSource: head.spec.kind === 'source',
       keyed: head.inputs.length > 0 && head.inputs.every((i) => i.partitioning.type === 'hash'),
-      inputs: head.inputs.map((i) => ({ stage: stageOf.get(i.from)!.id, partitioning: i.partitioning })),
-      outputs: (consumers.get(tail.name) ?? []).map((c) => ({
-        stage: stageOf.get(c.name)!.id,
-        partitioning: c.inputs.find((i) => i.from === tail.name)!.partitioning,
-      })),
+      inputs: head.inputs.map((i) => ({ stage: stageOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main' })),
+      outputs: [
+        ...(consumers.get(tail.name) ?? []).map((c) => edgeTo(c, tail.name, 'main')),
+        ...ops.flatMap((o) => (lateConsumers.get(o.name) ?? []).map((c) => edgeTo(c, o.name, 'late'))),
+      ],
       queue: `${graph.name}-${id}.fifo`,
       deadLetterQueue: `${graph.name}-${id}-dlq.fifo`,
     };
@@ -155,8 +170,14 @@ function validateOperator(
   if (kind === 'source' && op.inputs.length > 0) throw new ConfigError(field, 'a source takes no input');
   if (kind !== 'source' && op.inputs.length === 0) throw new ConfigError(field, `${kind} has no input`);
   if (kind === 'sink' && consumers.length > 0) throw new ConfigError(field, 'a sink has no consumers');
-  if (kind !== 'sink' && consumers.length === 0) {
+  if (kind !== 'sink' && !consumers.some((c) => c.inputs.some((i) => i.from === op.name && (i.port ?? 'main') === 'main'))) {
     throw new ConfigError(field, `${kind} output is not consumed; end the stream with a sink`);
+  }
+  for (const input of op.inputs) {
+    const from = byName.get(input.from);
+    if (input.port === 'late' && from && (from.spec.kind !== 'window' || from.spec.late !== 'side-output')) {
+      throw new ConfigError(field, `${input.from} has no late-records output (only a window with late: 'side-output' has one)`);
+    }
   }
   if (KEYED_KINDS.has(kind) && !op.inputs.every((i) => i.partitioning.type === 'hash')) {
     throw new ConfigError(field, `${kind} keeps keyed state and needs a keyed stream: call keyBy() before it`);

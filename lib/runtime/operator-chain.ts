@@ -6,18 +6,22 @@
  * the operator and the job fails over (the record would throw again on retry).
  */
 import { InvariantError, UserFunctionError } from '../core/errors.js';
-import type { OperatorNode, OperatorSpec, ProcessContext } from '../core/graph.js';
+import type { OperatorNode, OperatorSpec, OutputPort, ProcessContext } from '../core/graph.js';
 import { decodeKey, encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
+import { WindowOperator } from './window-operator.js';
 import type { WorkingState } from './working-state.js';
 
 export interface ChainIO {
   readonly ws: WorkingState;
   readonly maxParallelism: number;
   readonly keyGroups: KeyGroupRange;
-  readonly out: (value: unknown, timestamp: number | undefined) => void;
+  /** Records leaving the stage: `fromOp`'s main output, or its late-records output. */
+  readonly out: (value: unknown, timestamp: number | undefined, fromOp?: string, port?: OutputPort) => void;
   readonly sink: (op: string, value: unknown, timestamp: number | undefined) => void;
+  /** The subtask's current event-time watermark. */
+  readonly watermark: () => number;
 }
 
 type Step = (value: unknown, timestamp: number | undefined) => void;
@@ -33,13 +37,15 @@ export class OperatorChain {
   private readonly head: Step;
   private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0 };
   private readonly keySelectors = new Map<string, (value: unknown) => unknown>();
+  private readonly windows: WindowOperator[] = [];
 
   constructor(
     private readonly stage: StageTopology,
     private readonly io: ChainIO,
   ) {
     const ops = stage.isSource ? stage.operators.slice(1) : stage.operators;
-    let next: Step = io.out;
+    const tail = stage.operators[stage.operators.length - 1]!.name;
+    let next: Step = (v, ts) => io.out(v, ts, tail, 'main');
     for (let i = ops.length - 1; i >= 0; i--) next = this.step(ops[i]!, next);
     this.head = next;
     for (const input of stage.inputs) {
@@ -51,6 +57,11 @@ export class OperatorChain {
   push(value: unknown, timestamp: number | undefined, inputStage?: string): void {
     if (this.stage.keyed) this.setKey(value, inputStage!);
     this.head(value, timestamp);
+  }
+
+  /** The watermark advanced: windows whose time has come fire, in order. */
+  onWatermark(watermark: number): void {
+    for (const w of this.windows) w.onWatermark(watermark);
   }
 
   private setKey(value: unknown, inputStage: string): void {
@@ -170,6 +181,17 @@ export class OperatorChain {
       }
       case 'sink':
         return (v, ts) => this.io.sink(name, v, ts);
+      case 'window': {
+        const window = new WindowOperator(op, {
+          ws,
+          keyGroups: this.io.keyGroups,
+          next,
+          late: (v, ts) => this.io.out(v, ts, name, 'late'),
+          watermark: this.io.watermark,
+        });
+        this.windows.push(window);
+        return (v, ts) => window.onRecord(v, ts, cur.encoded, cur.group);
+      }
     }
   }
 }

@@ -15,7 +15,7 @@ import { channelId, type ChannelId, type Generation, type JobName, type SubtaskR
 import { encodeKey, keyGroupOf, subtaskForKeyGroup } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
 import { messageGroupOf, outputTargets, stageById, type Topology } from '../core/topology.js';
-import type { Partitioning } from '../core/graph.js';
+import type { OutputPort, Partitioning } from '../core/graph.js';
 import type { EffectLog } from './effects.js';
 import type { WorkingState } from './working-state.js';
 
@@ -31,6 +31,8 @@ interface Target {
 
 interface Edge {
   readonly partitioning: Partitioning;
+  readonly fromOp: string;
+  readonly port: OutputPort;
   readonly consumer: string;
   readonly targets: Target[];
   readonly maxParallelism: number;
@@ -59,6 +61,8 @@ export class OutputRouter {
     this.from = { op: self.stage, subtask: self.index };
     this.edges = outputTargets(topology, self).map(({ edge, targets }) => ({
       partitioning: edge.partitioning,
+      fromOp: edge.fromOp,
+      port: edge.port,
       consumer: edge.stage,
       maxParallelism: topology.maxParallelism,
       rr: 0,
@@ -79,11 +83,13 @@ export class OutputRouter {
     return this.all.length > 0;
   }
 
-  emit(value: unknown, timestamp: number | undefined): void {
+  /** Routes a record from `fromOp`'s `port` (the stage tail's main output by default). */
+  emit(value: unknown, timestamp: number | undefined, fromOp?: string, port: OutputPort = 'main'): void {
     if (value === undefined) {
       throw new UserFunctionError(this.self.stage, new TypeError('a record is undefined; records must be JSON values'));
     }
     for (const edge of this.edges) {
+      if (edge.port !== port || (port === 'late' && edge.fromOp !== fromOp)) continue;
       switch (edge.partitioning.type) {
         case 'forward':
           this.add(edge.targets[0]!, value, timestamp);
@@ -121,6 +127,35 @@ export class OutputRouter {
     for (const e of this.edges) e.rr = 0;
   }
 
+  /**
+   * Sends a watermark on every output channel, after the records before it: attached to the
+   * channel's last records envelope when it has one pending, in an envelope of its own
+   * otherwise (and always for an idleness mark).
+   */
+  watermark(wm: number, idle: boolean): void {
+    for (const t of this.all) {
+      if (t.values.length > 0 && !idle) {
+        this.send(t, wm);
+        continue;
+      }
+      if (t.values.length > 0) this.send(t);
+      const seq = this.nextSeq(t);
+      const body = JSON.stringify({
+        v: ENVELOPE_VERSION,
+        job: this.job,
+        gen: this.gen,
+        kind: 'watermark',
+        from: this.from,
+        to: t.to,
+        seq,
+        wm,
+        ...(idle ? { idle: true } : {}),
+      });
+      this.push(t, seq, body);
+    }
+    for (const e of this.edges) e.rr = 0;
+  }
+
   /** Sends a barrier or end-of-input on every output channel, after the records before it. */
   broadcast(kind: 'barrier' | 'end', checkpoint?: number): void {
     this.flush();
@@ -140,25 +175,26 @@ export class OutputRouter {
     }
   }
 
-  private send(t: Target): void {
+  /** Sends a target's pending records; `wm` rides on the last envelope. */
+  private send(t: Target, wm?: number): void {
     const header = { v: ENVELOPE_VERSION, job: this.job, gen: this.gen, from: this.from, to: t.to } as const;
     const room = this.bufferBytes - HEADER_RESERVE;
-    const pack = (values: unknown[], ts: (number | null)[] | undefined): void => {
+    const pack = (values: unknown[], ts: (number | null)[] | undefined, last: boolean): void => {
       const recs = JSON.stringify(values);
       const tsText = ts ? ts.join(',') : '';
-      if (Buffer.byteLength(recs) + tsText.length + 8 <= room) {
+      if (Buffer.byteLength(recs) + tsText.length + 32 <= room) {
         const seq = this.nextSeq(t);
-        this.push(t, seq, encodeRecords(header, seq, recs, ts ? `[${tsText}]` : undefined));
+        this.push(t, seq, encodeRecords(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined));
         return;
       }
       if (values.length === 1) {
         throw new UserFunctionError(this.self.stage, new RangeError(`a record of ${Buffer.byteLength(recs)} bytes exceeds the ${room}-byte buffer`));
       }
       const half = values.length >> 1;
-      pack(values.slice(0, half), ts?.slice(0, half));
-      pack(values.slice(half), ts?.slice(half));
+      pack(values.slice(0, half), ts?.slice(0, half), false);
+      pack(values.slice(half), ts?.slice(half), last);
     };
-    pack(t.values, t.hasTs ? t.ts : undefined);
+    pack(t.values, t.hasTs ? t.ts : undefined, true);
     t.values = [];
     t.ts = [];
     t.hasTs = false;

@@ -24,6 +24,14 @@ import { LostMessageError, MalformedEnvelopeError, NotYetRestoredError } from '.
 import type { JobGraph, SourceReader } from '../core/graph.js';
 import { channelId, checkpointId, subtaskKey, type ChannelId, type SubtaskRef } from '../core/ids.js';
 import { stateKeys, isSnapshotted } from '../core/state-keys.js';
+import {
+  combineWatermarks,
+  MAX_WATERMARK,
+  MIN_WATERMARK,
+  sourceWatermark,
+  type ChannelWatermark,
+  type WatermarkStrategy,
+} from '../core/watermarks.js';
 import { blobKeys } from '../core/storage-keys.js';
 import { inputChannels, keyGroupsOf, messageGroupOf, type StageTopology, type Topology } from '../core/topology.js';
 import type { EffectLog } from './effects.js';
@@ -50,6 +58,9 @@ export interface SourceState {
   rateAt: number;
   rateEmitted: number;
   emitted: number;
+  /** Largest event timestamp read, and when (poll time) records last came: watermarks, idleness. */
+  maxTs: number;
+  activeAt: number;
 }
 
 interface Buffered {
@@ -61,6 +72,8 @@ export class SubtaskInvocation {
   private readonly ref: SubtaskRef;
   private readonly inputs: ReadonlySet<string>;
   private readonly inputList: string[];
+  /** Channel → the upstream subtask (`stage.index`) whose watermark it carries. */
+  private readonly upstreamOf = new Map<string, string>();
   private readonly router: OutputRouter;
   private readonly chain: OperatorChain;
   private readonly sinkOps: string[];
@@ -81,8 +94,10 @@ export class SubtaskInvocation {
     private readonly unsafe: UnsafeSwitches = {},
   ) {
     this.ref = { stage: stage.id, index };
-    this.inputList = inputChannels(topology, this.ref).map((c) => c.id);
+    const channels = inputChannels(topology, this.ref);
+    this.inputList = channels.map((c) => c.id);
     this.inputs = new Set(this.inputList);
+    for (const c of channels) this.upstreamOf.set(c.id, `${c.from.stage}.${c.from.index}`);
     this.router = new OutputRouter(graph.name, ws.gen, this.ref, topology, graph.bufferBytes, ws, effects);
     this.sinkOps = stage.operators.filter((o) => o.spec.kind === 'sink').map((o) => o.name);
     this.sinkOnly = stage.operators.length === 1 && this.sinkOps.length === 1;
@@ -90,7 +105,8 @@ export class SubtaskInvocation {
       ws,
       maxParallelism: topology.maxParallelism,
       keyGroups: keyGroupsOf(topology, this.ref),
-      out: (v, ts) => this.router.emit(v, ts),
+      out: (v, ts, fromOp, port) => this.router.emit(v, ts, fromOp, port),
+      watermark: () => this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK,
       sink: (op, v) => {
         this.counts.recordsToSinks++;
         let list = this.staged.get(op);
@@ -151,14 +167,20 @@ export class SubtaskInvocation {
           if (env.recs.length > 0) {
             this.stagePart(this.sinkOps[0]!, part, body !== undefined ? recordsJsonOf(body, env.ts !== undefined) : JSON.stringify(env.recs));
           }
+          if (env.wm !== undefined) this.endOfInput(part, this.inputWatermark(ch, env.wm, false));
           return;
         }
         const ts = env.ts;
         for (let i = 0; i < env.recs.length; i++) this.chain.push(env.recs[i], ts?.[i] ?? undefined, env.from.op);
-        this.endOfInput(part);
+        this.endOfInput(part, env.wm === undefined ? null : this.inputWatermark(ch, env.wm, false));
         return;
       }
+      case 'watermark':
+        this.endOfInput(`${ch}@${env.seq}`, this.inputWatermark(ch, env.wm, env.idle === true));
+        return;
       case 'end': {
+        // End of input is the largest watermark: every window of the channel's records fires.
+        this.endOfInput(`${ch}@${env.seq}`, this.inputWatermark(ch, MAX_WATERMARK, false));
         this.ws.set(stateKeys.ended(ch), true);
         const allEnded = this.inputList.every((c) => this.ws.get(stateKeys.ended(c)) === true);
         if (allEnded && this.ws.get(stateKeys.finished) !== true) {
@@ -182,9 +204,36 @@ export class SubtaskInvocation {
         }
         return;
       }
-      case 'watermark':
-        return;
     }
+  }
+
+  /**
+   * Records an upstream subtask's watermark and recomputes this subtask's: the minimum over
+   * its inputs, idle ones left out, never going back. When it advances, windows fire.
+   */
+  private inputWatermark(ch: string, wm: number, idle: boolean): ChannelWatermark {
+    const key = stateKeys.inputWatermark(this.upstreamOf.get(ch)!);
+    const previous = this.ws.get<ChannelWatermark>(key);
+    const next = { wm: Math.max(previous?.wm ?? MIN_WATERMARK, wm), idle };
+    if (previous?.wm !== next.wm || previous.idle !== next.idle) this.ws.set(key, next);
+    const upstreams = new Set(this.upstreamOf.values());
+    const channels = [...upstreams].map((u) => this.ws.get<ChannelWatermark>(stateKeys.inputWatermark(u)) ?? { wm: MIN_WATERMARK, idle: false });
+    const current = this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK;
+    const combined = combineWatermarks(channels, current);
+    if (combined.wm > current) {
+      this.ws.set(stateKeys.watermark, combined.wm);
+      this.chain.onWatermark(combined.wm);
+    }
+    return combined;
+  }
+
+  /** Sends the subtask's watermark downstream when it moved or its idleness changed. */
+  private forwardWatermark(w: ChannelWatermark): boolean {
+    const sent = this.ws.get<ChannelWatermark>(stateKeys.watermarkSent);
+    if (sent && w.wm <= sent.wm && w.idle === sent.idle) return false;
+    this.ws.set(stateKeys.watermarkSent, { wm: Math.max(w.wm, sent?.wm ?? MIN_WATERMARK), idle: w.idle });
+    this.router.watermark(Math.max(w.wm, sent?.wm ?? MIN_WATERMARK), w.idle);
+    return true;
   }
 
   private addProgress(n: number): void {
@@ -192,14 +241,15 @@ export class SubtaskInvocation {
     this.ws.set(stateKeys.progress, (this.ws.get<number>(stateKeys.progress) ?? 0) + n);
   }
 
-  /** After each input envelope: stage sink output under a part named after the input, flush buffers. */
-  private endOfInput(part: string): void {
+  /** After each input envelope: stage sink output under a part named after the input, send
+   *  the buffers, with the new watermark riding on them when there is one. */
+  private endOfInput(part: string, watermark: ChannelWatermark | null = null): void {
     for (const [op, values] of this.staged) {
       if (values.length === 0) continue;
       this.stagePart(op, part, JSON.stringify(values));
       this.staged.set(op, []);
     }
-    this.router.flush();
+    if (!watermark || !this.forwardWatermark(watermark)) this.router.flush();
   }
 
   /** Writes a staged part (a JSON array of records) named after the input it came from. */
@@ -288,6 +338,8 @@ export class SubtaskInvocation {
         rateAt: 0,
         rateEmitted: 0,
         emitted: 0,
+        maxTs: MIN_WATERMARK,
+        activeAt: 0,
       };
       this.ws.set(key, s);
     }
@@ -302,6 +354,16 @@ export class SubtaskInvocation {
     const head = this.stage.operators[0]!.spec;
     if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.stage.id} is not a source`);
     return head.reader;
+  }
+
+  /** The source's watermark after a poll: behind its largest timestamp by the strategy's
+   *  out-of-orderness; idle once it has read nothing for the idleness timeout. */
+  private sourceWatermark(strategy: WatermarkStrategy | undefined, s: SourceState, at: number): ChannelWatermark | null {
+    if (!strategy) return null;
+    const idle = strategy.idleness !== undefined && at - s.activeAt >= strategy.idleness;
+    const wm = Math.max(this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK, sourceWatermark(s.maxTs, strategy.outOfOrderness));
+    this.ws.set(stateKeys.watermark, wm);
+    return { wm, idle };
   }
 
   private onTrigger(env: TriggerEnvelope): void {
@@ -322,10 +384,12 @@ export class SubtaskInvocation {
     if (env.start) {
       s.rateAt = env.at;
       s.rateEmitted = s.emitted;
+      s.activeAt = env.at;
     }
     if (s.finished) {
       // A restored finished source re-announces end of input to the new generation.
       if (env.start) {
+        this.forwardWatermark({ wm: MAX_WATERMARK, idle: false });
         this.router.broadcast('end');
         this.effects.add({ kind: 'source-finished' });
       }
@@ -346,7 +410,9 @@ export class SubtaskInvocation {
       const ts = batch.timestamps;
       for (let i = 0; i < batch.values.length; i++) this.chain.push(batch.values[i], ts?.[i]);
       this.addProgress(batch.values.length);
-      this.endOfInput(`poll@${env.round}`);
+      if (ts) for (const t of ts) if (t > s.maxTs) s.maxTs = t;
+      if (batch.values.length > 0) s.activeAt = env.at;
+      this.endOfInput(`poll@${env.round}`, batch.finished ? { wm: MAX_WATERMARK, idle: false } : this.sourceWatermark(head.watermarks, s, env.at));
       s.emitted += batch.values.length;
       s.offset = batch.next;
       if (batch.values.length > 0 && s.idle) this.effects.add({ kind: 'activity' });

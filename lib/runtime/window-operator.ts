@@ -1,0 +1,216 @@
+/**
+ * A keyed event-time window operator (tumbling, sliding, session) over the working state.
+ *
+ * State, all keyed (so it moves with key groups on rescale and lives in snapshots):
+ *   k/<op>/w/<kg>/<key>    { [windowId]: cell }  a cell holds an accumulator or the elements
+ *   k/<op>/$t/<kg>/<time>  [key, …]              timers: keys with a window due at <time>
+ * plus a generation-local index of timer times (`c/ti/<op>`), rebuilt from the timers after a
+ * restore. A window's timer is its maxTimestamp; with allowed lateness a second timer at
+ * maxTimestamp + lateness clears it. Firing order is deterministic: time, key group, key.
+ */
+import { UserFunctionError } from '../core/errors.js';
+import type { OperatorNode, WindowFunction } from '../core/graph.js';
+import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
+import { stateKeys } from '../core/state-keys.js';
+import {
+  assignWindows,
+  maxTimestamp,
+  mergeSession,
+  parseWindowId,
+  placement,
+  windowId,
+  type Window,
+  type WindowAssigner,
+} from '../core/windows.js';
+import type { WorkingState } from './working-state.js';
+
+type Cell = { readonly a: unknown } | { readonly e: unknown[] };
+type Emit = (value: unknown, timestamp: number | undefined) => void;
+
+export interface WindowIO {
+  readonly ws: WorkingState;
+  readonly keyGroups: KeyGroupRange;
+  readonly next: Emit;
+  /** Late records, when the operator has a late-records output. */
+  readonly late: Emit;
+  readonly watermark: () => number;
+}
+
+export class WindowOperator {
+  private readonly name: string;
+  private readonly assigner: WindowAssigner;
+  private readonly lateness: number;
+  private readonly dropLate: boolean;
+  private readonly fn: WindowFunction;
+
+  constructor(
+    op: OperatorNode,
+    private readonly io: WindowIO,
+  ) {
+    if (op.spec.kind !== 'window') throw new TypeError(`${op.name} is not a window operator`);
+    this.name = op.name;
+    this.assigner = op.spec.assigner;
+    this.lateness = op.spec.allowedLateness;
+    this.dropLate = op.spec.late === 'drop';
+    this.fn = op.spec.fn;
+  }
+
+  onRecord(value: unknown, ts: number | undefined, encodedKey: string, group: number): void {
+    if (ts === undefined) {
+      throw new UserFunctionError(this.name, new TypeError('a window needs event time: give the source a timestamp and watermarks'));
+    }
+    const wm = this.io.watermark();
+    const key = stateKeys.keyed(this.name, 'w', group, encodedKey);
+    const cells = { ...(this.io.ws.get<Record<string, Cell>>(key) ?? {}) };
+    const refire: Window[] = [];
+    let placed = false;
+    if (this.assigner.kind === 'session') {
+      const proto = assignWindows(this.assigner, ts)[0]!;
+      const live = Object.keys(cells).map(parseWindowId);
+      const { merged, absorbed } = mergeSession(live, proto);
+      const where = placement(merged, wm, this.lateness);
+      if (where !== 'expired') {
+        placed = true;
+        let cell: Cell | undefined;
+        for (const w of absorbed) {
+          cell = cell === undefined ? cells[windowId(w)] : this.merge(cell, cells[windowId(w)]!);
+          delete cells[windowId(w)];
+        }
+        cells[windowId(merged)] = this.add(cell, value);
+        // A merged window already past its end fires now; its timer is then the cleanup one.
+        this.schedule(where === 'late-refire' ? maxTimestamp(merged) + this.lateness : maxTimestamp(merged), encodedKey, group);
+        if (where === 'late-refire') refire.push(merged);
+      }
+    } else {
+      for (const w of assignWindows(this.assigner, ts)) {
+        const where = placement(w, wm, this.lateness);
+        if (where === 'expired') continue;
+        placed = true;
+        const id = windowId(w);
+        if (!cells[id]) this.schedule(where === 'late-refire' ? maxTimestamp(w) + this.lateness : maxTimestamp(w), encodedKey, group);
+        cells[id] = this.add(cells[id], value);
+        if (where === 'late-refire') refire.push(w);
+      }
+    }
+    if (!placed) return this.onLate(value, ts);
+    this.io.ws.set(key, cells);
+    for (const w of refire) this.fire(w, cells[windowId(w)]!, encodedKey);
+  }
+
+  /** Fires and clears every window whose timer the watermark has reached. */
+  onWatermark(wm: number): void {
+    const index = this.timerIndex();
+    if (index.length === 0 || index[0]! > wm) return;
+    while (index.length > 0 && index[0]! <= wm) {
+      const time = index.shift()!;
+      for (let group = this.io.keyGroups.start; group <= this.io.keyGroups.end; group++) {
+        const timerKey = stateKeys.keyed(this.name, '$t', group, String(time));
+        const keys = this.io.ws.get<string[]>(timerKey);
+        if (!keys) continue;
+        this.io.ws.delete(timerKey);
+        for (const encodedKey of keys) this.onTimer(time, encodedKey, group, index);
+      }
+    }
+    this.io.ws.set(stateKeys.timerIndex(this.name), index);
+  }
+
+  private onTimer(time: number, encodedKey: string, group: number, index: number[]): void {
+    const key = stateKeys.keyed(this.name, 'w', group, encodedKey);
+    const cells = { ...(this.io.ws.get<Record<string, Cell>>(key) ?? {}) };
+    for (const id of Object.keys(cells)) {
+      const w = parseWindowId(id);
+      const end = maxTimestamp(w);
+      if (end === time) {
+        this.fire(w, cells[id]!, encodedKey);
+        if (this.lateness > 0) this.schedule(end + this.lateness, encodedKey, group, index);
+        else delete cells[id];
+      } else if (this.lateness > 0 && end + this.lateness === time) {
+        delete cells[id];
+      }
+    }
+    if (Object.keys(cells).length === 0) this.io.ws.delete(key);
+    else this.io.ws.set(key, cells);
+  }
+
+  private onLate(value: unknown, ts: number): void {
+    if (this.dropLate) {
+      const counter = stateKeys.counter(this.name, 'lateDropped');
+      this.io.ws.set(counter, (this.io.ws.get<number>(counter) ?? 0) + 1);
+    } else {
+      this.io.late(value, ts);
+    }
+  }
+
+  private schedule(time: number, encodedKey: string, group: number, index = this.timerIndex()): void {
+    const timerKey = stateKeys.keyed(this.name, '$t', group, String(time));
+    const keys = this.io.ws.get<string[]>(timerKey) ?? [];
+    if (!keys.includes(encodedKey)) this.io.ws.set(timerKey, [...keys, encodedKey]);
+    if (!index.includes(time)) {
+      let at = index.length;
+      while (at > 0 && index[at - 1]! > time) at--;
+      index.splice(at, 0, time);
+      this.io.ws.set(stateKeys.timerIndex(this.name), index);
+    }
+  }
+
+  /** The sorted timer times; after a restore (the index is generation-local) rebuilt from the timers. */
+  private timerIndex(): number[] {
+    const stored = this.io.ws.get<number[]>(stateKeys.timerIndex(this.name));
+    if (stored) return stored;
+    const prefix = `k/${this.name}/$t/`;
+    const times = new Set<number>();
+    for (const k of this.io.ws.keysWithPrefix(prefix)) times.add(Number(k.slice(k.lastIndexOf('/') + 1)));
+    const index = [...times].sort((a, b) => a - b);
+    this.io.ws.set(stateKeys.timerIndex(this.name), index);
+    return index;
+  }
+
+  private add(cell: Cell | undefined, value: unknown): Cell {
+    const fn = this.fn;
+    try {
+      switch (fn.kind) {
+        case 'reduce':
+          return { a: cell === undefined ? value : fn.fn((cell as { a: unknown }).a, value) };
+        case 'aggregate':
+          return { a: fn.add(cell === undefined ? fn.create() : (cell as { a: unknown }).a, value) };
+        case 'process':
+          return { e: [...(cell === undefined ? [] : (cell as { e: unknown[] }).e), value] };
+      }
+    } catch (e) {
+      throw new UserFunctionError(this.name, e);
+    }
+  }
+
+  private merge(a: Cell, b: Cell): Cell {
+    const fn = this.fn;
+    try {
+      switch (fn.kind) {
+        case 'reduce':
+          return { a: fn.fn((a as { a: unknown }).a, (b as { a: unknown }).a) };
+        case 'aggregate':
+          return { a: fn.merge!((a as { a: unknown }).a, (b as { a: unknown }).a) };
+        case 'process':
+          return { e: [...(a as { e: unknown[] }).e, ...(b as { e: unknown[] }).e] };
+      }
+    } catch (e) {
+      throw new UserFunctionError(this.name, e);
+    }
+  }
+
+  private fire(w: Window, cell: Cell, encodedKey: string): void {
+    const fn = this.fn;
+    const ts = maxTimestamp(w);
+    try {
+      switch (fn.kind) {
+        case 'reduce':
+          return this.io.next((cell as { a: unknown }).a, ts);
+        case 'aggregate':
+          return this.io.next(fn.result((cell as { a: unknown }).a, decodeKey(encodedKey), w), ts);
+        case 'process':
+          return fn.fn(decodeKey(encodedKey), w, (cell as { e: unknown[] }).e, (v) => this.io.next(v, ts));
+      }
+    } catch (e) {
+      throw e instanceof UserFunctionError ? e : new UserFunctionError(this.name, e);
+    }
+  }
+}
