@@ -83,6 +83,8 @@ export class KillSwitch {
       blobs: wrapObject(ports.blobs),
       manifest: wrapObject(ports.manifest),
       state: wrapObject(ports.state),
+      logs: wrapObject(ports.logs),
+      outputs: wrapObject(ports.outputs),
       clock: ports.clock,
     };
   }

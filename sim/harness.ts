@@ -20,7 +20,9 @@ import { DeadLetterRuntime } from '../lib/runtime/dead-letter-runtime.js';
 import { updateJob } from '../lib/runtime/job-records.js';
 import { OperatorRuntime } from '../lib/runtime/operator-runtime.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
-import { readCommitted } from '../lib/runtime/sink-reader.js';
+import { expectedSinkOutput, readSinkOutput } from '../lib/runtime/sink-reader.js';
+import { sourceIo } from '../lib/runtime/source-io.js';
+import type { JobGraph } from '../lib/core/graph.js';
 import type { UnsafeSwitches } from '../lib/runtime/subtask-invocation.js';
 import { instrumentedPorts, type SentRecord } from './instrumented-ports.js';
 import { SimScheduler, type Task } from './scheduler.js';
@@ -35,7 +37,7 @@ export interface SimOptions {
   /** Steps during which faults are injected. @default random 300..4000 */
   readonly faultSteps?: number;
   /** Called after the run with the memory world, for debugging. */
-  readonly inspect?: (world: { memory: ReturnType<typeof memoryPorts>; graph: ReturnType<SimTopology['build']> }) => Promise<void>;
+  readonly inspect?: (world: { memory: ReturnType<typeof memoryPorts>; graph: JobGraph }) => Promise<void>;
 }
 
 export interface SimResult {
@@ -62,7 +64,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   });
   const sent: SentRecord[] = [];
   const ports = instrumentedPorts(memory, sched, sent);
-  const graph = topo.build({ mode, random });
+  const simJob = topo.build({ mode, random });
+  const graph = simJob.graph;
+  await simJob.prepare?.(memory);
   const base = compileTopology(graph);
   for (const stage of base.stages) {
     memory.queue.createQueue(stage.deadLetterQueue);
@@ -209,10 +213,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     violations.push(`did not finish in ${maxSteps} steps (status ${job?.status}, gen ${job?.gen}, detail ${job?.detail})`);
   }
   if (violations.length === 0) {
-    const evaluation = await evaluateSequentially(graph);
+    const evaluation = await evaluateSequentially(graph, sourceIo(memory, graph.name));
     for (const sink of topo.sinks) {
-      const expected = evaluation.sinks.get(sink) ?? [];
-      const actual = (await readCommitted(memory.blobs, graph.name, sink)).records;
+      const expected = expectedSinkOutput(graph, sink, evaluation.sinks.get(sink) ?? []) ?? [];
+      const actual = (await readSinkOutput(memory, graph, sink)) ?? [];
       if (mode === 'exactly-once') {
         const d = diff(topo.canonical(expected), topo.canonical(actual));
         if (d.length > 0) violations.push(`sink ${sink} differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
@@ -220,6 +224,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         violations.push(...topo.atLeastOnce(expected, actual).slice(0, 5).map((v) => `sink ${sink}: ${v}`));
       }
     }
+    const dead = (await memory.blobs.list(`jobs/${graph.name}/dead-letters/`)).length;
+    if (dead !== (simJob.deadLetters ?? 0)) violations.push(`${dead} dead-lettered input lines, expected ${simJob.deadLetters ?? 0}`);
   }
   await options.inspect?.({ memory, graph });
   return { seed, violations, steps: step, stats: { ...stats, ...sched.stats, ...prefixed('restored', recovery.stats) } };

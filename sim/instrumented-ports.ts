@@ -52,6 +52,8 @@ export function instrumentedPorts(memory: MemoryPorts, sched: SimScheduler, sent
     blobs: instrument(memory.blobs, sched, 'blobs'),
     manifest: instrument(memory.manifest, sched, 'manifest'),
     state: instrument(memory.state, sched, 'state'),
+    logs: instrument(memory.logs, sched, 'logs'),
+    outputs: instrument(memory.outputs, sched, 'outputs'),
     clock,
   };
 }

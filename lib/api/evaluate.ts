@@ -11,7 +11,7 @@
  * watermark is the minimum over its inputs; union inputs are read one after another. With
  * one source subtask this reproduces the runtime's lateness decisions exactly.
  */
-import type { JobGraph, OperatorNode, SourceReader } from '../core/graph.js';
+import type { JobGraph, OperatorNode, SourceIo, SourceReader } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
 import { evaluateWindow } from './evaluate-windows.js';
 
@@ -24,10 +24,18 @@ export interface Evaluation {
   readonly sourceRecords: number;
 }
 
+const noInput: SourceIo = {
+  getObject: () => Promise.reject(new Error('this evaluation was given no input to read objects from')),
+  listObjects: () => Promise.reject(new Error('this evaluation was given no input to list objects from')),
+  readLog: () => Promise.reject(new Error('this evaluation was given no input to read logs from')),
+  logHead: () => Promise.reject(new Error('this evaluation was given no input to read logs from')),
+};
+
 const MAX = Number.MAX_SAFE_INTEGER;
 const MIN = Number.MIN_SAFE_INTEGER;
 
-export async function evaluateSequentially(graph: JobGraph): Promise<Evaluation> {
+/** A source that reads objects or logs needs `io` (the same input the job reads). */
+export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInput): Promise<Evaluation> {
   const main = new Map<string, Event[]>();
   const late = new Map<string, Event[]>();
   const sinks = new Map<string, unknown[]>();
@@ -35,7 +43,7 @@ export async function evaluateSequentially(graph: JobGraph): Promise<Evaluation>
   for (const op of graph.operators) {
     const spec = op.spec;
     if (spec.kind === 'source') {
-      const events = await readSource(op, spec.reader, spec.batchSize, spec.watermarks?.outOfOrderness);
+      const events = await readSource(op, spec.reader, spec.batchSize, spec.watermarks?.outOfOrderness, io);
       sourceRecords += events.filter((e) => e.kind === 'rec').length;
       main.set(op.name, events);
       continue;
@@ -62,7 +70,7 @@ export async function evaluateSequentially(graph: JobGraph): Promise<Evaluation>
 
 /** Subtasks one after another; the source's watermark is the minimum over its subtasks'
  *  (a subtask not read yet holds it back, as a lagging subtask does in a real run). */
-async function readSource(op: OperatorNode, reader: SourceReader, batchSize: number, outOfOrderness: number | undefined): Promise<Event[]> {
+async function readSource(op: OperatorNode, reader: SourceReader, batchSize: number, outOfOrderness: number | undefined, io: SourceIo): Promise<Event[]> {
   const events: Event[] = [];
   const marks = Array.from({ length: op.parallelism }, () => MIN);
   let current = MIN;
@@ -70,18 +78,20 @@ async function readSource(op: OperatorNode, reader: SourceReader, batchSize: num
     let offset = reader.start(subtask, op.parallelism);
     let maxTs = MIN;
     for (;;) {
-      const batch = await reader.read(subtask, op.parallelism, offset, batchSize);
+      const limits = reader.limits ? await reader.limits(io, subtask, op.parallelism, offset) : undefined;
+      const batch = await reader.read(subtask, op.parallelism, offset, batchSize, io, limits);
       batch.values.forEach((value, i) => {
         const ts = batch.timestamps?.[i];
         if (ts !== undefined && ts > maxTs) maxTs = ts;
         events.push({ kind: 'rec', value, ts });
       });
+      const stuck = JSON.stringify(batch.next) === JSON.stringify(offset);
       offset = batch.next;
       marks[subtask] = batch.finished ? MAX : outOfOrderness !== undefined && maxTs !== MIN ? maxTs - outOfOrderness - 1 : MIN;
       const wm = Math.min(...marks);
       if (wm > current) events.push({ kind: 'wm', wm: (current = wm) });
       if (batch.finished) break;
-      if (batch.values.length === 0) throw new Error(`source ${op.name} is unbounded: cannot evaluate it sequentially`);
+      if (stuck) throw new Error(`source ${op.name} is unbounded (it reads nothing more yet is not finished): cannot evaluate it sequentially`);
     }
   }
   return events;

@@ -13,7 +13,9 @@ export {
 export { session, sliding, tumbling, type Window } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';
-export { collect, type Sink } from './sinks.js';
+export { collect, dynamoSink, print, s3Sink, type Sink } from './sinks.js';
+export { s3Source, type S3SourceOptions } from './s3-source.js';
+export { logSource, type LogSourceOptions } from './log-source.js';
 export {
   mapState,
   valueState,

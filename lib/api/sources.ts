@@ -49,7 +49,7 @@ export function generator<T>(options: GeneratorOptions<T>): Source<T> {
     read(subtask, parallelism, offset, max): SourceBatch {
       const values: T[] = [];
       const timestamps: number[] | undefined = timestamp ? [] : undefined;
-      let k = offset;
+      let k = offset as number;
       for (; values.length < max; k++) {
         const index = k * parallelism + subtask;
         if (count !== undefined && index >= count) break;

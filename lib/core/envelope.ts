@@ -70,6 +70,8 @@ export interface PollEnvelope extends Base {
   readonly max: number;
   /** First poll of a generation: the rate limiter restarts from here. */
   readonly start?: boolean;
+  /** What the source's reader may rely on for this read (see SourceReader.limits). */
+  readonly limits?: unknown;
 }
 
 export type ChannelEnvelope = RecordsEnvelope | BarrierEnvelope | WatermarkEnvelope | EndEnvelope;

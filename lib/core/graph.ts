@@ -37,29 +37,60 @@ export interface ProcessContext {
   emit(value: unknown, timestamp?: number): void;
 }
 
+/** What a source may read besides its own offsets: the job's bucket and its logs. */
+export interface SourceIo {
+  getObject(key: string): Promise<string | null>;
+  listObjects(prefix: string): Promise<string[]>;
+  readLog(log: string, partition: number, from: number, below: number, max: number): Promise<{ offset: number; value: string }[]>;
+  logHead(log: string, partition: number): Promise<number>;
+}
+
+/** A source's position: any JSON value (a generator's index, an object and line, log offsets). */
+export type SourceOffset = unknown;
+
 export interface SourceReader {
   /** Stable description used in snapshots, so a restore can tell the source changed. */
   readonly kind: string;
-  /** Records of one subtask from `offset`, at most `max`. The same offset must always give
-   *  the same records (replay after restore depends on it). Offsets are opaque numbers. */
-  read(subtask: number, parallelism: number, offset: number, max: number): SourceBatch | Promise<SourceBatch>;
   /** First offset of a subtask. */
-  start(subtask: number, parallelism: number): number;
+  start(subtask: number, parallelism: number): SourceOffset;
+  /**
+   * Facts the next read may rely on, fixed when its poll is sent (a log's head, an object
+   * listing) and carried in the poll: a read then depends only on (offset, max, limits), so
+   * a retried poll reads exactly the same records even if the input grew meanwhile.
+   */
+  limits?(io: SourceIo, subtask: number, parallelism: number, offset: SourceOffset): Promise<unknown>;
+  /** Records of one subtask from `offset`, at most `max`. The same arguments must always
+   *  give the same records (replay after restore depends on it). */
+  read(subtask: number, parallelism: number, offset: SourceOffset, max: number, io: SourceIo, limits: unknown): SourceBatch | Promise<SourceBatch>;
 }
 
 export interface SourceBatch {
   readonly values: unknown[];
   readonly timestamps?: number[];
-  readonly next: number;
+  readonly next: SourceOffset;
   /** No record will ever follow `next` (bounded sources). */
   readonly finished: boolean;
+  /** Input the source could not turn into a record (bad JSON, no timestamp): it goes to the
+   *  job's dead-letter output with where it came from, and the job goes on. */
+  readonly rejected?: readonly { readonly where: string; readonly text: string; readonly reason: string }[];
 }
 
-export interface SinkSpec {
-  readonly kind: string;
-  /** Exactly-once sinks stage per checkpoint and commit on completion. */
-  readonly guarantee: 'exactly-once' | 'at-least-once';
-}
+export type SinkGuarantee = 'exactly-once' | 'at-least-once';
+
+/**
+ * Exactly-once sinks stage their records per checkpoint and commit them when the manifest
+ * says the checkpoint COMPLETED (or when a restore finds them in its snapshot); an
+ * at-least-once sink writes as records arrive, so a replay may write a record again.
+ */
+export type SinkSpec =
+  /** Staged parts, read back through commit markers (tests, small results). */
+  | { readonly kind: 'collect'; readonly guarantee: 'exactly-once' }
+  /** One newline-delimited JSON object per transaction under `prefix` in the job's bucket. */
+  | { readonly kind: 's3'; readonly guarantee: 'exactly-once'; readonly prefix: string }
+  /** Upserts by key into the job's table, guarded by the checkpoint id. */
+  | { readonly kind: 'dynamodb'; readonly guarantee: 'exactly-once'; readonly key: (record: unknown) => string | number }
+  /** Prints each record (to stdout, i.e. CloudWatch Logs on Lambda) as it arrives. */
+  | { readonly kind: 'print'; readonly guarantee: 'at-least-once'; readonly prefix: string };
 
 /** What a window does with its records when it fires. */
 export type WindowFunction =

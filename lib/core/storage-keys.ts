@@ -12,6 +12,11 @@
  *   pk job#<job>                      sk job            the job item (status, generation, ids)
  *   pk job#<job>                      sk cp#<cp>        one manifest item per checkpoint
  *   pk state#<job>#<stage>#<subtask>  sk s#<gen>#<ver>#<b|d>  working state: bases and deltas
+ *   pk log#<job>#<log>#<partition>    sk o#<offset>      a log source's records
+ *   pk out#<job>#<sink>               sk <record key>    a DynamoDB sink's rows
+ *
+ * and in the bucket, beside the above:
+ *   dead-letters/<source>/<where>.json   input a source could not read (bad line), with where from
  */
 import type { CheckpointId, Generation, JobName, SubtaskRef } from './ids.js';
 
@@ -19,6 +24,7 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const CP_WIDTH = 12;
 const GEN_WIDTH = 8;
 const VER_WIDTH = 12;
+const OFFSET_WIDTH = 15;
 
 export const blobKeys = {
   jobPrefix: (job: JobName) => `jobs/${job}/`,
@@ -31,6 +37,8 @@ export const blobKeys = {
   stagedPart: (job: JobName, sink: string, subtask: number, gen: Generation, part: string) =>
     `jobs/${job}/sinks/${sink}/staged/${subtask}/${pad(gen, GEN_WIDTH)}/${part}`,
   committedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/committed/`,
+  deadLetterPrefix: (job: JobName, source: string) => `jobs/${job}/dead-letters/${source}/`,
+  deadLetter: (job: JobName, source: string, where: string) => `jobs/${job}/dead-letters/${source}/${encodeURIComponent(where)}.json`,
   commitMarker: (job: JobName, sink: string, cp: CheckpointId, subtask: number) =>
     `jobs/${job}/sinks/${sink}/committed/${pad(cp, CP_WIDTH)}/${subtask}.json`,
 };
@@ -42,6 +50,10 @@ export const tableKeys = {
   checkpointSkPrefix: 'cp#',
   checkpointIdOfSk: (sk: string) => Number(sk.slice(3)) as CheckpointId,
   statePk: (job: JobName, ref: SubtaskRef) => `state#${job}#${ref.stage}#${ref.index}`,
+  logPk: (job: JobName, log: string, partition: number) => `log#${job}#${log}#${partition}`,
+  logSk: (offset: number) => `o#${pad(offset, OFFSET_WIDTH)}`,
+  logOffsetOfSk: (sk: string) => Number(sk.slice(2)),
+  outputPk: (job: JobName, sink: string) => `out#${job}#${sink}`,
   stateSk: (version: StateVersion, kind: 'b' | 'd') =>
     `s#${pad(version.gen, GEN_WIDTH)}#${pad(version.ver, VER_WIDTH)}#${kind}`,
   stateSkPrefix: 's#',

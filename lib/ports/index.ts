@@ -5,12 +5,16 @@ export type { ManifestStore } from './manifest-store.js';
 export type { OutgoingMessage, Queue, QueueDepth, ReceivedMessage, SendOutcome } from './queue.js';
 export { MAX_SEND_BATCH } from './queue.js';
 export type { StateItem, StateStore } from './state-store.js';
+export type { LogEntry, LogStore } from './log-store.js';
+export type { OutputRow, OutputTable } from './output-table.js';
 
 import type { BlobStore } from './blob-store.js';
 import type { Clock } from './clock.js';
 import type { ManifestStore } from './manifest-store.js';
 import type { Queue } from './queue.js';
 import type { StateStore } from './state-store.js';
+import type { LogStore } from './log-store.js';
+import type { OutputTable } from './output-table.js';
 
 /** Everything the runtime talks to. */
 export interface Ports {
@@ -18,5 +22,9 @@ export interface Ports {
   readonly blobs: BlobStore;
   readonly manifest: ManifestStore;
   readonly state: StateStore;
+  /** The DynamoDB log sources read. */
+  readonly logs: LogStore;
+  /** The DynamoDB sinks write. */
+  readonly outputs: OutputTable;
   readonly clock: Clock;
 }

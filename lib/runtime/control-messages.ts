@@ -37,16 +37,25 @@ export async function sendCommits(ports: Ports, topology: Topology, gen: Generat
   await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sinkStages(topology), body, `commit:${checkpoint}`));
 }
 
-/** First poll of each source subtask in a generation, at the round its restored state expects. */
-export async function sendStartPolls(ports: Ports, topology: Topology, gen: Generation, rounds: (stage: string, index: number) => number, batch: (stage: StageTopology) => number) {
-  const messages = sourceStages(topology).flatMap((stage) =>
-    controlMessages(
-      topology.job,
-      gen,
-      [stage],
-      (index) => ({ kind: 'poll' as const, round: rounds(stage.id, index), at: ports.clock.now(), max: batch(stage), start: true }),
-      'start',
-    ),
-  );
+/** First poll of each source subtask in a generation, at the round its restored state
+ *  expects, with the limits its reader computes for the restored offset. */
+export async function sendStartPolls(
+  ports: Ports,
+  topology: Topology,
+  gen: Generation,
+  start: (stage: StageTopology, index: number) => Promise<{ round: number; limits: unknown }>,
+) {
+  const messages = [];
+  for (const stage of sourceStages(topology)) {
+    const head = stage.operators[0]!.spec;
+    const batch = head.kind === 'source' ? head.batchSize : 0;
+    const polls = await Promise.all(Array.from({ length: stage.parallelism }, (_, index) => start(stage, index)));
+    messages.push(
+      ...controlMessages(topology.job, gen, [stage], (index) => {
+        const { round, limits } = polls[index]!;
+        return { kind: 'poll' as const, round, at: ports.clock.now(), max: batch, start: true, ...(limits === undefined ? {} : { limits }) };
+      }, 'start'),
+    );
+  }
   await sendInOrder(ports.queue, ports.clock, messages);
 }

@@ -13,6 +13,8 @@ import type { EffectLog } from './effects.js';
 import { updateJob } from './job-records.js';
 import { sendInOrder, type SenderOptions } from './sender.js';
 import { ENVELOPE_VERSION } from '../core/envelope.js';
+import type { JobGraph, SourceIo } from '../core/graph.js';
+import { commitTransaction } from './sink-commit.js';
 
 export interface FlowControl {
   /** Most records the next poll of a source may emit (0 = downstream is full, just re-poll). */
@@ -29,16 +31,22 @@ export const unlimitedFlow: FlowControl = {
   idlePollMs: 1000,
 };
 
-export async function executeEffects(
-  ports: Ports,
-  topology: Topology,
-  ref: SubtaskRef,
-  gen: Generation,
-  effects: EffectLog,
-  flow: FlowControl,
-  sender?: SenderOptions,
-): Promise<void> {
+export interface ExecutionContext {
+  readonly ports: Ports;
+  readonly graph: JobGraph;
+  readonly topology: Topology;
+  readonly io: SourceIo;
+  readonly flow: FlowControl;
+  readonly sender?: SenderOptions;
+  /** Where at-least-once print sinks write. */
+  readonly print: (line: string) => void;
+}
+
+export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen: Generation, effects: EffectLog): Promise<void> {
+  const { ports, topology, flow, sender } = ctx;
   await Promise.all(effects.blobs.map((b) => ports.blobs.put(b.key, b.body, { ifAbsent: true })));
+  for (const txn of effects.commits) await commitTransaction(ports, ctx.graph, txn);
+  for (const line of effects.prints) ctx.print(line);
 
   const messages: { queue: string; message: OutgoingMessage }[] = [];
   for (const s of effects.sends) {
@@ -51,6 +59,7 @@ export async function executeEffects(
     const stage = topology.stages.find((x) => x.id === ref.stage)!;
     const head = stage.operators[0]!.spec;
     const batchSize = head.kind === 'source' ? head.batchSize : 0;
+    const limits = head.kind === 'source' && head.reader.limits ? await head.reader.limits(ctx.io, ref.index, stage.parallelism, s.offset) : undefined;
     // Backpressure: while downstream is full, wait (bounded) before the next poll; a poll
     // that still has no permit reads nothing and simply re-polls.
     let max = await flow.permit(topology, stage.id, batchSize);
@@ -68,6 +77,7 @@ export async function executeEffects(
       round: s.round,
       at: ports.clock.now(),
       max,
+      ...(limits === undefined ? {} : { limits }),
     };
     messages.push({ queue: s.queue, message: { group: s.group, dedupId: s.dedupId, body: JSON.stringify(body) } });
   }

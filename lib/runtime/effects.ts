@@ -6,6 +6,7 @@
 import type { CheckpointId } from '../core/ids.js';
 import type { AckInfo } from '../core/manifest.js';
 import type { OutgoingMessage } from '../ports/queue.js';
+import type { SinkTransactionRef } from './sink-commit.js';
 
 export type Effect =
   | { readonly kind: 'send'; readonly queue: string; readonly message: OutgoingMessage }
@@ -20,7 +21,13 @@ export type Effect =
       readonly notBefore?: number;
       /** The next poll restarts a source that found no data: wait a little first. */
       readonly idle: boolean;
+      /** The source's offset for the next read: its reader's `limits` are computed from it. */
+      readonly offset: unknown;
     }
+  /** Commit a staged sink transaction (its checkpoint completed). */
+  | { readonly kind: 'commit'; readonly txn: SinkTransactionRef }
+  /** A line an at-least-once print sink writes. */
+  | { readonly kind: 'print'; readonly line: string }
   | { readonly kind: 'blob'; readonly key: string; readonly body: string }
   | { readonly kind: 'ack'; readonly checkpoint: CheckpointId; readonly info: AckInfo }
   | { readonly kind: 'source-finished' }
@@ -30,6 +37,8 @@ export class EffectLog {
   readonly blobs: Extract<Effect, { kind: 'blob' }>[] = [];
   readonly sends: Extract<Effect, { kind: 'send' | 'poll' }>[] = [];
   readonly acks: Extract<Effect, { kind: 'ack' }>[] = [];
+  readonly commits: SinkTransactionRef[] = [];
+  readonly prints: string[] = [];
   sourceFinished = false;
   activity = false;
 
@@ -50,6 +59,12 @@ export class EffectLog {
         break;
       case 'activity':
         this.activity = true;
+        break;
+      case 'commit':
+        this.commits.push(effect.txn);
+        break;
+      case 'print':
+        this.prints.push(effect.line);
         break;
     }
   }

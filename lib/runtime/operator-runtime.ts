@@ -10,7 +10,8 @@
  */
 import { decodeEnvelope, type Envelope } from '../core/envelope.js';
 import { MalformedEnvelopeError, TerminalError, TidemarkError, StateConflictError } from '../core/errors.js';
-import type { JobGraph } from '../core/graph.js';
+import type { JobGraph, SourceIo } from '../core/graph.js';
+import { sourceIo } from './source-io.js';
 import { subtaskKey, type SubtaskRef } from '../core/ids.js';
 import { versionText } from '../core/storage-keys.js';
 import { stateKeys } from '../core/state-keys.js';
@@ -57,10 +58,13 @@ export interface OperatorRuntimeOptions {
   readonly random?: () => number;
   /** Unique suffixes for spilled-state keys. @default crypto.randomUUID */
   readonly nonce?: () => string;
+  /** Where at-least-once print sinks write. @default stdout */
+  readonly print?: (line: string) => void;
 }
 
 export class OperatorRuntime {
   private readonly cache: StateCache;
+  private readonly io: SourceIo;
   private readonly topologies = new Map<string, Topology>();
   /** Counters of this container; records are counted once per successful commit. */
   readonly stats = { groups: 0, conflicts: 0, deadLettered: 0, failures: 0, sourceRecords: 0, recordsIn: 0, recordsToSinks: 0 };
@@ -72,6 +76,7 @@ export class OperatorRuntime {
   ) {
     const persistence = new StatePersistence(graph.name, ports.state, ports.blobs, options.persistence, options.nonce);
     this.cache = new StateCache(persistence);
+    this.io = sourceIo(ports, graph.name);
   }
 
   get cacheStats() {
@@ -130,7 +135,7 @@ export class OperatorRuntime {
       const topology = this.topologyFor(ws.get<ParallelismOverrides>(stateKeys.topology) ?? {});
       const effects = new EffectLog();
       const stage = stageById(topology, ref.stage);
-      const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.options.unsafe);
+      const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.io, this.options.unsafe);
       for (const { message, envelope } of items) {
         try {
           await invocation.handle(envelope, message.body);
@@ -139,7 +144,20 @@ export class OperatorRuntime {
           if (!(await this.deadLetter(deadLetterQueue, message, e))) throw e;
         }
       }
-      await executeEffects(this.ports, topology, ref, ws.gen, effects, this.options.flow ?? unlimitedFlow, this.options.sender);
+      await executeEffects(
+        {
+          ports: this.ports,
+          graph: this.graph,
+          topology,
+          io: this.io,
+          flow: this.options.flow ?? unlimitedFlow,
+          print: this.options.print ?? ((line) => process.stdout.write(`${line}\n`)),
+          ...(this.options.sender ? { sender: this.options.sender } : {}),
+        },
+        ref,
+        ws.gen,
+        effects,
+      );
       if (!(await this.cache.commit(ref, ws))) {
         this.stats.conflicts++;
         throw new StateConflictError(subtaskKey(ref), versionText(ws.version));

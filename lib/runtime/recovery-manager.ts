@@ -14,12 +14,13 @@
  * A job's first start is a restore from nothing into generation 1.
  */
 import { JobStateError, RestoreError } from '../core/errors.js';
-import type { JobGraph } from '../core/graph.js';
+import type { JobGraph, SourceIo } from '../core/graph.js';
+import { commitTransaction } from './sink-commit.js';
+import { sourceIo } from './source-io.js';
 import { FIRST_GENERATION, checkpointId, generation, parseSubtaskKey, type Generation } from '../core/ids.js';
 import { initialJobRecord, type JobRecord, type RestoreRequest } from '../core/manifest.js';
 import { chooseCheckpoint, redistribute, type SubtaskSnapshot } from '../core/recovery.js';
 import { stateKeys } from '../core/state-keys.js';
-import { blobKeys } from '../core/storage-keys.js';
 import { compileTopology, type ParallelismOverrides, type StageTopology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import { sendStartPolls } from './control-messages.js';
@@ -42,6 +43,7 @@ export type RestoreStepHook = (step: string) => Promise<void>;
 
 export class RecoveryManager {
   private readonly persistence: StatePersistence;
+  private readonly io: SourceIo;
   /** Restores that reached RUNNING, by what they started from. */
   readonly stats = { fromCheckpoint: 0, fromEmpty: 0 };
 
@@ -52,6 +54,7 @@ export class RecoveryManager {
     private readonly step: RestoreStepHook = async () => {},
   ) {
     this.persistence = new StatePersistence(graph.name, ports.state, ports.blobs, options.persistence, options.nonce);
+    this.io = sourceIo(ports, graph.name);
   }
 
   /** Submits the job: creates its job item and starts generation 1; resumes an unfinished start. */
@@ -134,14 +137,18 @@ export class RecoveryManager {
       const { from, parallelism, gen } = job.restore!;
       const topology = compileTopology(this.graph, parallelism);
       const snapshots = from!.kind === 'checkpoint' ? await this.readSnapshots(from!.checkpoint) : new Map<string, SubtaskSnapshot[]>();
-      const rounds = new Map<string, number>();
+      const sources = new Map<string, SourceState>();
       for (const stage of topology.stages) {
-        await this.restoreStage(stage, snapshots.get(stage.id), from!.kind === 'checkpoint', gen, parallelism, rounds);
+        await this.restoreStage(stage, snapshots.get(stage.id), from!.kind === 'checkpoint', gen, parallelism, sources);
         await this.step(`stage-restored:${stage.id}`);
       }
-      await sendStartPolls(this.ports, topology, gen, (s, i) => rounds.get(`${s}/${i}`) ?? 0, (s) => {
-        const head = s.operators[0]!.spec;
-        return head.kind === 'source' ? head.batchSize : 0;
+      await sendStartPolls(this.ports, topology, gen, async (stage, index) => {
+        const head = stage.operators[0]!.spec;
+        if (head.kind !== 'source') return { round: 0, limits: undefined };
+        const restored = sources.get(`${stage.id}/${index}`);
+        const offset = restored ? restored.offset : head.reader.start(index, stage.parallelism);
+        const limits = head.reader.limits ? await head.reader.limits(this.io, index, stage.parallelism, offset) : undefined;
+        return { round: restored?.round ?? 0, limits };
       });
       await this.step('sources-started');
       const done = await updateJob(manifest, name, (j) =>
@@ -204,25 +211,20 @@ export class RecoveryManager {
     fromCheckpoint: boolean,
     gen: Generation,
     parallelism: ParallelismOverrides,
-    rounds: Map<string, number>,
+    sources: Map<string, SourceState>,
   ): Promise<void> {
     if (fromCheckpoint && !snapshots) {
       throw new RestoreError(`the checkpoint has no state for stage ${stage.id}; was the job changed?`);
     }
     const plan = redistribute(stage, snapshots ?? [], this.graph.maxParallelism);
-    await Promise.all(
-      plan.transactions.map((t) =>
-        this.ports.blobs.put(
-          blobKeys.commitMarker(this.graph.name, t.op, checkpointId(t.checkpoint), t.subtask),
-          JSON.stringify({ checkpoint: t.checkpoint, subtask: t.subtask, parts: t.parts }),
-          { ifAbsent: true },
-        ),
-      ),
-    );
+    // The snapshot's staged transactions belong to a completed checkpoint: commit them (in
+    // checkpoint order, so a key-value sink ends with the latest value).
+    const transactions = [...plan.transactions].sort((a, b) => a.checkpoint - b.checkpoint || a.subtask - b.subtask);
+    for (const t of transactions) await commitTransaction(this.ports, this.graph, t);
     await Promise.all(
       plan.entries.map((entries, index) => {
         const source = entries.get(stateKeys.source(stage.id)) as SourceState | undefined;
-        if (source) rounds.set(`${stage.id}/${index}`, source.round);
+        if (source) sources.set(`${stage.id}/${index}`, source);
         entries.set(stateKeys.topology, parallelism);
         return this.persistence.writeBase({ stage: stage.id, index }, { gen, ver: 0 }, entries);
       }),

@@ -3,9 +3,12 @@
  * `committed/` prefix, in checkpoint order, and the staged parts each one names. Staged
  * parts without a marker (aborted or not yet committed) are never read.
  */
+import type { JobGraph } from '../core/graph.js';
 import type { JobName } from '../core/ids.js';
 import { blobKeys } from '../core/storage-keys.js';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { Ports } from '../ports/index.js';
+import { sinkSpecOf } from './sink-commit.js';
 
 export interface CommittedOutput<T> {
   readonly records: T[];
@@ -29,4 +32,43 @@ export async function readCommitted<T = unknown>(blobs: BlobStore, job: string, 
     }
   }
   return { records, checkpoints: [...checkpoints].sort((a, b) => a - b) };
+}
+
+/**
+ * What a sink has committed, whatever its kind, as records: a collect sink's committed
+ * parts, an S3 sink's committed objects (in key order), a DynamoDB sink's current rows (one
+ * per key, in key order). A print sink keeps nothing: null.
+ */
+export async function readSinkOutput(ports: Pick<Ports, 'blobs' | 'outputs'>, graph: JobGraph, sink: string): Promise<unknown[] | null> {
+  const spec = sinkSpecOf(graph, sink);
+  switch (spec.kind) {
+    case 'collect':
+      return (await readCommitted(ports.blobs, graph.name, sink)).records;
+    case 's3': {
+      const prefix = `${blobKeys.jobPrefix(graph.name)}${spec.prefix}`;
+      const records: unknown[] = [];
+      for (const key of await ports.blobs.list(prefix)) {
+        const body = (await ports.blobs.get(key)) ?? '';
+        for (const line of body.split('\n')) if (line !== '') records.push(JSON.parse(line));
+      }
+      return records;
+    }
+    case 'dynamodb':
+      return (await ports.outputs.scan(graph.name, sink)).map((row) => JSON.parse(row.value) as unknown);
+    case 'print':
+      return null;
+  }
+}
+
+/**
+ * The output a sink should hold after a run that delivered `records` (in order): the same
+ * records for append-style sinks; for a DynamoDB sink, the last record of each key.
+ */
+export function expectedSinkOutput(graph: JobGraph, sink: string, records: readonly unknown[]): unknown[] | null {
+  const spec = sinkSpecOf(graph, sink);
+  if (spec.kind === 'print') return null;
+  if (spec.kind !== 'dynamodb') return [...records];
+  const last = new Map<string, unknown>();
+  for (const r of records) last.set(String(spec.key(r)), r);
+  return [...last.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }

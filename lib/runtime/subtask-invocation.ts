@@ -21,7 +21,7 @@ import {
   type TriggerEnvelope,
 } from '../core/envelope.js';
 import { LostMessageError, MalformedEnvelopeError, NotYetRestoredError } from '../core/errors.js';
-import type { JobGraph, SourceReader } from '../core/graph.js';
+import type { JobGraph, SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
 import { channelId, checkpointId, subtaskKey, type ChannelId, type SubtaskRef } from '../core/ids.js';
 import { stateKeys, isSnapshotted } from '../core/state-keys.js';
 import {
@@ -48,7 +48,7 @@ export interface UnsafeSwitches {
 }
 
 export interface SourceState {
-  offset: number;
+  offset: unknown;
   round: number;
   lastTrigger: number;
   finished: boolean;
@@ -85,12 +85,13 @@ export class SubtaskInvocation {
 
   constructor(
     private readonly graph: JobGraph,
-    private readonly topology: Topology,
+    topology: Topology,
     private readonly stage: StageTopology,
     index: number,
     private readonly ws: WorkingState,
     private readonly effects: EffectLog,
     private readonly now: number,
+    private readonly io: SourceIo,
     private readonly unsafe: UnsafeSwitches = {},
   ) {
     this.ref = { stage: stage.id, index };
@@ -99,7 +100,9 @@ export class SubtaskInvocation {
     this.inputs = new Set(this.inputList);
     for (const c of channels) this.upstreamOf.set(c.id, `${c.from.stage}.${c.from.index}`);
     this.router = new OutputRouter(graph.name, ws.gen, this.ref, topology, graph.bufferBytes, ws, effects);
-    this.sinkOps = stage.operators.filter((o) => o.spec.kind === 'sink').map((o) => o.name);
+    // Exactly-once sinks stage their records; a print sink writes them as they come.
+    this.sinkOps = stage.operators.filter((o) => o.spec.kind === 'sink' && o.spec.sink.guarantee === 'exactly-once').map((o) => o.name);
+    const printers = new Map(stage.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.kind === 'print' ? [[o.name as string, o.spec.sink.prefix] as const] : [])));
     this.sinkOnly = stage.operators.length === 1 && this.sinkOps.length === 1;
     this.chain = new OperatorChain(stage, {
       ws,
@@ -109,6 +112,8 @@ export class SubtaskInvocation {
       watermark: () => this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK,
       sink: (op, v) => {
         this.counts.recordsToSinks++;
+        const print = printers.get(op);
+        if (print !== undefined) return this.effects.add({ kind: 'print', line: `${print}${JSON.stringify(v)}` });
         let list = this.staged.get(op);
         if (!list) this.staged.set(op, (list = []));
         list.push(v);
@@ -326,7 +331,7 @@ export class SubtaskInvocation {
   private source(): SourceState {
     const key = stateKeys.source(this.stage.id);
     let s = this.ws.get<SourceState>(key);
-    if (!s) {
+    if (s === undefined) {
       const reader = this.reader();
       s = {
         offset: reader.start(this.ref.index, this.stage.parallelism),
@@ -343,7 +348,7 @@ export class SubtaskInvocation {
       };
       this.ws.set(key, s);
     }
-    return s;
+    return s as SourceState;
   }
 
   private saveSource(s: SourceState): void {
@@ -354,6 +359,17 @@ export class SubtaskInvocation {
     const head = this.stage.operators[0]!.spec;
     if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.stage.id} is not a source`);
     return head.reader;
+  }
+
+  /** Input the source could not read goes to the job's dead-letter output, once per place it came from. */
+  private deadLetter(rejected: NonNullable<SourceBatch['rejected']>): void {
+    const source = this.stage.id;
+    for (const r of rejected) {
+      const body = JSON.stringify({ source, where: r.where, reason: r.reason, text: r.text });
+      this.effects.add({ kind: 'blob', key: blobKeys.deadLetter(this.graph.name, source, r.where), body });
+    }
+    const counter = stateKeys.counter(source, 'deadLetters');
+    this.ws.set(counter, (this.ws.get<number>(counter) ?? 0) + rejected.length);
   }
 
   /** The source's watermark after a poll: behind its largest timestamp by the strategy's
@@ -406,7 +422,8 @@ export class SubtaskInvocation {
       n = Math.max(0, Math.min(n, allowed - (s.emitted - s.rateEmitted)));
     }
     if (n > 0) {
-      const batch = await head.reader.read(this.ref.index, this.stage.parallelism, s.offset, n);
+      const batch = await head.reader.read(this.ref.index, this.stage.parallelism, s.offset, n, this.io, env.limits);
+      if (batch.rejected?.length) this.deadLetter(batch.rejected);
       const ts = batch.timestamps;
       for (let i = 0; i < batch.values.length; i++) this.chain.push(batch.values[i], ts?.[i]);
       this.addProgress(batch.values.length);
@@ -434,6 +451,7 @@ export class SubtaskInvocation {
         round: s.round,
         dedupId: `${this.ws.gen}:poll:${this.ref.index}:${s.round}`,
         idle: s.idle,
+        offset: s.offset,
         ...(notBefore === undefined || notBefore <= env.at ? {} : { notBefore }),
       });
     }
@@ -448,11 +466,7 @@ export class SubtaskInvocation {
         const [cp, subtask] = key.slice(stateKeys.sinkTxnPrefix(op).length).split('/').map(Number) as [number, number];
         if (cp > env.cp) continue;
         const txn = this.ws.get<{ parts: string[] }>(key)!;
-        this.effects.add({
-          kind: 'blob',
-          key: blobKeys.commitMarker(this.graph.name, op, checkpointId(cp), subtask),
-          body: JSON.stringify({ checkpoint: cp, subtask, parts: txn.parts }),
-        });
+        this.effects.add({ kind: 'commit', txn: { op, checkpoint: cp, subtask, parts: txn.parts } });
         this.ws.delete(key);
       }
     }

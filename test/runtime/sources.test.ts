@@ -8,7 +8,7 @@ describe('generator source', () => {
     const read = (parallelism: number) => {
       const src = generator({ count: 50, seed: 9, make });
       const out: { i: number; r: number }[] = [];
-      for (let s = 0; s < parallelism; s++) out.push(...(src.reader.read(s, parallelism, 0, 1000) as { values: { i: number; r: number }[] }).values);
+      for (let s = 0; s < parallelism; s++) out.push(...(src.reader.read(s, parallelism, 0, 1000, undefined as never, undefined) as { values: { i: number; r: number }[] }).values);
       return out.sort((a, b) => a.i - b.i);
     };
     expect(read(1)).toEqual(read(3));
@@ -17,9 +17,9 @@ describe('generator source', () => {
 
   it('reports end of input exactly when the last record is read, and replays from an offset', () => {
     const src = generator({ count: 10, make: (i) => i }).reader;
-    expect(src.read(0, 2, 0, 3)).toEqual({ values: [0, 2, 4], next: 3, finished: false });
-    expect(src.read(0, 2, 3, 3)).toEqual({ values: [6, 8], next: 5, finished: true });
-    expect(src.read(0, 2, 3, 3)).toEqual(src.read(0, 2, 3, 3));
+    expect(src.read(0, 2, 0, 3, undefined as never, undefined)).toEqual({ values: [0, 2, 4], next: 3, finished: false });
+    expect(src.read(0, 2, 3, 3, undefined as never, undefined)).toEqual({ values: [6, 8], next: 5, finished: true });
+    expect(src.read(0, 2, 3, 3, undefined as never, undefined)).toEqual(src.read(0, 2, 3, 3, undefined as never, undefined));
   });
 
   it('emits at most `rate` records per second of (manual) time', async () => {

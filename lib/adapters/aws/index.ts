@@ -5,14 +5,18 @@
 import { systemClock, type Ports } from '../../ports/index.js';
 import { createClients, type RequestCounts } from './clients.js';
 import type { AwsConfig } from './config.js';
+import { DynamoDbLogStore } from './dynamodb-log-store.js';
 import { DynamoDbManifestStore } from './dynamodb-manifest-store.js';
+import { DynamoDbOutputTable } from './dynamodb-output-table.js';
 import { DynamoDbStateStore } from './dynamodb-state-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 import { SqsQueue } from './sqs-queue.js';
 
 export { createClients, type AwsClients, type RequestCounts } from './clients.js';
 export { awsConfigFromEnv, ENV, type AwsConfig } from './config.js';
+export { DynamoDbLogStore } from './dynamodb-log-store.js';
 export { DynamoDbManifestStore } from './dynamodb-manifest-store.js';
+export { DynamoDbOutputTable } from './dynamodb-output-table.js';
 export { DYNAMODB_ITEM_LIMIT, DynamoDbStateStore, STATE_MAX_ITEM_BYTES } from './dynamodb-state-store.js';
 export { AwsRequestError, translateError } from './errors.js';
 export { S3BlobStore } from './s3-blob-store.js';
@@ -31,6 +35,8 @@ export function awsPorts(config: AwsConfig): AwsPorts {
     blobs: new S3BlobStore(c.s3, config.bucket),
     manifest: new DynamoDbManifestStore(c.dynamodb, config.table),
     state: new DynamoDbStateStore(c.dynamodb, config.table),
+    logs: new DynamoDbLogStore(c.dynamodb, config.table),
+    outputs: new DynamoDbOutputTable(c.dynamodb, config.table),
     clock: systemClock,
     requests,
   };

@@ -3,15 +3,19 @@ import { MemoryManifestStore } from './memory-manifest-store.js';
 import { MemoryQueue } from './memory-queue.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import { ManualClock } from './manual-clock.js';
+import { MemoryLogStore } from './memory-log-store.js';
+import { MemoryOutputTable } from './memory-output-table.js';
 import type { Clock } from '../../ports/clock.js';
 
-export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock };
+export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock, MemoryLogStore, MemoryOutputTable };
 
 export interface MemoryPorts {
   readonly queue: MemoryQueue;
   readonly blobs: MemoryBlobStore;
   readonly manifest: MemoryManifestStore;
   readonly state: MemoryStateStore;
+  readonly logs: MemoryLogStore;
+  readonly outputs: MemoryOutputTable;
   readonly clock: Clock;
 }
 
@@ -21,6 +25,8 @@ export function memoryPorts(clock: Clock, options: { maxItemBytes?: number } = {
     blobs: new MemoryBlobStore(),
     manifest: new MemoryManifestStore(),
     state: new MemoryStateStore(options.maxItemBytes),
+    logs: new MemoryLogStore(),
+    outputs: new MemoryOutputTable(),
     clock,
   };
 }

@@ -1,0 +1,59 @@
+/**
+ * Commits one staged sink transaction (the parts an exactly-once sink staged between two
+ * barriers), after its checkpoint completed — from a `commit` envelope, or by a restore that
+ * found it in its snapshot. Idempotent: the commit marker is written last and, once there,
+ * means done; every write before it is conditional or a same-value rewrite.
+ *   collect   the marker itself (readers follow it to the parts)
+ *   s3        one NDJSON object per transaction under the sink's prefix, then the marker
+ *   dynamodb  an upsert per record, in order, guarded by the checkpoint id, then the marker
+ */
+import type { JobGraph, SinkSpec } from '../core/graph.js';
+import { checkpointId, type JobName } from '../core/ids.js';
+import { blobKeys } from '../core/storage-keys.js';
+import type { Ports } from '../ports/index.js';
+
+export interface SinkTransactionRef {
+  readonly op: string;
+  readonly checkpoint: number;
+  /** The subtask that staged it (a rescaled restore may commit another subtask's). */
+  readonly subtask: number;
+  readonly parts: readonly string[];
+}
+
+export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>, graph: JobGraph, txn: SinkTransactionRef): Promise<void> {
+  const spec = sinkSpecOf(graph, txn.op);
+  const marker = blobKeys.commitMarker(graph.name, txn.op, checkpointId(txn.checkpoint), txn.subtask);
+  if (spec.kind !== 'collect' && (await ports.blobs.get(marker)) !== null) return;
+  if (spec.kind === 's3' || spec.kind === 'dynamodb') {
+    const records = await readParts(ports, txn.parts);
+    if (spec.kind === 's3') {
+      const body = records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');
+      await ports.blobs.put(s3SinkObjectKey(graph.name, spec.prefix, txn.checkpoint, txn.subtask), body, { ifAbsent: true });
+    } else {
+      for (const record of records) {
+        await ports.outputs.upsert(graph.name, txn.op, String(spec.key(record)), JSON.stringify(record), txn.checkpoint);
+      }
+    }
+  }
+  await ports.blobs.put(marker, JSON.stringify({ checkpoint: txn.checkpoint, subtask: txn.subtask, parts: txn.parts }), { ifAbsent: true });
+}
+
+/** Where an S3 sink's committed transaction lands: `jobs/<job>/<prefix><checkpoint>-<subtask>.ndjson`. */
+export const s3SinkObjectKey = (job: JobName, prefix: string, checkpoint: number, subtask: number) =>
+  `${blobKeys.jobPrefix(job)}${prefix}${String(checkpoint).padStart(12, '0')}-${subtask}.ndjson`;
+
+export function sinkSpecOf(graph: JobGraph, op: string): SinkSpec {
+  const node = graph.operators.find((o) => o.name === op);
+  if (!node || node.spec.kind !== 'sink') throw new Error(`${op} is not a sink of job ${graph.name}`);
+  return node.spec.sink;
+}
+
+async function readParts(ports: Pick<Ports, 'blobs'>, parts: readonly string[]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const key of parts) {
+    const body = await ports.blobs.get(key);
+    if (body === null) throw new Error(`staged part ${key} is missing`);
+    out.push(...(JSON.parse(body) as unknown[]));
+  }
+  return out;
+}

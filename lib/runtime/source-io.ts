@@ -1,0 +1,18 @@
+/**
+ * The I/O a source reader gets: objects under the job's own prefix in its bucket (so the
+ * functions' least-privilege grants cover them) and the job's partitioned logs.
+ */
+import type { SourceIo } from '../core/graph.js';
+import type { JobName } from '../core/ids.js';
+import { blobKeys } from '../core/storage-keys.js';
+import type { Ports } from '../ports/index.js';
+
+export function sourceIo(ports: Pick<Ports, 'blobs' | 'logs'>, job: JobName): SourceIo {
+  const root = blobKeys.jobPrefix(job);
+  return {
+    getObject: (key) => ports.blobs.get(root + key),
+    listObjects: async (prefix) => (await ports.blobs.list(root + prefix)).map((k) => k.slice(root.length)),
+    readLog: (log, partition, from, below, max) => ports.logs.read(job, log, partition, from, below, max),
+    logHead: (log, partition) => ports.logs.head(job, log, partition),
+  };
+}
