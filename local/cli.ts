@@ -14,17 +14,22 @@
 import { parseArgs } from 'node:util';
 import { TidemarkError } from '../lib/core/errors.js';
 import { EmulatorError } from './emulator-venv.js';
+import { ingestCommand } from './ingest-command.js';
 import { printSummary, runJob } from './run-job.js';
 
 const USAGE = `usage: tidemark run <job-file> [options]
+       tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
+run options:
   --records N      records the job reads (examples honour it through TIDEMARK_RECORDS)
   --duration S     stop the job with a savepoint after S seconds if it has not finished
   --interval MS    override the job's checkpoint interval
   --kill-rate P    fraction (0..1) of operator invocations that die at a random protocol step
   --restore-at N   force one restore from the latest checkpoint after N completed checkpoints
   --memory         run on the in-memory adapters instead of an AWS emulator
+  --input S=PATH   load a file into source S first (the job module's \`inputs\` do this too)
   --no-verify      skip the comparison with a sequential evaluation
-  --json           print one JSON summary on stdout (progress and table go to stderr)`;
+  --json           print one JSON summary on stdout (progress and table go to stderr)
+ingest appends one JSON record per line to a log source of the job, on AWS or AWS_ENDPOINT_URL.`;
 
 function usage(message: string): never {
   console.error(`tidemark: ${message}\n${USAGE}`);
@@ -51,6 +56,9 @@ export async function main(argv: string[]): Promise<number> {
         'kill-rate': { type: 'string' },
         'restore-at': { type: 'string' },
         memory: { type: 'boolean', default: false },
+        input: { type: 'string', multiple: true },
+        source: { type: 'string' },
+        key: { type: 'string' },
         'no-verify': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -65,8 +73,21 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, jobFile, ...rest] = positionals;
-  if (command !== 'run') usage(command ? `unknown command ${JSON.stringify(command)}` : 'missing command');
+  if (command !== 'run' && command !== 'ingest') usage(command ? `unknown command ${JSON.stringify(command)}` : 'missing command');
   if (!jobFile) usage('missing <job-file>');
+  if (command === 'ingest') {
+    if (rest.length !== 1) usage('ingest takes <job-file> and one <file|->');
+    try {
+      await ingestCommand({ jobFile, file: rest[0]!, ...(values.source ? { source: values.source } : {}), ...(values.key ? { key: values.key } : {}), out: (l) => console.log(l) });
+      return 0;
+    } catch (e) {
+      if (e instanceof TidemarkError) {
+        console.error(`tidemark: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+  }
   if (rest.length > 0) usage(`unexpected arguments: ${rest.join(' ')}`);
   const out = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   const tty = process.stderr.isTTY && !values.json;
@@ -88,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(restoreAt === undefined ? {} : { restoreAt }),
       killRate,
       memory: values.memory,
+      inputs: values.input ?? [],
       verify: !values['no-verify'],
       json: values.json,
       out,

@@ -5,20 +5,21 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { evaluateSequentially } from '../lib/api/evaluate.js';
 import { JobBuilder } from '../lib/api/job.js';
 import { checkpointSettings } from '../lib/core/config.js';
 import { ConfigError } from '../lib/core/errors.js';
-import type { JobGraph } from '../lib/core/graph.js';
+import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { queueDepthFlow } from '../lib/runtime/flow-control.js';
 import { updateJob } from '../lib/runtime/job-records.js';
-import { readCommitted } from '../lib/runtime/sink-reader.js';
+import { readSinkOutput } from '../lib/runtime/sink-reader.js';
+import { inputFiles, loadInputs } from './inputs.js';
+import { verifyRun } from './verify.js';
 import { checkpointRow, formatCheckpointTable, type CheckpointRow } from './checkpoint-table.js';
 import { LocalLambdaHost } from './lambda-host.js';
 import { openWorld, type LocalWorld } from './worlds.js';
-import { blobKeys } from '../lib/core/storage-keys.js';
+import { blobKeys, tableKeys } from '../lib/core/storage-keys.js';
 
 export interface RunOptions {
   readonly jobFile: string;
@@ -34,6 +35,8 @@ export interface RunOptions {
   readonly restoreAt?: number;
   /** Run on the in-memory adapters instead of an emulator. */
   readonly memory: boolean;
+  /** `source=path` inputs besides (or instead of) the ones the job module names. */
+  readonly inputs?: readonly string[];
   readonly verify: boolean;
   readonly json: boolean;
   readonly out: (line: string) => void;
@@ -63,6 +66,8 @@ export interface RunSummary {
   readonly sourceRecords: number;
   readonly checkpoints: CheckpointRow[];
   readonly sinks: Record<string, SinkSummary>;
+  /** Input the sources could not read, kept with where it came from. */
+  readonly deadLetters: { readonly count: number; readonly location: string };
   readonly exactlyOnce: { readonly ok: boolean; readonly summary: string; readonly differences: string[] } | null;
 }
 
@@ -70,6 +75,8 @@ interface JobModule {
   default?: JobBuilder | JobGraph;
   /** Optional: describes committed results for the summary line, e.g. "118 words". */
   describeResult?: (records: unknown[]) => string;
+  /** Optional: per source, a file to load first (relative to the module). */
+  inputs?: Record<string, string>;
 }
 
 export async function loadJob(file: string, interval?: number): Promise<{ graph: JobGraph; module: JobModule }> {
@@ -87,6 +94,7 @@ const VISIBILITY_SECONDS = 5;
 export async function runJob(options: RunOptions): Promise<RunSummary> {
   if (options.records !== undefined) process.env.TIDEMARK_RECORDS = String(options.records);
   const { graph, module } = await loadJob(options.jobFile, options.interval);
+  const files = inputFiles(options.jobFile, module.inputs, options.inputs ?? []);
   const topology = compileTopology(graph);
   const world = await openWorld(topology, {
     memory: options.memory,
@@ -95,6 +103,7 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     log: options.out,
   });
   try {
+    for (const l of await loadInputs(world.ports, graph, files)) options.out(`input ${l.source}: ${l.lines} lines from ${l.file} into ${l.where}`);
     return await runOn(world, graph, module, options);
   } finally {
     await world.close();
@@ -143,13 +152,13 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     await host.stop();
   }
   const sinks: Record<string, SinkSummary> = {};
-  const committed = new Map<string, unknown[]>();
-  for (const op of graph.operators.filter((o) => o.spec.kind === 'sink')) {
-    const records = (await readCommitted(ports.blobs, graph.name, op.name)).records;
-    committed.set(op.name, records);
-    sinks[op.name] = { location: world.location(blobKeys.committedPrefix(graph.name, op.name)), records: records.length, sample: records.slice(0, 5) };
+  for (const op of graph.operators) {
+    if (op.spec.kind !== 'sink') continue;
+    const records = (await readSinkOutput(ports, graph, op.name)) ?? [];
+    sinks[op.name] = { location: sinkLocation(world, graph, op.spec.sink, op.name), records: records.length, sample: records.slice(0, 5) };
   }
-  const exactlyOnce = options.verify && job?.status === 'FINISHED' ? await verify(graph, committed, module) : null;
+  const deadLetters = (await ports.blobs.list(`${blobKeys.jobPrefix(graph.name)}dead-letters/`)).length;
+  const exactlyOnce = options.verify && job?.status === 'FINISHED' ? await verifyRun(ports, graph, module.describeResult) : null;
   return {
     job: graph.name,
     startedAt: started,
@@ -166,8 +175,22 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     sourceRecords: host.records.sourceRecords,
     checkpoints: [...seen.values()].map(checkpointRow),
     sinks,
+    deadLetters: { count: deadLetters, location: world.location(`${blobKeys.jobPrefix(graph.name)}dead-letters/`) },
     exactlyOnce,
   };
+}
+
+function sinkLocation(world: LocalWorld, graph: JobGraph, spec: SinkSpec, name: string): string {
+  switch (spec.kind) {
+    case 'collect':
+      return world.location(blobKeys.committedPrefix(graph.name, name));
+    case 's3':
+      return world.location(`${blobKeys.jobPrefix(graph.name)}${spec.prefix}`);
+    case 'dynamodb':
+      return `table ${compileTopology(graph).resources.table}, pk ${tableKeys.outputPk(graph.name, name)}`;
+    case 'print':
+      return 'stdout';
+  }
 }
 
 function progressLine(host: LocalLambdaHost, seen: Map<number, CheckpointRecord>, started: number): string {
@@ -176,24 +199,6 @@ function progressLine(host: LocalLambdaHost, seen: Map<number, CheckpointRecord>
   const lastMs = last?.completedAt ? `${last.completedAt - last.triggeredAt} ms` : '-';
   const r = host.records;
   return `${((Date.now() - started) / 1000).toFixed(1)} s  in ${r.sourceRecords} records  out ${r.recordsToSinks} records  checkpoints ${completed.length} (last ${lastMs})  kills ${host.stats.kills}`;
-}
-
-async function verify(graph: JobGraph, committed: Map<string, unknown[]>, module: JobModule) {
-  const expected = await evaluateSequentially(graph);
-  const differences: string[] = [];
-  for (const [sink, want] of expected.sinks) {
-    const got = committed.get(sink) ?? [];
-    const count = new Map<string, number>();
-    for (const r of want) count.set(JSON.stringify(r), (count.get(JSON.stringify(r)) ?? 0) + 1);
-    for (const r of got) count.set(JSON.stringify(r), (count.get(JSON.stringify(r)) ?? 0) - 1);
-    for (const [record, n] of count) {
-      if (n > 0) differences.push(`${sink}: missing ${n}× ${record}`);
-      if (n < 0) differences.push(`${sink}: extra ${-n}× ${record}`);
-    }
-  }
-  const all = [...committed.values()].flat();
-  const results = module.describeResult ? module.describeResult(all) : `${all.length} results`;
-  return { ok: differences.length === 0, summary: `${results}, ${expected.sourceRecords} records`, differences };
 }
 
 export function printSummary(summary: RunSummary, out: (line: string) => void): void {
@@ -206,4 +211,5 @@ export function printSummary(summary: RunSummary, out: (line: string) => void): 
   out(formatCheckpointTable(summary.checkpoints, summary.startedAt));
   out('');
   for (const [name, sink] of Object.entries(summary.sinks)) out(`sink ${name}: ${sink.records} records committed at ${sink.location}`);
+  if (summary.deadLetters.count > 0) out(`dead letters: ${summary.deadLetters.count} input lines the sources could not read, at ${summary.deadLetters.location}`);
 }

@@ -38,6 +38,7 @@ export function logSource<T = unknown>(options: LogSourceOptions<T>): Source<T> 
 
   const reader: SourceReader = {
     kind: `log(${log},${partitions}${options.bounded ? ',bounded' : ''})`,
+    input: { kind: 'log', log, partitions },
     start: (subtask, parallelism): Offsets => Object.fromEntries(mine(subtask, parallelism).map((q) => [q, 0])),
     async limits(io, subtask, parallelism) {
       const heads: Offsets = {};

@@ -57,6 +57,7 @@ export function s3Source<T = unknown>(options: S3SourceOptions<T>): Source<T> {
 
   const reader: SourceReader = {
     kind: `s3(${prefix},${format})`,
+    input: { kind: 'objects', prefix },
     start: (): Offset => ({ keys: null, object: 0, line: 0 }),
     async limits(io, subtask, parallelism, offset) {
       if ((offset as Offset).keys !== null) return undefined;
@@ -90,7 +91,6 @@ export function s3Source<T = unknown>(options: S3SourceOptions<T>): Source<T> {
             try {
               ts = timestamp(value);
             } catch (e) {
-              ts = Number.NaN;
               rejected.push({ where, text, reason: `timestamp failed: ${(e as Error).message}` });
               continue;
             }

@@ -48,9 +48,15 @@ export interface SourceIo {
 /** A source's position: any JSON value (a generator's index, an object and line, log offsets). */
 export type SourceOffset = unknown;
 
+/** Where a source's input lives, for tools that load it (`tidemark run` inputs, `tidemark ingest`). */
+export type SourceInput =
+  | { readonly kind: 'objects'; readonly prefix: string }
+  | { readonly kind: 'log'; readonly log: string; readonly partitions: number };
+
 export interface SourceReader {
   /** Stable description used in snapshots, so a restore can tell the source changed. */
   readonly kind: string;
+  readonly input?: SourceInput;
   /** First offset of a subtask. */
   start(subtask: number, parallelism: number): SourceOffset;
   /**

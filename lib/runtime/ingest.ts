@@ -30,11 +30,9 @@ export interface IngestResult {
 }
 
 /**
- * Where round-robin dealing resumes, per job and log, for this process: a stream of small
- * calls (one record each, say) spreads over the partitions instead of all landing on 0.
+ * @param start partition the round-robin deal starts at (keyless records); a stream of small
+ *   calls spreads over the partitions when each call starts elsewhere. @default random
  */
-const nextRoundRobin = new Map<string, number>();
-
 export async function ingest<T>(
   logs: LogStore,
   job: string,
@@ -42,18 +40,16 @@ export async function ingest<T>(
   partitions: number,
   records: readonly T[],
   key?: (record: T) => Key,
+  start = Math.floor(Math.random() * partitions),
 ): Promise<IngestResult> {
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
   }
   const shares: string[][] = Array.from({ length: partitions }, () => []);
-  const cursor = `${job}\u0000${log}`;
-  const start = nextRoundRobin.get(cursor) ?? 0;
   records.forEach((record, i) => {
     const partition = key ? murmur3(keyOf(key, record, i)) % partitions : (start + i) % partitions;
     shares[partition]!.push(encode(record, i));
   });
-  if (!key) nextRoundRobin.set(cursor, (start + records.length) % partitions);
 
   const settled = await Promise.allSettled(
     shares.map(async (values, partition) => {

@@ -36,17 +36,17 @@ describe('ingest', () => {
     expect(await contents(logs, job, 'l', murmur3(encodeKey('1')) % 16)).toContainEqual({ k: '1' });
   });
 
-  it('deals unkeyed records round-robin, resuming where the last call on the log stopped', async () => {
+  it('deals unkeyed records round-robin from the start partition', async () => {
     const logs = new MemoryLogStore();
     const job = fresh('j');
-    expect(await ingest(logs, job, 'l', 3, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6'])).toEqual({ appended: 7, perPartition: [3, 2, 2] });
+    expect(await ingest(logs, job, 'l', 3, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6'], undefined, 0)).toEqual({ appended: 7, perPartition: [3, 2, 2] });
     expect(await contents(logs, job, 'l', 0)).toEqual(['r0', 'r3', 'r6']);
     expect(await contents(logs, job, 'l', 1)).toEqual(['r1', 'r4']);
-    expect(await ingest(logs, job, 'l', 3, ['s0'])).toEqual({ appended: 1, perPartition: [0, 1, 0] });
-    expect(await ingest(logs, job, 'l', 3, ['s1'])).toEqual({ appended: 1, perPartition: [0, 0, 1] });
-    expect(await ingest(logs, job, 'l', 3, ['s2'])).toEqual({ appended: 1, perPartition: [1, 0, 0] });
-    // another log starts at partition 0
-    expect(await ingest(logs, job, 'other', 3, ['t0'])).toEqual({ appended: 1, perPartition: [1, 0, 0] });
+    expect(await ingest(logs, job, 'l', 3, ['s0'], undefined, 1)).toEqual({ appended: 1, perPartition: [0, 1, 0] });
+    // without a start partition, a run of one-record calls spreads over the partitions
+    const spread = new Set<number>();
+    for (let i = 0; i < 40; i++) spread.add((await ingest(logs, job, 'm', 3, ['x'])).perPartition.indexOf(1));
+    expect(spread.size).toBe(3);
   });
 
   it('appends in batches, keeping the order', async () => {
@@ -89,7 +89,7 @@ describe('ingest', () => {
       },
     };
     const records = Array.from({ length: 6 * INGEST_BATCH }, (_, n) => n);
-    await expect(ingest(flaky, job, 'l', 2, records)).rejects.toThrow('partition 1 is down');
+    await expect(ingest(flaky, job, 'l', 2, records, undefined, 0)).rejects.toThrow('partition 1 is down');
     expect(running).toBe(0);
     expect(await memory.head(job, 'l', 0)).toBe(3 * INGEST_BATCH);
     expect(await contents(memory, job, 'l', 1)).toEqual(records.filter((n) => n % 2 === 1).slice(0, INGEST_BATCH));

@@ -32,3 +32,27 @@ describe('generator source', () => {
     expect(emitted).toBeLessThanOrEqual(105);
   });
 });
+
+describe('S3 source', () => {
+  it('reads NDJSON objects line by line and dead-letters bad lines with their object and line', async () => {
+    const { s3Source, collect, job } = await import('../../lib/api/index.js');
+    const j = job('files', { checkpoints: { interval: 500 } });
+    j.source('src', s3Source<{ n: number; t: number }>({ prefix: 'in/', batchSize: 2, timestamp: (r) => r.t }))
+      .map('n', (r) => r.n)
+      .sink('out', collect());
+    const world = await memoryWorld(j.build(), {
+      prepare: async (memory) => {
+        await memory.blobs.put('jobs/files/in/1.ndjson', '{"n":1,"t":1}\n{"n":2,"t":2}\nnot json\n');
+        await memory.blobs.put('jobs/files/in/2.ndjson', '{"n":3}\n{"n":4,"t":4}');
+      },
+    });
+    await world.runToEnd();
+    expect((await world.committed<number>('out')).sort()).toEqual([1, 2, 4]);
+    const dead = await world.memory.blobs.list('jobs/files/dead-letters/src/');
+    const bodies = await Promise.all(dead.map(async (k) => JSON.parse((await world.memory.blobs.get(k))!) as { where: string; reason: string }));
+    expect(bodies.map((b) => [b.where, b.reason.split(':')[0]]).sort()).toEqual([
+      ['in/1.ndjson:3', 'not JSON'],
+      ['in/2.ndjson:1', 'no timestamp'],
+    ]);
+  });
+});

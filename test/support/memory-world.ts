@@ -31,7 +31,10 @@ export interface World {
   job(): ReturnType<MemoryPorts['manifest']['getJob']>;
 }
 
-export async function memoryWorld(graph: JobGraph, options: OperatorRuntimeOptions & { maxItemBytes?: number } = {}): Promise<World> {
+export async function memoryWorld(
+  graph: JobGraph,
+  options: OperatorRuntimeOptions & { maxItemBytes?: number; prepare?: (memory: MemoryPorts) => Promise<void> } = {},
+): Promise<World> {
   const clock = new ManualClock(1_000_000);
   const memory = memoryPorts(clock, { maxItemBytes: options.maxItemBytes });
   const topology = compileTopology(graph);
@@ -45,6 +48,7 @@ export async function memoryWorld(graph: JobGraph, options: OperatorRuntimeOptio
   const recovery = new RecoveryManager(graph, memory);
   const coordinator = new CoordinatorRuntime(graph, memory, recovery, { random: () => 0.5 });
   const deadLetters = new DeadLetterRuntime(graph, memory, () => 0.5);
+  await options.prepare?.(memory); // input the job reads, before its first poll lists it
   await recovery.start();
 
   const world: World = {
