@@ -7,38 +7,18 @@
  * last line is one JSON object with every figure.
  */
 import { memoryPorts } from '../lib/adapters/memory/index.js';
-import { collect, generator, job } from '../lib/api/index.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
 import { readCommitted } from '../lib/runtime/sink-reader.js';
 import { LocalLambdaHost } from '../local/lambda-host.js';
+import { benchEvent, benchPipeline } from './pipeline.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 2_400_000);
 const BATCH = 2000;
 const USERS = 1000;
 
-interface Event {
-  user: string;
-  amount: number;
-  ts: number;
-}
-
-const makeEvent = (i: number): Event => ({ user: `user-${i % USERS}`, amount: (i * 7919) % 1000, ts: 1_700_000_000_000 + i });
-
-function pipeline(interval: number | null): JobGraph {
-  const j = job('bench', { parallelism: 2, checkpoints: { interval, timeout: 60_000 } });
-  j.source('events', generator({ count: RECORDS, batchSize: BATCH, make: makeEvent }))
-    .map('enrich', (e) => ({ user: e.user, cents: e.amount * 100 }))
-    .keyBy((e) => e.user)
-    .aggregate('totals', {
-      create: () => ({ n: 0, sum: 0 }),
-      add: (a: { n: number; sum: number }, e) => ({ n: a.n + 1, sum: a.sum + e.cents }),
-      result: (a, user) => ({ user, n: a.n, sum: a.sum }),
-    })
-    .sink('out', collect(), { parallelism: 1 });
-  return j.build();
-}
+const pipeline = (interval: number | null): JobGraph => benchPipeline({ name: 'bench', records: RECORDS, batchSize: BATCH, users: USERS, interval });
 
 interface RunResult {
   readonly seconds: number;
@@ -86,7 +66,7 @@ async function run(interval: number | null): Promise<RunResult> {
 }
 
 function jsonFloor(): number {
-  const records = Array.from({ length: RECORDS }, (_, i) => makeEvent(i));
+  const records = Array.from({ length: RECORDS }, (_, i) => benchEvent(i, USERS));
   const started = performance.now();
   let n = 0;
   for (let i = 0; i < records.length; i += BATCH) {

@@ -6,7 +6,6 @@
  * (recovery time = restore requested → first record reaching the sink in the new
  * generation). Request counts come from the AWS adapters' counters. Last line: one JSON object.
  */
-import { collect, generator, job } from '../lib/api/index.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { blobKeys } from '../lib/core/storage-keys.js';
 import { compileTopology } from '../lib/core/topology.js';
@@ -18,24 +17,13 @@ import { readCommitted } from '../lib/runtime/sink-reader.js';
 import { emulatorEnv, startEmulator } from '../local/emulator.js';
 import { LocalLambdaHost } from '../local/lambda-host.js';
 import { provisionJob } from '../local/provision.js';
+import { benchPipeline } from './pipeline.js';
 
 const RECORDS = Number(process.env.BENCH_LOCAL_RECORDS ?? 1_000_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USERS = 500;
 
-function pipeline(name: string, interval: number | null): JobGraph {
-  const j = job(name, { parallelism: 2, checkpoints: { interval, timeout: 60_000, tolerableFailedCheckpoints: 3 } });
-  j.source('events', generator({ count: RECORDS, batchSize: 10_000, make: (i) => ({ user: `user-${i % USERS}`, amount: (i * 7919) % 1000 }) }))
-    .map('enrich', (e) => ({ user: e.user, cents: e.amount * 100 }))
-    .keyBy((e) => e.user)
-    .aggregate('totals', {
-      create: () => ({ n: 0, sum: 0 }),
-      add: (a: { n: number; sum: number }, e) => ({ n: a.n + 1, sum: a.sum + e.cents }),
-      result: (a, user) => ({ user, n: a.n, sum: a.sum }),
-    })
-    .sink('out', collect(), { parallelism: 1 });
-  return j.build();
-}
+const pipeline = (name: string, interval: number | null): JobGraph => benchPipeline({ name, records: RECORDS, batchSize: 10_000, users: USERS, interval });
 
 const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 const percentile = (xs: number[], p: number) => {

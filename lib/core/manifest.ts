@@ -185,6 +185,25 @@ export function newCheckpointRecord(args: {
   };
 }
 
+/** An ABORTED item where none existed, so that a late `createCheckpoint` of this id fails. */
+export function abortedTombstone(id: CheckpointId, gen: number, reason: CheckpointFailureReason, now: number): CheckpointRecord {
+  return {
+    id,
+    gen: gen as Generation,
+    status: 'ABORTED',
+    savepoint: null,
+    stop: false,
+    triggeredAt: now,
+    triggersSent: true,
+    expected: [],
+    acks: {},
+    completedAt: null,
+    reason,
+    notified: true,
+    activity: 0,
+  };
+}
+
 export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
   return {
     job,

@@ -25,6 +25,7 @@ import { Buffer } from 'node:buffer';
 import { TransientStorageError } from '../../core/errors.js';
 import type { CheckpointId, JobName, SubtaskKey } from '../../core/ids.js';
 import {
+  abortedTombstone,
   applyAck,
   type AckInfo,
   type AckOutcome,
@@ -183,22 +184,3 @@ function checkpointItem(job: string, record: CheckpointRecord, rev: number): Ite
 
 const parseCheckpoint = (item: Item) => JSON.parse(item.record!.S!) as CheckpointRecord;
 
-/** An ABORTED item where none existed, so that a late `createCheckpoint` of this id fails
- *  (the same record the memory store writes). */
-function abortedTombstone(id: CheckpointId, gen: number, reason: CheckpointFailureReason, now: number): CheckpointRecord {
-  return {
-    id,
-    gen: gen as CheckpointRecord['gen'],
-    status: 'ABORTED',
-    savepoint: null,
-    stop: false,
-    triggeredAt: now,
-    triggersSent: true,
-    expected: [],
-    acks: {},
-    completedAt: null,
-    reason,
-    notified: true,
-    activity: 0,
-  };
-}

@@ -5,6 +5,7 @@
  */
 import type { CheckpointId, SubtaskKey } from '../../core/ids.js';
 import {
+  abortedTombstone,
   applyAck,
   type AckInfo,
   type AckOutcome,
@@ -86,21 +87,7 @@ export class MemoryManifestStore implements ManifestStore {
     const current = items.get(id);
     if (!current) {
       if (!tombstone) return false;
-      items.set(id, freeze({
-        id,
-        gen: tombstone.gen as never,
-        status: 'ABORTED',
-        savepoint: null,
-        stop: false,
-        triggeredAt: now,
-        triggersSent: true,
-        expected: [],
-        acks: {},
-        completedAt: null,
-        reason,
-        notified: true,
-        activity: 0,
-      }));
+      items.set(id, freeze(abortedTombstone(id, tombstone.gen, reason, now)));
       return true;
     }
     if (current.status !== 'PENDING') return false;
