@@ -8,6 +8,7 @@ import type { JobGraph } from '../lib/core/graph.js';
 export interface BenchEvent {
   readonly user: string;
   readonly amount: number;
+  readonly ts: number;
 }
 
 export function benchPipeline(options: { name: string; records: number; batchSize: number; users: number; interval: number | null }): JobGraph {
@@ -24,4 +25,4 @@ export function benchPipeline(options: { name: string; records: number; batchSiz
   return j.build();
 }
 
-export const benchEvent = (i: number, users: number): BenchEvent => ({ user: `user-${i % users}`, amount: (i * 7919) % 1000 });
+export const benchEvent = (i: number, users: number): BenchEvent => ({ user: `user-${i % users}`, amount: (i * 7919) % 1000, ts: 1_700_000_000_000 + i });

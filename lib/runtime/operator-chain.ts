@@ -59,6 +59,20 @@ export class OperatorChain {
     this.head(value, timestamp);
   }
 
+  /**
+   * The current key's state entry key, remembered per key for this invocation: building and
+   * hashing a fresh 30-character string for every record is a measurable share of the cost.
+   */
+  private stateKeyOf(op: string, state: string): () => string {
+    const known = new Map<string, string>();
+    const cur = this.current;
+    return () => {
+      let key = known.get(cur.encoded);
+      if (key === undefined) known.set(cur.encoded, (key = stateKeys.keyed(op, state, cur.group, cur.encoded)));
+      return key;
+    };
+  }
+
   /** The watermark advanced: windows whose time has come fire, in order. */
   onWatermark(watermark: number): void {
     for (const w of this.windows) w.onWatermark(watermark);
@@ -126,9 +140,10 @@ export class OperatorChain {
           }
           for (const o of outs) next(o, ts);
         };
-      case 'reduce':
+      case 'reduce': {
+        const stateKey = this.stateKeyOf(name, 'acc');
         return (v, ts) => {
-          const key = stateKeys.keyed(name, 'acc', cur.group, cur.encoded);
+          const key = stateKey();
           const acc = ws.get(key);
           let out;
           try {
@@ -139,9 +154,11 @@ export class OperatorChain {
           ws.set(key, out);
           next(out, ts);
         };
-      case 'aggregate':
+      }
+      case 'aggregate': {
+        const stateKey = this.stateKeyOf(name, 'acc');
         return (v, ts) => {
-          const key = stateKeys.keyed(name, 'acc', cur.group, cur.encoded);
+          const key = stateKey();
           let acc = ws.get(key);
           let out;
           try {
@@ -153,6 +170,7 @@ export class OperatorChain {
           ws.set(key, acc);
           next(out, ts);
         };
+      }
       case 'process': {
         let timestamp: number | undefined;
         const state: Record<string, unknown> = {};
