@@ -78,7 +78,7 @@ export function evaluateWindow(spec: WindowSpec, events: (Event & { key: unknown
           entry.windows.splice(entry.windows.indexOf(w), 1);
           if (fn.kind === 'reduce') merged.acc = merged.elements.length === 0 ? w.acc : fn.fn(merged.acc, w.acc);
           else if (fn.kind === 'aggregate') merged.acc = merged.acc === undefined ? w.acc : fn.merge!(merged.acc, w.acc);
-          merged.elements.push(...w.elements);
+          for (const x of w.elements) merged.elements.push(x);
         }
         add(merged, e.value);
         entry.windows.push(merged);

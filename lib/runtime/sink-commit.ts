@@ -53,7 +53,7 @@ async function readParts(ports: Pick<Ports, 'blobs'>, parts: readonly string[]):
   for (const key of parts) {
     const body = await ports.blobs.get(key);
     if (body === null) throw new Error(`staged part ${key} is missing`);
-    out.push(...(JSON.parse(body) as unknown[]));
+    for (const r of JSON.parse(body) as unknown[]) out.push(r);
   }
   return out;
 }

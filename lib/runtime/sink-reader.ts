@@ -28,7 +28,7 @@ export async function readCommitted<T = unknown>(blobs: BlobStore, job: string, 
     for (const part of marker.parts) {
       const values = await blobs.get(part);
       if (values === null) throw new Error(`committed part ${part} is missing`);
-      records.push(...(JSON.parse(values) as T[]));
+      for (const r of JSON.parse(values) as T[]) records.push(r);
     }
   }
   return { records, checkpoints: [...checkpoints].sort((a, b) => a - b) };
