@@ -1,15 +1,7 @@
 /** What users import. Small on purpose; the runtime lives elsewhere. */
-export {
-  job,
-  JobBuilder,
-  KeyedStream,
-  Stream,
-  WindowedStream,
-  WindowResult,
-  type JobOptions,
-  type OperatorOptions,
-  type SourceOptions,
-} from './job.js';
+export { job, JobBuilder, type JobOptions, type OperatorOptions, type SourceOptions } from './job.js';
+export { KeyedStream, Stream, WindowResult } from './stream.js';
+export { WindowedStream } from './windowed-stream.js';
 export { session, sliding, tumbling, type Window } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';

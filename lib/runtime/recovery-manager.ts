@@ -27,7 +27,7 @@ import { sendStartPolls } from './control-messages.js';
 import { updateJob } from './job-records.js';
 import { decodeSnapshot } from './snapshot.js';
 import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
-import type { SourceState } from './subtask-invocation.js';
+import type { SourceState } from './source-task.js';
 
 export interface RestoreCommand {
   readonly request: RestoreRequest;

@@ -7,34 +7,23 @@
  * - sequence dedup: per input channel, an envelope at or below the last applied seq is
  *   dropped, one that skips ahead means a message was lost (terminal);
  * - barrier alignment with the buffer in working state, snapshot, ack, barrier forwarding;
- * - sources: polls (self-scheduled reads), triggers (offsets snapshot + barriers);
- * - sinks: output staged per input envelope, sealed per checkpoint, committed on `commit`.
+ * - sources (source-task.ts): polls (self-scheduled reads), triggers (offsets snapshot +
+ *   barriers);
+ * - sinks (sink-staging.ts): output staged per input envelope, sealed per checkpoint,
+ *   committed on `commit`.
  */
 import { INITIAL_ALIGNMENT, isBlocked, onBarrier, type AlignmentState } from '../core/alignment.js';
-import {
-  isChannelEnvelope,
-  recordsJsonOf,
-  type ChannelEnvelope,
-  type CommitEnvelope,
-  type Envelope,
-  type PollEnvelope,
-  type TriggerEnvelope,
-} from '../core/envelope.js';
+import { isChannelEnvelope, recordsJsonOf, type ChannelEnvelope, type Envelope } from '../core/envelope.js';
 import { LostMessageError, MalformedEnvelopeError, NotYetRestoredError } from '../core/errors.js';
-import type { JobGraph, SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
+import type { JobGraph, SourceIo } from '../core/graph.js';
 import { channelId, checkpointId, subtaskKey, type ChannelId, type SubtaskRef } from '../core/ids.js';
 import { stateKeys, isSnapshotted } from '../core/state-keys.js';
-import {
-  combineWatermarks,
-  MAX_WATERMARK,
-  MIN_WATERMARK,
-  sourceWatermark,
-  type ChannelWatermark,
-  type WatermarkStrategy,
-} from '../core/watermarks.js';
+import { combineWatermarks, MAX_WATERMARK, MIN_WATERMARK, type ChannelWatermark } from '../core/watermarks.js';
 import { blobKeys } from '../core/storage-keys.js';
-import { inputChannels, keyGroupsOf, messageGroupOf, type StageTopology, type Topology } from '../core/topology.js';
+import { inputChannels, keyGroupsOf, type StageTopology, type Topology } from '../core/topology.js';
 import type { EffectLog } from './effects.js';
+import { SinkStaging } from './sink-staging.js';
+import { SourceTask, type SourceHost } from './source-task.js';
 import { OperatorChain } from './operator-chain.js';
 import { OutputRouter } from './output-router.js';
 import { encodeSnapshot } from './snapshot.js';
@@ -47,51 +36,36 @@ export interface UnsafeSwitches {
   readonly skipAlignmentBuffer?: boolean;
 }
 
-export interface SourceState {
-  offset: unknown;
-  round: number;
-  lastTrigger: number;
-  finished: boolean;
-  stopped: boolean;
-  idle: boolean;
-  /** Rate limiting restarts from (time, records emitted) at each generation's first poll. */
-  rateAt: number;
-  rateEmitted: number;
-  emitted: number;
-  /** Largest event timestamp read, and when (poll time) records last came: watermarks, idleness. */
-  maxTs: number;
-  activeAt: number;
-}
 
 interface Buffered {
   readonly ch: ChannelId;
   readonly env: ChannelEnvelope;
 }
 
-export class SubtaskInvocation {
-  private readonly ref: SubtaskRef;
+export class SubtaskInvocation implements SourceHost {
+  readonly ref: SubtaskRef;
   private readonly inputs: ReadonlySet<string>;
   private readonly inputList: string[];
   /** Channel → the upstream subtask (`stage.index`) whose watermark it carries. */
   private readonly upstreamOf = new Map<string, string>();
-  private readonly router: OutputRouter;
-  private readonly chain: OperatorChain;
-  private readonly sinkOps: string[];
+  readonly router: OutputRouter;
+  readonly chain: OperatorChain;
+  private readonly sinks: SinkStaging;
+  private readonly source: SourceTask;
   /** The stage is just a sink: it stages the buffers it receives as they are, unparsed. */
   private readonly sinkOnly: boolean;
-  private readonly staged = new Map<string, unknown[]>();
   /** Records this invocation took in (sources: read) and handed to sinks; for progress displays. */
   readonly counts = { recordsIn: 0, recordsToSinks: 0 };
 
   constructor(
-    private readonly graph: JobGraph,
+    readonly graph: JobGraph,
     topology: Topology,
-    private readonly stage: StageTopology,
+    readonly stage: StageTopology,
     index: number,
-    private readonly ws: WorkingState,
-    private readonly effects: EffectLog,
+    readonly ws: WorkingState,
+    readonly effects: EffectLog,
     private readonly now: number,
-    private readonly io: SourceIo,
+    readonly io: SourceIo,
     private readonly unsafe: UnsafeSwitches = {},
   ) {
     this.ref = { stage: stage.id, index };
@@ -100,10 +74,8 @@ export class SubtaskInvocation {
     this.inputs = new Set(this.inputList);
     for (const c of channels) this.upstreamOf.set(c.id, `${c.from.stage}.${c.from.index}`);
     this.router = new OutputRouter(graph.name, ws.gen, this.ref, topology, graph.bufferBytes, ws, effects);
-    // Exactly-once sinks stage their records; a print sink writes them as they come.
-    this.sinkOps = stage.operators.filter((o) => o.spec.kind === 'sink' && o.spec.sink.guarantee === 'exactly-once').map((o) => o.name);
-    const printers = new Map(stage.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.kind === 'print' ? [[o.name as string, o.spec.sink.prefix] as const] : [])));
-    this.sinkOnly = stage.operators.length === 1 && this.sinkOps.length === 1;
+    this.sinks = new SinkStaging(graph, stage, this.ref, ws, effects);
+    this.sinkOnly = stage.operators.length === 1 && this.sinks.sinks.length === 1;
     this.chain = new OperatorChain(stage, {
       ws,
       maxParallelism: topology.maxParallelism,
@@ -112,13 +84,10 @@ export class SubtaskInvocation {
       watermark: () => this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK,
       sink: (op, v) => {
         this.counts.recordsToSinks++;
-        const print = printers.get(op);
-        if (print !== undefined) return this.effects.add({ kind: 'print', line: `${print}${JSON.stringify(v)}` });
-        let list = this.staged.get(op);
-        if (!list) this.staged.set(op, (list = []));
-        list.push(v);
+        this.sinks.add(op, v);
       },
     });
+    this.source = new SourceTask(this);
   }
 
   /** @param body the message body `env` was decoded from, when at hand (saves re-encoding). */
@@ -128,11 +97,11 @@ export class SubtaskInvocation {
     if (isChannelEnvelope(env)) return this.onChannel(env, body);
     switch (env.kind) {
       case 'trigger':
-        return this.onTrigger(env);
+        return this.source.onTrigger(env);
       case 'poll':
-        return this.onPoll(env);
+        return this.source.onPoll(env);
       case 'commit':
-        return this.onCommit(env);
+        return this.sinks.commit(env);
     }
   }
 
@@ -170,7 +139,7 @@ export class SubtaskInvocation {
         if (this.sinkOnly) {
           this.counts.recordsToSinks += env.recs.length;
           if (env.recs.length > 0) {
-            this.stagePart(this.sinkOps[0]!, part, body !== undefined ? recordsJsonOf(body, env.ts !== undefined) : JSON.stringify(env.recs));
+            this.sinks.stage(this.sinks.sinks[0]!, part, body !== undefined ? recordsJsonOf(body, env.ts !== undefined) : JSON.stringify(env.recs));
           }
           if (env.wm !== undefined) this.endOfInput(part, this.inputWatermark(ch, env.wm, false));
           return;
@@ -233,7 +202,7 @@ export class SubtaskInvocation {
   }
 
   /** Sends the subtask's watermark downstream when it moved or its idleness changed. */
-  private forwardWatermark(w: ChannelWatermark): boolean {
+  forwardWatermark(w: ChannelWatermark): boolean {
     const sent = this.ws.get<ChannelWatermark>(stateKeys.watermarkSent);
     if (sent && w.wm <= sent.wm && w.idle === sent.idle) return false;
     this.ws.set(stateKeys.watermarkSent, { wm: Math.max(w.wm, sent?.wm ?? MIN_WATERMARK), idle: w.idle });
@@ -241,27 +210,16 @@ export class SubtaskInvocation {
     return true;
   }
 
-  private addProgress(n: number): void {
+  addProgress(n: number): void {
     this.counts.recordsIn += n;
     this.ws.set(stateKeys.progress, (this.ws.get<number>(stateKeys.progress) ?? 0) + n);
   }
 
   /** After each input envelope: stage sink output under a part named after the input, send
    *  the buffers, with the new watermark riding on them when there is one. */
-  private endOfInput(part: string, watermark: ChannelWatermark | null = null): void {
-    for (const [op, values] of this.staged) {
-      if (values.length === 0) continue;
-      this.stagePart(op, part, JSON.stringify(values));
-      this.staged.set(op, []);
-    }
+  endOfInput(part: string, watermark: ChannelWatermark | null = null): void {
+    this.sinks.flush(part);
     if (!watermark || !this.forwardWatermark(watermark)) this.router.flush();
-  }
-
-  /** Writes a staged part (a JSON array of records) named after the input it came from. */
-  private stagePart(op: string, part: string, recordsJson: string): void {
-    const key = blobKeys.stagedPart(this.graph.name, op, this.ref.index, this.ws.gen, part);
-    this.effects.add({ kind: 'blob', key, body: recordsJson });
-    this.ws.set(stateKeys.sinkPart(op, part), key);
   }
 
   private bufferAppend(entry: Buffered): void {
@@ -284,13 +242,9 @@ export class SubtaskInvocation {
     for (const e of entries) this.route(e.ch, e.env);
   }
 
-  private snapshot(checkpoint: number, alignmentMs: number): void {
-    for (const op of this.sinkOps) {
-      const partKeys = this.ws.keysWithPrefix(stateKeys.sinkPartPrefix(op));
-      if (partKeys.length === 0) continue;
-      this.ws.set(stateKeys.sinkTxn(op, checkpoint, this.ref.index), { parts: partKeys.map((k) => this.ws.get(k)) });
-      for (const k of partKeys) this.ws.delete(k);
-    }
+  /** Barrier `checkpoint` aligned (or triggered, at a source): snapshot, ack, forward it. */
+  snapshot(checkpoint: number, alignmentMs: number): void {
+    this.sinks.seal(checkpoint);
     const finished = this.isFinished();
     const progress = this.ws.get<number>(stateKeys.progress) ?? 0;
     const entries: [string, unknown][] = [];
@@ -322,153 +276,8 @@ export class SubtaskInvocation {
   }
 
   private isFinished(): boolean {
-    if (this.stage.isSource) return this.source().finished;
+    if (this.stage.isSource) return this.source.state().finished;
     return this.ws.get(stateKeys.finished) === true;
   }
 
-  // --- sources -------------------------------------------------------------------------
-
-  private source(): SourceState {
-    const key = stateKeys.source(this.stage.id);
-    let s = this.ws.get<SourceState>(key);
-    if (s === undefined) {
-      const reader = this.reader();
-      s = {
-        offset: reader.start(this.ref.index, this.stage.parallelism),
-        round: 0,
-        lastTrigger: 0,
-        finished: false,
-        stopped: false,
-        idle: false,
-        rateAt: 0,
-        rateEmitted: 0,
-        emitted: 0,
-        maxTs: MIN_WATERMARK,
-        activeAt: 0,
-      };
-      this.ws.set(key, s);
-    }
-    return s as SourceState;
-  }
-
-  private saveSource(s: SourceState): void {
-    this.ws.set(stateKeys.source(this.stage.id), s);
-  }
-
-  private reader(): SourceReader {
-    const head = this.stage.operators[0]!.spec;
-    if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.stage.id} is not a source`);
-    return head.reader;
-  }
-
-  /** Input the source could not read goes to the job's dead-letter output, once per place it came from. */
-  private deadLetter(rejected: NonNullable<SourceBatch['rejected']>): void {
-    const source = this.stage.id;
-    for (const r of rejected) {
-      const body = JSON.stringify({ source, where: r.where, reason: r.reason, text: r.text });
-      this.effects.add({ kind: 'blob', key: blobKeys.deadLetter(this.graph.name, source, r.where), body });
-    }
-    const counter = stateKeys.counter(source, 'deadLetters');
-    this.ws.set(counter, (this.ws.get<number>(counter) ?? 0) + rejected.length);
-  }
-
-  /** The source's watermark after a poll: behind its largest timestamp by the strategy's
-   *  out-of-orderness; idle once it has read nothing for the idleness timeout. */
-  private sourceWatermark(strategy: WatermarkStrategy | undefined, s: SourceState, at: number): ChannelWatermark | null {
-    if (!strategy) return null;
-    const idle = strategy.idleness !== undefined && at - s.activeAt >= strategy.idleness;
-    const wm = Math.max(this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK, sourceWatermark(s.maxTs, strategy.outOfOrderness));
-    this.ws.set(stateKeys.watermark, wm);
-    return { wm, idle };
-  }
-
-  private onTrigger(env: TriggerEnvelope): void {
-    const s = { ...this.source() };
-    if (env.cp <= s.lastTrigger) return;
-    s.lastTrigger = env.cp;
-    this.saveSource(s);
-    this.snapshot(env.cp, 0);
-    if (env.stop) this.saveSource({ ...s, stopped: true });
-  }
-
-  private async onPoll(env: PollEnvelope): Promise<void> {
-    const head = this.stage.operators[0]!.spec;
-    if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.stage.id} is not a source`);
-    const s = { ...this.source() };
-    if (env.round !== s.round) return;
-    s.round++;
-    if (env.start) {
-      s.rateAt = env.at;
-      s.rateEmitted = s.emitted;
-      s.activeAt = env.at;
-    }
-    if (s.finished) {
-      // A restored finished source re-announces end of input to the new generation.
-      if (env.start) {
-        this.forwardWatermark({ wm: MAX_WATERMARK, idle: false });
-        this.router.broadcast('end');
-        this.effects.add({ kind: 'source-finished' });
-      }
-      this.saveSource(s);
-      return;
-    }
-    if (s.stopped) return this.saveSource(s);
-
-    let n = Math.min(head.batchSize, env.max);
-    const perSubtask = head.rate === undefined ? undefined : head.rate / this.stage.parallelism;
-    if (perSubtask !== undefined) {
-      // Records allowed by the poll's time: one at the start, then `rate` per second.
-      const allowed = Math.floor(((env.at - s.rateAt) * perSubtask) / 1000) + 1;
-      n = Math.max(0, Math.min(n, allowed - (s.emitted - s.rateEmitted)));
-    }
-    if (n > 0) {
-      const batch = await head.reader.read(this.ref.index, this.stage.parallelism, s.offset, n, this.io, env.limits);
-      if (batch.rejected?.length) this.deadLetter(batch.rejected);
-      const ts = batch.timestamps;
-      for (let i = 0; i < batch.values.length; i++) this.chain.push(batch.values[i], ts?.[i]);
-      this.addProgress(batch.values.length);
-      if (ts) for (const t of ts) if (t > s.maxTs) s.maxTs = t;
-      if (batch.values.length > 0) s.activeAt = env.at;
-      this.endOfInput(`poll@${env.round}`, batch.finished ? { wm: MAX_WATERMARK, idle: false } : this.sourceWatermark(head.watermarks, s, env.at));
-      s.emitted += batch.values.length;
-      s.offset = batch.next;
-      if (batch.values.length > 0 && s.idle) this.effects.add({ kind: 'activity' });
-      s.idle = batch.values.length === 0 && !batch.finished;
-      if (batch.finished) {
-        s.finished = true;
-        this.router.broadcast('end');
-        this.effects.add({ kind: 'source-finished' });
-      }
-    }
-    this.saveSource(s);
-    if (!s.finished) {
-      // When the next record is due; the invocation waits for it (bounded) before re-polling.
-      const notBefore = perSubtask === undefined ? undefined : s.rateAt + Math.ceil(((s.emitted - s.rateEmitted) * 1000) / perSubtask);
-      this.effects.add({
-        kind: 'poll',
-        queue: this.stage.queue,
-        group: messageGroupOf(this.ref.index),
-        round: s.round,
-        dedupId: `${this.ws.gen}:poll:${this.ref.index}:${s.round}`,
-        idle: s.idle,
-        offset: s.offset,
-        ...(notBefore === undefined || notBefore <= env.at ? {} : { notBefore }),
-      });
-    }
-  }
-
-  // --- sinks ---------------------------------------------------------------------------
-
-  /** Commits every staged transaction up to the completed checkpoint (idempotent markers). */
-  private onCommit(env: CommitEnvelope): void {
-    for (const op of this.sinkOps) {
-      for (const key of this.ws.keysWithPrefix(stateKeys.sinkTxnPrefix(op))) {
-        const [cp, subtask] = key.slice(stateKeys.sinkTxnPrefix(op).length).split('/').map(Number) as [number, number];
-        if (cp > env.cp) continue;
-        const txn = this.ws.get<{ parts: string[] }>(key)!;
-        this.effects.add({ kind: 'commit', txn: { op, checkpoint: cp, subtask, parts: txn.parts } });
-        this.ws.delete(key);
-      }
-    }
-  }
 }

@@ -1,0 +1,87 @@
+/**
+ * The exactly-once side of a subtask's sinks (DESIGN §5.5): records reaching a sink are
+ * staged after each input envelope as an immutable part named after that input; at a
+ * barrier the parts are sealed into the checkpoint's transaction (part of the snapshot); a
+ * `commit` for a completed checkpoint commits every sealed transaction up to it. A print
+ * sink (at-least-once) writes its records as they come instead.
+ */
+import type { CommitEnvelope } from '../core/envelope.js';
+import type { JobGraph } from '../core/graph.js';
+import type { SubtaskRef } from '../core/ids.js';
+import { stateKeys } from '../core/state-keys.js';
+import { blobKeys } from '../core/storage-keys.js';
+import type { StageTopology } from '../core/topology.js';
+import type { EffectLog } from './effects.js';
+import type { WorkingState } from './working-state.js';
+
+export class SinkStaging {
+  /** Exactly-once sinks of the stage's chain. */
+  readonly sinks: string[];
+  private readonly printers: Map<string, string>;
+  private readonly pending = new Map<string, unknown[]>();
+
+  constructor(
+    private readonly graph: JobGraph,
+    stage: StageTopology,
+    private readonly ref: SubtaskRef,
+    private readonly ws: WorkingState,
+    private readonly effects: EffectLog,
+  ) {
+    this.sinks = stage.operators.filter((o) => o.spec.kind === 'sink' && o.spec.sink.guarantee === 'exactly-once').map((o) => o.name);
+    this.printers = new Map(
+      stage.operators.flatMap((o) => (o.spec.kind === 'sink' && o.spec.sink.kind === 'print' ? [[o.name as string, o.spec.sink.prefix] as const] : [])),
+    );
+  }
+
+  /** A record reached sink `op`. */
+  add(op: string, value: unknown): void {
+    const print = this.printers.get(op);
+    if (print !== undefined) {
+      this.effects.add({ kind: 'print', line: `${print}${JSON.stringify(value)}` });
+      return;
+    }
+    let list = this.pending.get(op);
+    if (!list) this.pending.set(op, (list = []));
+    list.push(value);
+  }
+
+  /** End of an input envelope: what its records produced becomes a part named after it. */
+  flush(part: string): void {
+    for (const [op, values] of this.pending) {
+      if (values.length === 0) continue;
+      this.stage(op, part, JSON.stringify(values));
+      this.pending.set(op, []);
+    }
+  }
+
+  /** Writes a staged part (a JSON array of records) named after the input it came from. */
+  stage(op: string, part: string, recordsJson: string): void {
+    const key = blobKeys.stagedPart(this.graph.name, op, this.ref.index, this.ws.gen, part);
+    this.effects.add({ kind: 'blob', key, body: recordsJson });
+    this.ws.set(stateKeys.sinkPart(op, part), key);
+  }
+
+  /** At barrier `checkpoint`: the parts staged since the last one become its transaction. */
+  seal(checkpoint: number): void {
+    for (const op of this.sinks) {
+      const partKeys = this.ws.keysWithPrefix(stateKeys.sinkPartPrefix(op));
+      if (partKeys.length === 0) continue;
+      this.ws.set(stateKeys.sinkTxn(op, checkpoint, this.ref.index), { parts: partKeys.map((k) => this.ws.get(k)) });
+      for (const k of partKeys) this.ws.delete(k);
+    }
+  }
+
+  /** Commits every sealed transaction up to the completed checkpoint. */
+  commit(env: CommitEnvelope): void {
+    for (const op of this.sinks) {
+      const prefix = stateKeys.sinkTxnPrefix(op);
+      for (const key of this.ws.keysWithPrefix(prefix)) {
+        const [cp, subtask] = key.slice(prefix.length).split('/').map(Number) as [number, number];
+        if (cp > env.cp) continue;
+        const txn = this.ws.get<{ parts: string[] }>(key)!;
+        this.effects.add({ kind: 'commit', txn: { op, checkpoint: cp, subtask, parts: txn.parts } });
+        this.ws.delete(key);
+      }
+    }
+  }
+}
