@@ -10,8 +10,21 @@
  * watermark, and the largest watermark at the end — as the runtime does. An operator's
  * watermark is the minimum over its inputs; union inputs are read one after another. With
  * one source subtask this reproduces the runtime's lateness decisions exactly.
+ *
+ * Subtasks are not modelled one by one: of the routing, only how many subtasks receive a
+ * record changes the output (`deliveries`). Forward, rebalance and keyBy hand a record to
+ * one subtask, and which one does not matter: map, filter and flatMap keep no state, and
+ * keyBy sends all of a key, with its state, to one subtask. A broadcast hands it to every
+ * subtask of the consumer, which is not keyed (keyed operators need keyBy) and so processes
+ * each copy on its own. Every channel carries every watermark after the records before it,
+ * so a subtask's watermark is the minimum over all upstream subtasks, as here; chaining
+ * changes nothing either. Parallelism is the graph's (a rescaled restore changes how many
+ * copies a broadcast makes from then on, which this cannot know). Where the engine's own
+ * output depends on how parallel subtasks interleave (order-sensitive functions over
+ * several upstream subtasks, records behind the watermark after a parallel edge), no one
+ * order is the answer and this gives one of the possible ones.
  */
-import type { JobGraph, OperatorNode, SourceIo, SourceReader } from '../core/graph.js';
+import type { JobGraph, OperatorNode, OutputPort, Partitioning, SourceIo, SourceReader } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
 import { evaluateWindow } from './evaluate-windows.js';
 
@@ -22,6 +35,15 @@ export interface Evaluation {
   readonly sinks: Map<string, unknown[]>;
   /** Records read from all sources. */
   readonly sourceRecords: number;
+}
+
+export interface EvaluationOptions {
+  /**
+   * Called with every operator's output (a window's late records as port 'late'), in graph
+   * order, as soon as it is computed: to compare two evaluations operator by operator.
+   * Without it the evaluation does no work beyond its result.
+   */
+  readonly observe?: (operator: string, port: OutputPort, events: readonly Event[]) => void;
 }
 
 const noInput: SourceIo = {
@@ -35,7 +57,8 @@ const MAX = Number.MAX_SAFE_INTEGER;
 const MIN = Number.MIN_SAFE_INTEGER;
 
 /** A source that reads objects or logs needs `io` (the same input the job reads). */
-export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInput): Promise<Evaluation> {
+export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInput, options: EvaluationOptions = {}): Promise<Evaluation> {
+  const observe = options.observe ?? (() => {});
   const main = new Map<string, Event[]>();
   const late = new Map<string, Event[]>();
   const sinks = new Map<string, unknown[]>();
@@ -46,6 +69,7 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
       const events = await readSource(op, spec.reader, spec.batchSize, spec.watermarks?.outOfOrderness, io);
       sourceRecords += events.filter((e) => e.kind === 'rec').length;
       main.set(op.name, events);
+      observe(op.name, 'main', events);
       continue;
     }
     const input = mergeInputs(op, main, late);
@@ -57,9 +81,13 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
       const out = evaluateWindow(spec, input.map((e) => ({ ...e, key: keyOf(e) })));
       main.set(op.name, out.main);
       late.set(op.name, out.late);
+      observe(op.name, 'main', out.main);
+      observe(op.name, 'late', out.late);
       continue;
     }
-    main.set(op.name, applyRecordOperator(op, input));
+    const out = applyRecordOperator(op, input);
+    main.set(op.name, out);
+    observe(op.name, 'main', out);
   }
   return { sinks, sourceRecords };
 
@@ -97,15 +125,31 @@ async function readSource(op: OperatorNode, reader: SourceReader, batchSize: num
   return events;
 }
 
-/** Inputs one after another; the watermark is the minimum over inputs (others start at MIN). */
+/** How many of the consumer's subtasks receive each record of an edge. */
+function deliveries(partitioning: Partitioning, consumerParallelism: number): number {
+  switch (partitioning.type) {
+    case 'forward':
+    case 'rebalance':
+    case 'hash':
+      return 1;
+    case 'broadcast':
+      return consumerParallelism;
+  }
+}
+
+/**
+ * Inputs one after another, each record as many times as subtasks receive it; the
+ * watermark is the minimum over inputs (others start at MIN).
+ */
 function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>) {
   const marks = op.inputs.map(() => MIN);
   let current = MIN;
   const out: (Event & { from: OperatorNode['inputs'][number] })[] = [];
   op.inputs.forEach((input, i) => {
+    const copies = deliveries(input.partitioning, op.parallelism);
     for (const e of (input.port === 'late' ? late : main).get(input.from) ?? []) {
       if (e.kind === 'rec') {
-        out.push({ ...e, from: input });
+        for (let c = 0; c < copies; c++) out.push({ ...e, from: input });
         continue;
       }
       marks[i] = Math.max(marks[i]!, e.wm);

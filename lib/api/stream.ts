@@ -30,7 +30,10 @@ export class Stream<T> {
     protected readonly partitioning: Partitioning | null,
   ) {}
 
-  protected then<U>(name: string, spec: OperatorSpec, options: OperatorOptions = {}): Stream<U> {
+  /** Adds the next operator. Never name a method `then`: a stream would become a thenable,
+   *  and `await` (or returning it from an async function) would call it instead of
+   *  resolving to the stream. */
+  protected append<U>(name: string, spec: OperatorSpec, options: OperatorOptions = {}): Stream<U> {
     const inputs = this.producers.map((p) => ({ ...p, partitioning: this.partitioning }));
     const op = this.builder.add(name, spec, inputs, options);
     return new Stream<U>(this.builder, [{ from: op.name }], null);
@@ -38,17 +41,17 @@ export class Stream<T> {
 
   map<U>(name: string, fn: (value: T) => U, options?: OperatorOptions): Stream<U> {
     requireFunction(`operators.${name}.fn`, fn);
-    return this.then(name, { kind: 'map', fn: fn as (v: unknown) => unknown }, options);
+    return this.append(name, { kind: 'map', fn: fn as (v: unknown) => unknown }, options);
   }
 
   filter(name: string, fn: (value: T) => boolean, options?: OperatorOptions): Stream<T> {
     requireFunction(`operators.${name}.fn`, fn);
-    return this.then(name, { kind: 'filter', fn: fn as (v: unknown) => boolean }, options);
+    return this.append(name, { kind: 'filter', fn: fn as (v: unknown) => boolean }, options);
   }
 
   flatMap<U>(name: string, fn: (value: T) => Iterable<U>, options?: OperatorOptions): Stream<U> {
     requireFunction(`operators.${name}.fn`, fn);
-    return this.then(name, { kind: 'flatMap', fn: fn as (v: unknown) => Iterable<unknown> }, options);
+    return this.append(name, { kind: 'flatMap', fn: fn as (v: unknown) => Iterable<unknown> }, options);
   }
 
   /** Partitions by key: records with equal keys go to the same subtask, and keyed state follows them. */
@@ -78,7 +81,7 @@ export class Stream<T> {
 
   sink(name: string, sink: Sink<T>, options?: OperatorOptions): void {
     if (!sink || typeof sink.spec?.kind !== 'string') throw new ConfigError(`operators.${name}.sink`, 'is not a sink; use collect() or another sink factory');
-    this.then(name, { kind: 'sink', sink: sink.spec }, options);
+    this.append(name, { kind: 'sink', sink: sink.spec }, options);
   }
 }
 
@@ -86,7 +89,7 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
   /** Rolling reduce per key: emits the new accumulated value after every record. */
   reduce(name: string, fn: (accumulator: T, value: T) => T, options?: OperatorOptions): Stream<T> {
     requireFunction(`operators.${name}.fn`, fn);
-    return this.then(name, { kind: 'reduce', fn: fn as (a: unknown, v: unknown) => unknown }, options);
+    return this.append(name, { kind: 'reduce', fn: fn as (a: unknown, v: unknown) => unknown }, options);
   }
 
   /** Rolling aggregate per key with an accumulator of another type. */
@@ -96,7 +99,7 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
     options?: OperatorOptions,
   ): Stream<R> {
     for (const f of ['create', 'add', 'result'] as const) requireFunction(`operators.${name}.${f}`, fns?.[f]);
-    return this.then(
+    return this.append(
       name,
       {
         kind: 'aggregate',
@@ -124,7 +127,7 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
       state[stateName] = { kind: d.kind };
     }
     const processElement = fn.processElement as unknown as (v: unknown, ctx: ProcessContext) => void;
-    return this.then(name, { kind: 'process', state, fn: processElement }, options);
+    return this.append(name, { kind: 'process', state, fn: processElement }, options);
   }
 
   /**

@@ -16,7 +16,8 @@ export class WindowedStream<T, K extends Key> {
     private readonly settings: { assigner: WindowAssigner; allowedLateness: number; late: 'drop' | 'side-output' },
   ) {}
 
-  private then<R>(name: string, fn: WindowFunction, options: OperatorOptions = {}): WindowResult<R, T> {
+  /** Not `then`, which would make a windowed stream a thenable (see Stream.append). */
+  private append<R>(name: string, fn: WindowFunction, options: OperatorOptions = {}): WindowResult<R, T> {
     const spec: OperatorSpec = { kind: 'window', ...this.settings, fn };
     const inputs = this.producers.map((p) => ({ ...p, partitioning: this.partitioning }));
     const op = this.builder.add(name, spec, inputs, options);
@@ -26,7 +27,7 @@ export class WindowedStream<T, K extends Key> {
   /** Reduces each window's records to one (the result carries the window's last timestamp). */
   reduce(name: string, fn: (accumulator: T, value: T) => T, options?: OperatorOptions): WindowResult<T, T> {
     requireFunction(`operators.${name}.fn`, fn);
-    return this.then(name, { kind: 'reduce', fn: fn as (a: unknown, v: unknown) => unknown }, options);
+    return this.append(name, { kind: 'reduce', fn: fn as (a: unknown, v: unknown) => unknown }, options);
   }
 
   /** Aggregates each window; session windows also need `merge`, since sessions merge. */
@@ -37,7 +38,7 @@ export class WindowedStream<T, K extends Key> {
   ): WindowResult<R, T> {
     for (const f of ['create', 'add', 'result'] as const) requireFunction(`operators.${name}.${f}`, fns?.[f]);
     if (this.settings.assigner.kind === 'session') requireFunction(`operators.${name}.merge`, fns.merge);
-    return this.then(
+    return this.append(
       name,
       {
         kind: 'aggregate',
@@ -53,7 +54,7 @@ export class WindowedStream<T, K extends Key> {
   /** Calls `fn` with all of a window's records when it fires. */
   process<R>(name: string, fn: (key: K, window: Window, elements: T[], emit: (value: R) => void) => void, options?: OperatorOptions): WindowResult<R, T> {
     requireFunction(`operators.${name}.fn`, fn);
-    return this.then(name, { kind: 'process', fn: fn as unknown as (k: unknown, w: Window, e: unknown[], emit: (v: unknown) => void) => void }, options);
+    return this.append(name, { kind: 'process', fn: fn as unknown as (k: unknown, w: Window, e: unknown[], emit: (v: unknown) => void) => void }, options);
   }
 }
 
