@@ -13,9 +13,10 @@
 import { memoryPorts, ManualClock } from '../lib/adapters/memory/index.js';
 import { evaluateSequentially } from '../lib/api/evaluate.js';
 import type { CheckpointMode } from '../lib/core/config.js';
+import { isRetryable } from '../lib/core/errors.js';
 import { mulberry32, pick, randomInt } from '../lib/core/rng.js';
 import { compileTopology } from '../lib/core/topology.js';
-import { CoordinatorRuntime } from '../lib/runtime/coordinator-runtime.js';
+import { CoordinatorRuntime, type CoordinatorOptions } from '../lib/runtime/coordinator-runtime.js';
 import { DeadLetterRuntime } from '../lib/runtime/dead-letter-runtime.js';
 import { updateJob } from '../lib/runtime/job-records.js';
 import { OperatorRuntime } from '../lib/runtime/operator-runtime.js';
@@ -25,6 +26,7 @@ import { sourceIo } from '../lib/runtime/source-io.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import type { UnsafeSwitches } from '../lib/runtime/subtask-invocation.js';
 import { instrumentedPorts, type SentRecord } from './instrumented-ports.js';
+import { InvariantMonitor } from './invariants.js';
 import { SimScheduler, type Task } from './scheduler.js';
 import { diff, type SimTopology } from './topologies.js';
 
@@ -33,6 +35,8 @@ export interface SimOptions {
   readonly seed: number;
   readonly mode: CheckpointMode;
   readonly unsafe?: UnsafeSwitches;
+  /** Wraps the coordinator's decisions (to prove the invariants catch a broken coordinator). */
+  readonly decide?: CoordinatorOptions['decide'];
   readonly maxSteps?: number;
   /** Steps during which faults are injected. @default random 300..4000 */
   readonly faultSteps?: number;
@@ -61,12 +65,31 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     crashProbability: 0.004,
     stallProbability: 0.002,
     stallMs: VISIBILITY_MS + 5000,
+    lostResponseProbability: 0,
   });
   const sent: SentRecord[] = [];
-  const ports = instrumentedPorts(memory, sched, sent);
   const simJob = topo.build({ mode, random });
   const graph = simJob.graph;
   await simJob.prepare?.(memory);
+  let evaluation: Awaited<ReturnType<typeof evaluateSequentially>> | null = null;
+  /** What the sinks hold now against the sequential evaluation (exactly-once: equal). */
+  const outputDifferences = async (): Promise<string[]> => {
+    evaluation ??= await evaluateSequentially(graph, sourceIo(memory, graph.name));
+    const out: string[] = [];
+    for (const sink of topo.sinks) {
+      const expected = expectedSinkOutput(graph, sink, evaluation.sinks.get(sink) ?? []) ?? [];
+      const actual = (await readSinkOutput(memory, graph, sink)) ?? [];
+      if (mode === 'exactly-once') {
+        const d = diff(topo.canonical(expected), topo.canonical(actual));
+        if (d.length > 0) out.push(`sink ${sink} differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
+      } else {
+        out.push(...topo.atLeastOnce(expected, actual).slice(0, 5).map((v) => `sink ${sink}: ${v}`));
+      }
+    }
+    return out;
+  };
+  const monitor = new InvariantMonitor({ job: graph.name, outputDifferences });
+  const ports = instrumentedPorts(monitor.watch(memory), sched, sent);
   const base = compileTopology(graph);
   for (const stage of base.stages) {
     memory.queue.createQueue(stage.deadLetterQueue);
@@ -83,10 +106,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   };
   const containers = new Map(base.stages.map((s) => [s.id as string, [0, 1].map(() => new OperatorRuntime(graph, ports, runtimeOptions))]));
   const recovery = new RecoveryManager(graph, ports, runtimeOptions, (step) => sched.point(`restore:${step}`));
-  const coordinator = new CoordinatorRuntime(graph, ports, recovery, { restoreLeaseMs: VISIBILITY_MS, random });
+  const coordinator = new CoordinatorRuntime(graph, ports, recovery, { restoreLeaseMs: VISIBILITY_MS, random, ...(options.decide ? { decide: options.decide } : {}) });
   const deadLetters = new DeadLetterRuntime(graph, ports, random);
 
-  const stats: Record<string, number> = { restores: 0, rescales: 0, savepoints: 0, duplicates: 0, jumps: 0, malformed: 0 };
+  const stats: Record<string, number> = { restores: 0, rescales: 0, savepoints: 0, duplicates: 0, jumps: 0, malformed: 0, retriedTasks: 0 };
   const maxSteps = options.maxSteps ?? 60_000;
   // Faults start after a random warm-up (so some runs restore from completed checkpoints)
   // and stop after a while (so every run must finish).
@@ -117,8 +140,16 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       await ports.queue.delete(queue, messages.map((m) => m.receiptHandle));
     });
 
+  // Like a user, submit again until the job item is there (a start may see a lost response).
   sched.spawn('start', async () => {
-    await recovery.start();
+    for (;;) {
+      try {
+        await recovery.start();
+        return;
+      } catch (e) {
+        if (!isRetryable(e)) throw e;
+      }
+    }
   });
 
   let step = 0;
@@ -128,6 +159,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     const faulty = step >= faultStart && step < faultSteps;
     sched.options.crashProbability = faulty ? 0.004 : 0;
     sched.options.stallProbability = faulty ? 0.002 : 0;
+    sched.options.lostResponseProbability = faulty ? 0.01 : 0;
     const job = step % 16 === 0 || jobCache === null ? (jobCache = await memory.manifest.getJob(graph.name)) : jobCache;
     if (job?.status === 'FAILED') {
       violations.push(`job FAILED: ${job.detail}`);
@@ -207,23 +239,19 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     }
   }
 
-  for (const f of sched.failures) violations.push(`task ${f.task} threw: ${String(f.error)}`);
+  // A retryable error ends a coordinator tick, a dead-letter drain or a restore the way a
+  // failed Lambda invocation ends: it runs again later. Anything else is a bug.
+  for (const f of sched.failures) {
+    if (isRetryable(f.error)) stats.retriedTasks!++;
+    else violations.push(`task ${f.task} threw: ${String(f.error)}`);
+  }
+  violations.push(...monitor.violations);
   if (finishedAt < 0 && violations.length === 0) {
     const job = await memory.manifest.getJob(graph.name);
     violations.push(`did not finish in ${maxSteps} steps (status ${job?.status}, gen ${job?.gen}, detail ${job?.detail})`);
   }
   if (violations.length === 0) {
-    const evaluation = await evaluateSequentially(graph, sourceIo(memory, graph.name));
-    for (const sink of topo.sinks) {
-      const expected = expectedSinkOutput(graph, sink, evaluation.sinks.get(sink) ?? []) ?? [];
-      const actual = (await readSinkOutput(memory, graph, sink)) ?? [];
-      if (mode === 'exactly-once') {
-        const d = diff(topo.canonical(expected), topo.canonical(actual));
-        if (d.length > 0) violations.push(`sink ${sink} differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
-      } else {
-        violations.push(...topo.atLeastOnce(expected, actual).slice(0, 5).map((v) => `sink ${sink}: ${v}`));
-      }
-    }
+    violations.push(...(await outputDifferences()));
     const dead = (await memory.blobs.list(`jobs/${graph.name}/dead-letters/`)).length;
     if (dead !== (simJob.deadLetters ?? 0)) violations.push(`${dead} dead-lettered input lines, expected ${simJob.deadLetters ?? 0}`);
   }

@@ -6,6 +6,7 @@
 import type { MemoryPorts } from '../lib/adapters/memory/index.js';
 import type { Ports } from '../lib/ports/index.js';
 import type { Clock } from '../lib/ports/clock.js';
+import { TransientStorageError } from '../lib/core/errors.js';
 import type { SimScheduler } from './scheduler.js';
 
 export interface SentRecord {
@@ -14,15 +15,42 @@ export interface SentRecord {
   readonly body: string;
 }
 
+/**
+ * Writes whose response the scheduler may lose: the write takes effect, then the caller
+ * sees a retryable error, as after AWS applied a request whose response never arrived.
+ * The event source's own calls (receive, delete, change visibility) are not the runtime's.
+ */
+const LOSABLE = new Set([
+  'queue.sendBatch',
+  'blobs.put',
+  'blobs.delete',
+  'manifest.putJob',
+  'manifest.createCheckpoint',
+  'manifest.ack',
+  'manifest.abort',
+  'manifest.mark',
+  'manifest.markCommitted',
+  'manifest.deleteCheckpoint',
+  'state.putIfAbsent',
+  'state.put',
+  'state.deleteBefore',
+  'logs.append',
+  'outputs.upsert',
+]);
+
 /** Proxies every async method of `target` through a scheduler point named after it. */
 function instrument<T extends object>(target: T, sched: SimScheduler, prefix: string): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function') return value;
+      const label = `${prefix}.${String(prop)}`;
+      const losable = LOSABLE.has(label);
       return async (...args: unknown[]) => {
-        await sched.point(`${prefix}.${String(prop)}`);
-        return (value as (...a: unknown[]) => unknown).apply(obj, args);
+        await sched.point(label);
+        const result = await (value as (...a: unknown[]) => unknown).apply(obj, args);
+        if (losable && sched.loseResponse()) throw new TransientStorageError(`${label} (response lost)`);
+        return result;
       };
     },
   });

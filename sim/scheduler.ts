@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   /** Probability that resuming a task stalls it past the visibility timeout instead. */
   stallProbability: number;
   readonly stallMs: number;
+  /** Probability that a write takes effect but its caller sees an error (a lost response). */
+  lostResponseProbability: number;
   /** A task name matching this may crash (e.g. restores only in some runs). */
   readonly crashable?: (task: Task) => boolean;
 }
@@ -45,7 +47,7 @@ export class SimScheduler {
   private current: Task | null = null;
   private readonly parked: Fiber[] = [];
   private nextId = 0;
-  readonly stats = { spawned: 0, crashed: 0, stalled: 0, resumed: 0 };
+  readonly stats = { spawned: 0, crashed: 0, stalled: 0, resumed: 0, lostResponses: 0 };
   /** Errors thrown by tasks that are not expected (bugs): the harness reports them. */
   readonly failures: { task: string; error: unknown }[] = [];
 
@@ -97,6 +99,14 @@ export class SimScheduler {
       task.steps++;
       this.parked.push({ task, resume });
     });
+  }
+
+  /** Decides, for a write the current task just made, whether its response is lost. */
+  loseResponse(): boolean {
+    if (!this.current || this.options.lostResponseProbability === 0) return false;
+    if (this.options.random() >= this.options.lostResponseProbability) return false;
+    this.stats.lostResponses++;
+    return true;
   }
 
   /** Parks the current task until the clock reaches `until`. */

@@ -20,8 +20,10 @@ import {
   requireInt,
   requireName,
   restartStrategy,
+  userErrorPolicy,
   type CheckpointSettings,
   type RestartStrategy,
+  type UserErrorPolicy,
 } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { JobGraph, OperatorNode, OperatorSpec, OutputPort, Partitioning } from '../core/graph.js';
@@ -41,6 +43,17 @@ export interface JobOptions {
   readonly restartStrategy?: RestartStrategy;
   /** Bytes of records one envelope (SQS message) carries. @default 256 KiB, at most 1 MiB */
   readonly bufferBytes?: number;
+  /**
+   * A record a user function throws on (map, filter, flatMap, keyBy, reduce, aggregate,
+   * process, a window's add): `'fail'` fails the job over, as Flink does, and the restart
+   * strategy decides; the job item's `lastFailure` names the operator, subtask, error and
+   * record. `'dead-letter'` skips the record at that operator, undoing what the failing call
+   * did to state and emitted, and writes it with the operator, subtask and error to
+   * `jobs/<job>/dead-letters/<operator>/`; the job carries on. Errors not tied to one record
+   * (a window firing, a record too big for a buffer, a source's reader) always fail over.
+   * @default 'fail'
+   */
+  readonly onUserError?: UserErrorPolicy;
 }
 
 export interface OperatorOptions {
@@ -56,7 +69,7 @@ export interface SourceOptions extends OperatorOptions {
 }
 
 
-const JOB_OPTION_KEYS = ['parallelism', 'maxParallelism', 'checkpoints', 'restartStrategy', 'bufferBytes'];
+const JOB_OPTION_KEYS = ['parallelism', 'maxParallelism', 'checkpoints', 'restartStrategy', 'bufferBytes', 'onUserError'];
 
 export function job(name: string, options: JobOptions = {}): JobBuilder {
   return new JobBuilder(name, options);
@@ -84,6 +97,7 @@ export class JobBuilder {
       bufferBytes: requireInt('bufferBytes', options.bufferBytes ?? DEFAULT_BUFFER_BYTES, 4 * KIB, MAX_BUFFER_BYTES),
       checkpoints: checkpointSettings(options.checkpoints),
       restart: restartStrategy(options.restartStrategy),
+      onUserError: userErrorPolicy(options.onUserError),
     };
   }
 
@@ -119,6 +133,7 @@ export class JobBuilder {
       spec,
       parallelism,
       chainable: !options.startNewChain,
+      onUserError: this.settings.onUserError,
       inputs: inputs.map((i) => {
         const upstream = this.operators.find((o) => o.name === i.from)!;
         const partitioning: Partitioning = i.partitioning ?? { type: upstream.parallelism === parallelism ? 'forward' : 'rebalance' };

@@ -64,6 +64,25 @@ export const DEFAULT_RESTART: RestartStrategy = {
   attempts: Number.MAX_SAFE_INTEGER,
 };
 
+/**
+ * What happens to a record a user function throws on (a map, a keyBy, a reduce, a window's
+ * add, …). `fail`: the job fails over, as Flink does, and the restart strategy decides.
+ * `dead-letter`: the record is skipped at the operator that threw — whatever that call did
+ * to state or emitted is undone — and written to the job's dead-letter output with the
+ * operator, subtask and error. Errors not tied to one record (a window firing, a record too
+ * big for a buffer, a source's own reader) always fail over.
+ */
+export type UserErrorPolicy = 'fail' | 'dead-letter';
+
+export const DEFAULT_USER_ERROR_POLICY: UserErrorPolicy = 'fail';
+
+export function userErrorPolicy(given: unknown = DEFAULT_USER_ERROR_POLICY): UserErrorPolicy {
+  if (given !== 'fail' && given !== 'dead-letter') {
+    throw new ConfigError('onUserError', `must be 'fail' or 'dead-letter', got ${describe(given)}`);
+  }
+  return given;
+}
+
 export const KIB = 1024;
 export const DEFAULT_BUFFER_BYTES = 256 * KIB;
 export const MAX_BUFFER_BYTES = 1024 * KIB;

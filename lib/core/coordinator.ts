@@ -12,7 +12,7 @@ import {
   type CheckpointRecord,
   type JobRecord,
 } from './manifest.js';
-import type { CheckpointId } from './ids.js';
+import type { CheckpointId, SubtaskKey } from './ids.js';
 
 export interface CoordinatorFacts {
   readonly now: number;
@@ -22,11 +22,14 @@ export interface CoordinatorFacts {
   readonly checkpoints: readonly CheckpointRecord[];
   /** Number of source subtasks in the current generation. */
   readonly sourceSubtasks: number;
+  /** Subtasks (`stage/index`) of the current generation that hold a sink: each must have
+   *  committed the final checkpoint (or the stop-with-savepoint) before the job ends. */
+  readonly sinkSubtasks: readonly SubtaskKey[];
   /** A restore whose runner has been silent this long is resumed by the coordinator. */
   readonly restoreLeaseMs: number;
 }
 
-export type SkipReason = 'NOT_DUE' | 'MIN_PAUSE' | 'TOO_MANY_CONCURRENT' | 'IDLE' | 'DISABLED' | 'STOPPING';
+export type SkipReason = 'NOT_DUE' | 'MIN_PAUSE' | 'TOO_MANY_CONCURRENT' | 'IDLE' | 'DISABLED' | 'STOPPING' | 'COMMITTING';
 
 export type CoordinatorDecision =
   | { readonly kind: 'abort'; readonly checkpoint: CheckpointId; readonly reason: CheckpointFailureReason }
@@ -78,8 +81,10 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
   for (const cp of pending) if (!cp.triggersSent) decisions.push({ kind: 'resend-triggers', checkpoint: cp.id });
   for (const cp of completed) if (!cp.notified) decisions.push({ kind: 'notify-commit', checkpoint: cp.id });
 
+  // As in Flink, a job has ended only once its sinks committed the last checkpoint: whoever
+  // stops at FINISHED or STOPPED reads complete output.
   if (latest && isFinal(latest)) {
-    decisions.push({ kind: 'finish', checkpoint: latest.id });
+    decisions.push(sinksCommitted(latest, f) ? { kind: 'finish', checkpoint: latest.id } : { kind: 'skip', reason: 'COMMITTING' });
     return withRetention(decisions, f);
   }
   // Stop-with-savepoint: sources stop at its barrier. Once it completed the job stops; if it
@@ -88,7 +93,7 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
   if (job.stopping !== null) {
     const sp = mine.find((c) => c.id === job.stopping);
     if (sp?.status === 'COMPLETED') {
-      decisions.push({ kind: 'stop', checkpoint: sp.id });
+      decisions.push(sinksCommitted(sp, f) ? { kind: 'stop', checkpoint: sp.id } : { kind: 'skip', reason: 'COMMITTING' });
       return withRetention(decisions, f);
     }
     const lost = !sp && job.lastTriggerAt !== null && now - job.lastTriggerAt >= settings.timeout;
@@ -102,6 +107,9 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
   decisions.push(triggerDecision(f, pending, completed));
   return withRetention(decisions, f);
 }
+
+const sinksCommitted = (cp: CheckpointRecord, f: CoordinatorFacts) =>
+  f.sinkSubtasks.every((s) => (cp.committed ?? []).includes(s));
 
 function triggerDecision(
   f: CoordinatorFacts,

@@ -84,12 +84,83 @@ export class MalformedEnvelopeError extends TerminalError {
 }
 export type MalformedReason = 'not-json' | 'wrong-version' | 'wrong-job' | 'unknown-operator' | 'invalid-field' | 'oversize';
 
-/** A user function threw. Deterministic user code will throw again, so this fails over. */
+/** What a user function failed on: a record, a source's position, or a window that fired. */
+export type FailedInput =
+  | { readonly record: unknown }
+  | { readonly position: unknown }
+  | { readonly window: { readonly start: number; readonly end: number }; readonly key: unknown };
+
+/** Bytes of a record an error message shows; the failure record keeps 1 KiB of it. */
+const MESSAGE_PREVIEW = 200;
+export const INPUT_PREVIEW_BYTES = 1024;
+
+/**
+ * A user function threw, or returned what the engine cannot use (a null key, a record too
+ * big for a buffer). Deterministic user code fails again on the same input, so this fails
+ * over — or, with `onUserError: 'dead-letter'`, the record is skipped. The error names the
+ * operator and carries the input (the record itself, for its dead letter) and the cause.
+ */
 export class UserFunctionError extends TerminalError {
   readonly code = 'USER_FUNCTION';
-  constructor(readonly operator: string, cause: unknown) {
-    super(`operator ${operator} threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** The input as the failure record shows it: the record's JSON (1 KiB at most), a source position, a window. */
+  readonly input: string | null;
+  /** The record the function failed on; undefined when the input was not a record. */
+  readonly record: unknown;
+
+  private constructor(readonly operator: string, message: string, on: FailedInput | null, options: { cause?: unknown }) {
+    super(message, options);
+    this.input = on === null ? null : describeInput(on, INPUT_PREVIEW_BYTES);
+    this.record = on !== null && 'record' in on ? on.record : undefined;
   }
+
+  /** `operator parse threw: <cause> (record {...})`; `fn` names a function other than the
+   *  operator's own: `operator counts: keyBy threw: …`. */
+  static threw(operator: string, cause: unknown, on: FailedInput | null, fn?: string): UserFunctionError {
+    const where = on === null ? '' : ` (${describeInput(on, MESSAGE_PREVIEW, true)})`;
+    const who = fn ? `operator ${operator}: ${fn}` : `operator ${operator}`;
+    return new UserFunctionError(operator, `${who} threw: ${messageOf(cause)}${where}`, on, { cause });
+  }
+
+  /** `operator counts: keyBy returned null for record {...}`: the engine cannot use what a function returned. */
+  static invalid(operator: string, problem: string, on: FailedInput | null, cause?: unknown): UserFunctionError {
+    const where = on === null ? '' : ` for ${describeInput(on, MESSAGE_PREVIEW, true)}`;
+    return new UserFunctionError(operator, `operator ${operator}: ${problem}${where}`, on, cause === undefined ? {} : { cause });
+  }
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? (e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message) : String(e));
+
+function describeInput(on: FailedInput, maxBytes: number, labelled = false): string {
+  if ('record' in on) return `${labelled ? 'record ' : ''}${preview(on.record, maxBytes)}`;
+  if ('position' in on) return `source position ${preview(on.position, maxBytes)}`;
+  return `window [${on.window.start}, ${on.window.end}) of key ${preview(on.key, maxBytes)}`;
+}
+
+/** A value's JSON, cut to `maxBytes` of UTF-8 (with `…` when cut); never throws. */
+export function preview(value: unknown, maxBytes: number): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  if (text.length <= maxBytes / 4) return text; // no UTF-8 character is longer than 4 bytes
+  let bytes = 0;
+  let cut = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text.codePointAt(i)!;
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (bytes > maxBytes) return `${text.slice(0, cut)}…`;
+    i += c >= 0x10000 ? 2 : 1;
+    if (bytes <= maxBytes - 3) cut = i; // room for the ellipsis, itself 3 bytes
+  }
+  return text;
+}
+
+/** `812 bytes`, `4.5 kB`, `1.2 MB`. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} bytes`;
+  return n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
 }
 
 /** Something that must hold did not (a record reached a subtask that does not own its key

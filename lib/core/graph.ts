@@ -2,7 +2,7 @@
  * The logical job graph: what the user's pipeline definition compiles to, with types
  * erased. Core never calls the user functions it carries; the runtime does.
  */
-import type { CheckpointSettings, RestartStrategy } from './config.js';
+import type { CheckpointSettings, RestartStrategy, UserErrorPolicy } from './config.js';
 import type { JobName, OperatorName } from './ids.js';
 import type { WatermarkStrategy } from './watermarks.js';
 import type { Window, WindowAssigner } from './windows.js';
@@ -162,6 +162,9 @@ export interface OperatorNode {
   readonly inputs: readonly OperatorInput[];
   /** False when the user asked for a new chain (Flink's startNewChain / disableChaining). */
   readonly chainable: boolean;
+  /** The job's `onUserError`, on every operator: a subtask sees only its stage's nodes.
+   *  @default 'fail' */
+  readonly onUserError?: UserErrorPolicy;
 }
 
 export interface JobGraph {
@@ -171,6 +174,8 @@ export interface JobGraph {
   readonly bufferBytes: number;
   readonly checkpoints: CheckpointSettings;
   readonly restart: RestartStrategy;
+  /** What happens to a record a user function throws on (see `UserErrorPolicy`). */
+  readonly onUserError: UserErrorPolicy;
   /** In topological order: every input precedes its consumer. */
   readonly operators: readonly OperatorNode[];
 }

@@ -45,6 +45,19 @@ export interface RestoreInProgress {
   readonly reason: string;
 }
 
+/** A terminal failure that made the job fail over (or fail): what failed, where, on what. */
+export interface FailureInfo {
+  /** The error's code (`USER_FUNCTION`, `LOST_MESSAGE`, …) and its one-line message. */
+  readonly code: string;
+  readonly message: string;
+  /** The operator and subtask (`stage/index`) it happened in, when known. */
+  readonly operator: string | null;
+  readonly subtask: string | null;
+  /** The input it happened on: the record (JSON, cut to 1 KiB) or a source position. */
+  readonly input: string | null;
+  readonly at: number;
+}
+
 export interface JobRecord {
   readonly job: JobName;
   readonly status: JobStatus;
@@ -71,6 +84,10 @@ export interface JobRecord {
   readonly failover: { readonly reason: string; readonly at: number; readonly restartAt: number } | null;
   /** Times of past failovers of this job, newest last (restart strategies read them). */
   readonly failures: readonly number[];
+  /** Failovers (restarts) of this job since it was first started. */
+  readonly restarts: number;
+  /** The failure behind the latest failover or the FAILED status; null when none yet. */
+  readonly lastFailure: FailureInfo | null;
   readonly restore: RestoreInProgress | null;
   /** Why the job is FAILED or STOPPED. */
   readonly detail: string | null;
@@ -80,6 +97,8 @@ export interface JobRecord {
   readonly timer: TimerState;
   /** Optimistic-concurrency counter: every job-item write checks and bumps it. */
   readonly version: number;
+  /** Unique per write: lets a writer whose response was lost recognise its own write. */
+  readonly writeId: string | null;
 }
 
 export type CheckpointStatus = 'PENDING' | 'COMPLETED' | 'ABORTED';
@@ -119,6 +138,8 @@ export interface CheckpointRecord {
   readonly reason: CheckpointFailureReason | null;
   /** Sinks were sent `commit` for this checkpoint. */
   readonly notified: boolean;
+  /** Sink subtasks (`stage/index`) that committed every transaction up to this checkpoint. */
+  readonly committed: readonly SubtaskKey[];
   /** The job's `activity` counter when this checkpoint was triggered. */
   readonly activity: number;
 }
@@ -181,6 +202,7 @@ export function newCheckpointRecord(args: {
     completedAt: null,
     reason: null,
     notified: false,
+    committed: [],
     activity: args.activity,
   };
 }
@@ -200,6 +222,7 @@ export function abortedTombstone(id: CheckpointId, gen: number, reason: Checkpoi
     completedAt: null,
     reason,
     notified: true,
+    committed: [],
     activity: 0,
   };
 }
@@ -219,10 +242,13 @@ export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
     stopping: null,
     failover: null,
     failures: [],
+    restarts: 0,
+    lastFailure: null,
     restore: null,
     detail: null,
     deadLetters: {},
     timer: { token: 0, firedAt: null },
     version: 0,
+    writeId: null,
   };
 }

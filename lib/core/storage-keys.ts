@@ -17,6 +17,9 @@
  *
  * and in the bucket, beside the above:
  *   dead-letters/<source>/<where>.json   input a source could not read (bad line), with where from
+ *   dead-letters/<operator>/r-<digest>.json  a record a user function threw on (onUserError
+ *                                        'dead-letter'); the digest is of the record, so every
+ *                                        replay, restore or rescale rewrites the same object
  */
 import type { CheckpointId, Generation, JobName, SubtaskRef } from './ids.js';
 
@@ -39,9 +42,23 @@ export const blobKeys = {
   committedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/committed/`,
   deadLetterPrefix: (job: JobName, source: string) => `jobs/${job}/dead-letters/${source}/`,
   deadLetter: (job: JobName, source: string, where: string) => `jobs/${job}/dead-letters/${source}/${encodeURIComponent(where)}.json`,
+  /** `digest`: hex digest of the record the operator's user function threw on. */
+  recordDeadLetter: (job: JobName, operator: string, digest: string) => `jobs/${job}/dead-letters/${operator}/r-${digest}.json`,
   commitMarker: (job: JobName, sink: string, cp: CheckpointId, subtask: number) =>
     `jobs/${job}/sinks/${sink}/committed/${pad(cp, CP_WIDTH)}/${subtask}.json`,
 };
+
+/** The parts of a staged sink part's key (see `blobKeys.stagedPart`); null for any other key. */
+export function parseStagedPart(key: string): { sink: string; subtask: number; gen: Generation; part: string } | null {
+  const m = /^jobs\/[^/]+\/sinks\/([^/]+)\/staged\/(\d+)\/(\d+)\/(.+)$/.exec(key);
+  return m ? { sink: m[1]!, subtask: Number(m[2]), gen: Number(m[3]) as Generation, part: m[4]! } : null;
+}
+
+/** The sink and checkpoint of a commit marker's key (see `blobKeys.commitMarker`); null otherwise. */
+export function parseCommitMarker(key: string): { sink: string; checkpoint: CheckpointId; subtask: number } | null {
+  const m = /^jobs\/[^/]+\/sinks\/([^/]+)\/committed\/(\d+)\/(\d+)\.json$/.exec(key);
+  return m ? { sink: m[1]!, checkpoint: Number(m[2]) as CheckpointId, subtask: Number(m[3]) } : null;
+}
 
 export const tableKeys = {
   jobPk: (job: JobName) => `job#${job}`,

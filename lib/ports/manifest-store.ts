@@ -39,5 +39,8 @@ export interface ManifestStore {
   ): Promise<boolean>;
   /** Sets a flag on an existing item (idempotent). */
   mark(job: string, id: CheckpointId, flag: 'triggersSent' | 'notified'): Promise<void>;
+  /** Records that sink subtask `subtask` committed every transaction up to this checkpoint
+   *  (idempotent; nothing when the item is gone). */
+  markCommitted(job: string, id: CheckpointId, subtask: SubtaskKey): Promise<void>;
   deleteCheckpoint(job: string, id: CheckpointId): Promise<void>;
 }

@@ -3,15 +3,15 @@
  * decisions, and carries them out. Ticks may overlap (schedule heartbeat and timer); each
  * step is a conditional write or an idempotent send, so the loser of a race does nothing.
  */
-import { decideTick, type CoordinatorDecision } from '../core/coordinator.js';
+import { decideTick, type CoordinatorDecision, type CoordinatorFacts } from '../core/coordinator.js';
 import type { JobGraph } from '../core/graph.js';
 import { checkpointId, subtaskKey, type CheckpointId } from '../core/ids.js';
 import { newCheckpointRecord, type CheckpointFailureReason, type JobRecord } from '../core/manifest.js';
 import { blobKeys } from '../core/storage-keys.js';
 import { compileTopology, subtasksOf, type Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
-import { sendCommits, sendTriggers, sourceStages } from './control-messages.js';
-import { requestFailover } from './failover.js';
+import { sendCommits, sendTriggers, sinkStages, sourceStages } from './control-messages.js';
+import { jobFailure, requestFailover } from './failover.js';
 import { updateJob } from './job-records.js';
 import { RecoveryManager } from './recovery-manager.js';
 
@@ -28,6 +28,9 @@ export interface CoordinatorOptions {
   /** A restore silent this long is resumed by a tick. @default 60 s */
   readonly restoreLeaseMs?: number;
   readonly random?: () => number;
+  /** The tick's decision function. The simulation wraps it to prove it catches a broken one.
+   *  @default decideTick */
+  readonly decide?: (facts: CoordinatorFacts) => CoordinatorDecision[];
 }
 
 export class CoordinatorRuntime {
@@ -44,12 +47,13 @@ export class CoordinatorRuntime {
     if (!job) return { decisions: [], triggered: null };
     const checkpoints = await manifest.listCheckpoints(this.graph.name, { limit: this.options.window ?? 64 });
     const topology = compileTopology(this.graph, job.parallelism);
-    const decisions = decideTick({
+    const decisions = (this.options.decide ?? decideTick)({
       now: clock.now(),
       settings: this.graph.checkpoints,
       job,
       checkpoints,
       sourceSubtasks: sourceStages(topology).reduce((n, s) => n + s.parallelism, 0),
+      sinkSubtasks: subtasksOf({ ...topology, stages: sinkStages(topology) }).map(subtaskKey),
       restoreLeaseMs: this.options.restoreLeaseMs ?? 60_000,
     });
     let triggered: CheckpointId | null = null;
@@ -68,7 +72,7 @@ export class CoordinatorRuntime {
         if (await manifest.abort(name, d.checkpoint, d.reason, clock.now())) this.options.onCheckpointFailed?.(d.checkpoint, d.reason);
         return null;
       case 'fail-over':
-        await requestFailover(manifest, name, this.graph.restart, job.gen, d.reason, clock.now(), (this.options.random ?? Math.random)());
+        await requestFailover(manifest, name, this.graph.restart, job.gen, jobFailure('CHECKPOINT_FAILURE', d.reason), clock.now(), (this.options.random ?? Math.random)());
         return null;
       case 'restore':
         await this.recovery.restore({ request: { kind: 'latest' }, reason: d.reason, expectGen: job.gen });

@@ -8,13 +8,28 @@
 import type { JobGraph } from '../core/graph.js';
 import { generation } from '../core/ids.js';
 import type { Ports } from '../ports/index.js';
-import { requestFailover } from './failover.js';
+import { describeEnvelope, requestFailover, type Failure } from './failover.js';
 import { updateJob } from './job-records.js';
 
 export interface DeadLetterReport {
   readonly malformed: number;
   readonly failovers: number;
   readonly stale: number;
+}
+
+/** A dead-lettered body: one the operator wrapped with its reason, or an envelope. */
+type DeadBody = Parameters<typeof describeEnvelope>[0] & { deadLetter?: { reason?: string }; gen?: unknown; to?: { op?: unknown; subtask?: unknown } };
+
+/** A valid envelope SQS gave up on: the subtask it was for, and which envelope it was. */
+function lostMessage(body: DeadBody): Failure {
+  const to = body.to && typeof body.to.op === 'string' ? body.to : null;
+  return {
+    code: 'DEAD_LETTERED',
+    message: 'a message was dead-lettered after repeated failures',
+    operator: to ? String(to.op) : null,
+    subtask: to ? `${String(to.op)}/${String(to.subtask)}` : null,
+    input: describeEnvelope(body),
+  };
 }
 
 export class DeadLetterRuntime {
@@ -28,7 +43,7 @@ export class DeadLetterRuntime {
     const report = { malformed: 0, failovers: 0, stale: 0 };
     const reasons: Record<string, number> = {};
     for (const body of bodies) {
-      let parsed: { deadLetter?: { reason?: string }; gen?: unknown } | null = null;
+      let parsed: DeadBody | null = null;
       try {
         parsed = JSON.parse(body);
       } catch {
@@ -50,7 +65,7 @@ export class DeadLetterRuntime {
         this.graph.name,
         this.graph.restart,
         generation(parsed.gen),
-        'a message was dead-lettered after repeated failures',
+        lostMessage(parsed),
         this.ports.clock.now(),
         this.random(),
       );

@@ -45,7 +45,10 @@ export interface ExecutionContext {
 export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen: Generation, effects: EffectLog): Promise<void> {
   const { ports, topology, flow, sender } = ctx;
   await Promise.all(effects.blobs.map((b) => ports.blobs.put(b.key, b.body, { ifAbsent: true })));
+  await writeDeadLetters(ports, topology.job, effects.deadLetters);
   for (const txn of effects.commits) await commitTransaction(ports, ctx.graph, txn);
+  // Only once the output is there: a finished job's sinks have committed its last checkpoint.
+  for (const checkpoint of effects.committed) await ports.manifest.markCommitted(topology.job, checkpoint, subtaskKey(ref));
   for (const line of effects.prints) ctx.print(line);
 
   const messages: { queue: string; message: OutgoingMessage }[] = [];
@@ -85,7 +88,10 @@ export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen
 
   for (const ack of effects.acks) {
     const outcome = await ports.manifest.ack(topology.job, ack.checkpoint, subtaskKey(ref), ack.info, ports.clock.now());
-    if (outcome.kind === 'completed') {
+    // A duplicate that finds the checkpoint completed but not notified is our own completing
+    // ack whose response was lost: notify as the completing ack would have.
+    const completedByUs = outcome.kind === 'completed' || (outcome.kind === 'duplicate' && outcome.record.status === 'COMPLETED' && !outcome.record.notified);
+    if (completedByUs) {
       // Low-latency notification; the coordinator sends it again if this invocation dies here.
       await sendCommits(ports, topology, gen, ack.checkpoint);
       await ports.manifest.mark(topology.job, ack.checkpoint, 'notified');
@@ -105,4 +111,24 @@ export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen
       };
     });
   }
+}
+
+/**
+ * Dead letters of skipped records, put-if-absent; only the invocation that creates one
+ * counts it on the job item, so replays never count a record twice. (One that dies between
+ * the two leaves the object uncounted: the objects are the record, the count a summary.)
+ */
+async function writeDeadLetters(ports: Ports, job: string, letters: EffectLog['deadLetters']): Promise<void> {
+  if (letters.length === 0) return;
+  const created = await Promise.all(letters.map((d) => ports.blobs.put(d.key, d.body, { ifAbsent: true })));
+  const counts: Record<string, number> = {};
+  letters.forEach((d, i) => {
+    if (created[i]) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
+  });
+  if (Object.keys(counts).length === 0) return;
+  await updateJob(ports.manifest, job, (j) => {
+    const deadLetters = { ...j.deadLetters };
+    for (const [reason, n] of Object.entries(counts)) deadLetters[reason] = (deadLetters[reason] ?? 0) + n;
+    return { ...j, deadLetters };
+  });
 }

@@ -26,9 +26,13 @@ export type Effect =
     }
   /** Commit a staged sink transaction (its checkpoint completed). */
   | { readonly kind: 'commit'; readonly txn: SinkTransactionRef }
+  /** Every transaction up to `checkpoint` is committed: tell the manifest (FINISHED waits for it). */
+  | { readonly kind: 'committed'; readonly checkpoint: CheckpointId }
   /** A line an at-least-once print sink writes. */
   | { readonly kind: 'print'; readonly line: string }
   | { readonly kind: 'blob'; readonly key: string; readonly body: string }
+  /** A skipped record's dead letter (put-if-absent); a new one is counted under `reason` on the job item. */
+  | { readonly kind: 'dead-letter'; readonly key: string; readonly body: string; readonly reason: string }
   | { readonly kind: 'ack'; readonly checkpoint: CheckpointId; readonly info: AckInfo }
   | { readonly kind: 'source-finished' }
   | { readonly kind: 'activity' };
@@ -37,8 +41,11 @@ export class EffectLog {
   readonly blobs: Extract<Effect, { kind: 'blob' }>[] = [];
   readonly sends: Extract<Effect, { kind: 'send' | 'poll' }>[] = [];
   readonly acks: Extract<Effect, { kind: 'ack' }>[] = [];
+  readonly deadLetters: Extract<Effect, { kind: 'dead-letter' }>[] = [];
   readonly commits: SinkTransactionRef[] = [];
   readonly prints: string[] = [];
+  /** Checkpoints whose `commit` this invocation carried out, in order. */
+  readonly committed: CheckpointId[] = [];
   sourceFinished = false;
   activity = false;
 
@@ -54,6 +61,9 @@ export class EffectLog {
       case 'ack':
         this.acks.push(effect);
         break;
+      case 'dead-letter':
+        this.deadLetters.push(effect);
+        break;
       case 'source-finished':
         this.sourceFinished = true;
         break;
@@ -65,6 +75,9 @@ export class EffectLog {
         break;
       case 'print':
         this.prints.push(effect.line);
+        break;
+      case 'committed':
+        this.committed.push(effect.checkpoint);
         break;
     }
   }

@@ -1,24 +1,51 @@
 /**
  * Read-modify-write of the job item with optimistic concurrency: the write is conditional
  * on the version read, and a lost race reads again. `change` returns null to write nothing.
+ *
+ * A write can take effect while its caller sees a failure: the response was lost and the
+ * call threw, or the SDK retried it and the retry's condition failed on our own write. So a
+ * write that did not plainly succeed is settled by reading the item back: every write
+ * carries a fresh `writeId`, and the stored version + 1 with our id means it landed.
+ * Without that, a timer-token move or a checkpoint-id allocation that landed would be taken
+ * as lost, and the step after it (the next timer message, the checkpoint item) never done.
  */
-import { TransientStorageError } from '../core/errors.js';
+import { randomUUID } from 'node:crypto';
+import { isRetryable, TransientStorageError } from '../core/errors.js';
 import type { JobRecord } from '../core/manifest.js';
 import type { ManifestStore } from '../ports/manifest-store.js';
 
 const MAX_ATTEMPTS = 25;
+/** Failed (not merely lost-race) writes in a row before the error is passed on. */
+const MAX_FAILED_WRITES = 3;
 
 export async function updateJob(
   manifest: ManifestStore,
   job: string,
   change: (current: JobRecord) => JobRecord | null,
 ): Promise<JobRecord | null> {
+  let current = await manifest.getJob(job);
+  let failedWrites = 0;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await manifest.getJob(job);
     if (!current) return null;
     const next = change(current);
     if (!next) return null;
-    if (await manifest.putJob(next, current.version)) return { ...next, version: current.version + 1 };
+    const written: JobRecord = { ...next, writeId: randomUUID() };
+    const outcome = await tryPut(manifest, written, current.version);
+    if (outcome === true) return { ...written, version: current.version + 1 };
+    const stored = await manifest.getJob(job);
+    if (stored && stored.version === current.version + 1 && stored.writeId === written.writeId) return stored;
+    if (outcome !== false && ++failedWrites >= MAX_FAILED_WRITES) throw outcome;
+    current = stored;
   }
   throw new TransientStorageError(`update job item ${job}: too much contention`);
+}
+
+/** True, false (condition failed), or the retryable error the write failed with. */
+async function tryPut(manifest: ManifestStore, record: JobRecord, expectedVersion: number): Promise<boolean | Error> {
+  try {
+    return await manifest.putJob(record, expectedVersion);
+  } catch (e) {
+    if (isRetryable(e)) return e as Error;
+    throw e;
+  }
 }

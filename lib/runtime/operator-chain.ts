@@ -3,13 +3,19 @@
  * and at the head of a keyed stage reduce, aggregate or a keyed process function with
  * ValueState/MapState. The tail hands records to the output router or, for a sink, to the
  * sink's staging. User functions must be deterministic; when one throws, the error names
- * the operator and the job fails over (the record would throw again on retry).
+ * the operator and the record, and the job fails over (the record would throw again) — or,
+ * with `onUserError: 'dead-letter'`, the record is skipped at that operator and goes to the
+ * dead-letter output. A skipped call leaves nothing behind: reduce and aggregate work on a
+ * copy of the accumulator, a process function's state changes are journaled and undone,
+ * and what it emitted is passed on only once it has returned.
  */
 import { InvariantError, UserFunctionError } from '../core/errors.js';
-import type { OperatorNode, OperatorSpec, OutputPort, ProcessContext } from '../core/graph.js';
-import { decodeKey, encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
+import type { OperatorNode, OperatorSpec, ProcessContext } from '../core/graph.js';
+import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
+import { keyOf, mapState, StateJournal, valueState } from './keyed-state.js';
+import type { RoutedPort } from './output-router.js';
 import { WindowOperator } from './window-operator.js';
 import type { WorkingState } from './working-state.js';
 
@@ -17,8 +23,9 @@ export interface ChainIO {
   readonly ws: WorkingState;
   readonly maxParallelism: number;
   readonly keyGroups: KeyGroupRange;
-  /** Records leaving the stage: `fromOp`'s main output, or its late-records output. */
-  readonly out: (value: unknown, timestamp: number | undefined, fromOp?: string, port?: OutputPort) => void;
+  /** Records leaving the stage: `fromOp`'s main output, its late-records output, or (the
+   *  value then being the UserFunctionError) a record skipped to the dead-letter output. */
+  readonly out: (value: unknown, timestamp: number | undefined, fromOp?: string, port?: RoutedPort) => void;
   readonly sink: (op: string, value: unknown, timestamp: number | undefined) => void;
   /** The subtask's current event-time watermark. */
   readonly watermark: () => number;
@@ -27,10 +34,15 @@ export interface ChainIO {
 type Step = (value: unknown, timestamp: number | undefined) => void;
 
 /** The key of the record being processed by the keyed head. */
-interface CurrentKey {
-  key: unknown;
-  encoded: string;
-  group: number;
+interface CurrentKey { key: unknown; encoded: string; group: number }
+
+/** What an operator does with a record its user function failed on. */
+interface Guard {
+  /** Fails the invocation, or (dead-letter) skips the record to the dead-letter output. */
+  readonly reject: (error: UserFunctionError) => void;
+  /** A copy of state handed to a user function, when a throw must leave the state untouched. */
+  readonly own: <T>(value: T) => T;
+  readonly skips: boolean;
 }
 
 export class OperatorChain {
@@ -55,7 +67,7 @@ export class OperatorChain {
 
   /** Processes one record that arrived from `inputStage` (undefined for a source's own records). */
   push(value: unknown, timestamp: number | undefined, inputStage?: string): void {
-    if (this.stage.keyed) this.setKey(value, inputStage!);
+    if (this.stage.keyed && !this.setKey(value, inputStage!)) return;
     this.head(value, timestamp);
   }
 
@@ -78,33 +90,42 @@ export class OperatorChain {
     for (const w of this.windows) w.onWatermark(watermark);
   }
 
-  private setKey(value: unknown, inputStage: string): void {
+  /** Sets the current key; false when the record was skipped because it has none. */
+  private setKey(value: unknown, inputStage: string): boolean {
     const selector = this.keySelectors.get(inputStage);
     if (!selector) throw new InvariantError(`stage ${this.stage.id} has no keyed input from ${inputStage}`);
-    const head = this.stage.operators[0]!.name;
-    let encoded: string;
+    const head = this.stage.operators[0]!;
     let key: unknown;
     try {
-      key = selector(value);
-      encoded = encodeKey(key);
+      key = keyOf(selector, value, head.name);
     } catch (e) {
-      throw new UserFunctionError(`keyBy of ${head}`, e);
+      if (!(e instanceof UserFunctionError)) throw e;
+      this.guard(head).reject(e);
+      return false;
     }
+    const encoded = encodeKey(key);
     const group = keyGroupOf(encoded, this.io.maxParallelism);
     if (!inRange(this.io.keyGroups, group)) {
-      throw new InvariantError(`key ${encoded} (key group ${group}) does not belong to this subtask of ${head}`);
+      throw new InvariantError(`key ${encoded} (key group ${group}) does not belong to this subtask of ${head.name}`);
     }
     this.current.key = key;
     this.current.encoded = encoded;
     this.current.group = group;
+    return true;
+  }
+
+  private guard(op: OperatorNode): Guard {
+    if (op.onUserError === 'dead-letter') {
+      return { reject: (error) => this.io.out(error, undefined, op.name, 'dead-letter'), own: structuredClone, skips: true };
+    }
+    return { reject: failWith, own: (value) => value, skips: false };
   }
 
   private step(op: OperatorNode, next: Step): Step {
     const spec: OperatorSpec = op.spec;
     const name = op.name;
-    const fail = (e: unknown): never => {
-      throw e instanceof UserFunctionError ? e : new UserFunctionError(name, e);
-    };
+    const { reject, own, skips } = this.guard(op);
+    const threw = (e: unknown, v: unknown) => reject(UserFunctionError.threw(name, e, { record: v }));
     const ws = this.io.ws;
     const cur = this.current;
     switch (spec.kind) {
@@ -116,7 +137,7 @@ export class OperatorChain {
           try {
             out = spec.fn(v);
           } catch (e) {
-            fail(e);
+            return threw(e, v);
           }
           next(out, ts);
         };
@@ -126,7 +147,7 @@ export class OperatorChain {
           try {
             keep = spec.fn(v);
           } catch (e) {
-            fail(e);
+            return threw(e, v);
           }
           if (keep) next(v, ts);
         };
@@ -136,7 +157,7 @@ export class OperatorChain {
           try {
             outs = [...spec.fn(v)];
           } catch (e) {
-            return fail(e);
+            return threw(e, v);
           }
           for (const o of outs) next(o, ts);
         };
@@ -147,9 +168,9 @@ export class OperatorChain {
           const acc = ws.get(key);
           let out;
           try {
-            out = acc === undefined ? v : spec.fn(acc, v);
+            out = acc === undefined ? v : spec.fn(own(acc), v);
           } catch (e) {
-            fail(e);
+            return threw(e, v);
           }
           ws.set(key, out);
           next(out, ts);
@@ -162,10 +183,10 @@ export class OperatorChain {
           let acc = ws.get(key);
           let out;
           try {
-            acc = spec.add(acc === undefined ? spec.create() : acc, v);
+            acc = spec.add(acc === undefined ? spec.create() : own(acc), v);
             out = spec.result(acc, cur.key);
           } catch (e) {
-            fail(e);
+            return threw(e, v);
           }
           ws.set(key, acc);
           next(out, ts);
@@ -173,10 +194,12 @@ export class OperatorChain {
       }
       case 'process': {
         let timestamp: number | undefined;
+        let emitted: [unknown, number | undefined][] = [];
+        const journal = skips ? new StateJournal(ws) : null;
         const state: Record<string, unknown> = {};
         for (const [stateName, decl] of Object.entries(spec.state)) {
           const entry = () => stateKeys.keyed(name, stateName, cur.group, cur.encoded);
-          state[stateName] = decl.kind === 'value' ? valueState(ws, entry) : mapState(ws, entry);
+          state[stateName] = decl.kind === 'value' ? valueState(ws, entry, journal) : mapState(ws, entry, journal);
         }
         const ctx: ProcessContext = {
           get key() {
@@ -186,15 +209,21 @@ export class OperatorChain {
             return timestamp;
           },
           state,
-          emit: (value, ts) => next(value, ts ?? timestamp),
+          emit: (value, ts) => void emitted.push([value, ts ?? timestamp]),
         };
         return (v, ts) => {
           timestamp = ts;
+          emitted = [];
+          journal?.begin();
           try {
             spec.fn(v, ctx);
           } catch (e) {
-            fail(e);
+            journal?.rollback();
+            return threw(e, v);
           }
+          journal?.end();
+          // Passed on once the call returned, so that a call that throws has emitted nothing.
+          for (const [value, at] of emitted) next(value, at);
         };
       }
       case 'sink':
@@ -206,6 +235,8 @@ export class OperatorChain {
           next,
           late: (v, ts) => this.io.out(v, ts, name, 'late'),
           watermark: this.io.watermark,
+          reject,
+          own,
         });
         this.windows.push(window);
         return (v, ts) => window.onRecord(v, ts, cur.encoded, cur.group);
@@ -214,40 +245,6 @@ export class OperatorChain {
   }
 }
 
-function valueState(ws: WorkingState, entry: () => string) {
-  return {
-    value: () => ws.get(entry()),
-    update: (v: unknown) => {
-      if (v === undefined) ws.delete(entry());
-      else ws.set(entry(), v);
-    },
-    clear: () => ws.delete(entry()),
-  };
-}
-
-function mapState(ws: WorkingState, entry: () => string) {
-  const read = () => ws.get<Record<string, unknown>>(entry());
-  return {
-    get: (k: unknown) => read()?.[encodeKey(k)],
-    contains: (k: unknown) => read()?.[encodeKey(k)] !== undefined,
-    put(k: unknown, v: unknown) {
-      const key = entry();
-      const map = ws.get<Record<string, unknown>>(key) ?? {};
-      map[encodeKey(k)] = v;
-      ws.set(key, map);
-    },
-    remove(k: unknown) {
-      const key = entry();
-      const map = ws.get<Record<string, unknown>>(key);
-      if (!map) return;
-      delete map[encodeKey(k)];
-      if (Object.keys(map).length === 0) ws.delete(key);
-      else ws.touch(key);
-    },
-    keys: () => Object.keys(read() ?? {}).map(decodeKey),
-    values: () => Object.values(read() ?? {}),
-    entries: () => Object.entries(read() ?? {}).map(([k, v]) => [decodeKey(k), v] as [unknown, unknown]),
-    isEmpty: () => Object.keys(read() ?? {}).length === 0,
-    clear: () => ws.delete(entry()),
-  };
-}
+const failWith = (error: UserFunctionError): never => {
+  throw error;
+};

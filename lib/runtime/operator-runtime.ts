@@ -19,7 +19,7 @@ import { compileTopology, stageById, type ParallelismOverrides, type Topology } 
 import type { Ports } from '../ports/index.js';
 import { executeEffects, unlimitedFlow, type FlowControl } from './effect-executor.js';
 import { EffectLog } from './effects.js';
-import { requestFailover } from './failover.js';
+import { describeEnvelope, failureOf, requestFailover, type Failure } from './failover.js';
 import { sendInOrder, type SenderOptions } from './sender.js';
 import { StateCache } from './state-cache.js';
 import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
@@ -130,6 +130,8 @@ export class OperatorRuntime {
   ): Promise<string[]> {
     this.stats.groups++;
     let ws: WorkingState | undefined;
+    /** The envelope being handled, for the failure record when it fails. */
+    let handling: Envelope | null = null;
     try {
       ws = await this.cache.fresh(ref);
       const topology = this.topologyFor(ws.get<ParallelismOverrides>(stateKeys.topology) ?? {});
@@ -137,6 +139,7 @@ export class OperatorRuntime {
       const stage = stageById(topology, ref.stage);
       const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.io, this.options.unsafe);
       for (const { message, envelope } of items) {
+        handling = envelope;
         try {
           await invocation.handle(envelope, message.body);
         } catch (e) {
@@ -144,6 +147,7 @@ export class OperatorRuntime {
           if (!(await this.deadLetter(deadLetterQueue, message, e))) throw e;
         }
       }
+      handling = null;
       await executeEffects(
         {
           ports: this.ports,
@@ -169,16 +173,17 @@ export class OperatorRuntime {
     } catch (e) {
       this.stats.failures++;
       if (e instanceof TerminalError && ws) {
-        await this.failover(ws, e).catch((f) => this.log('failover request failed', ref, f));
+        const input = handling === null ? null : describeEnvelope(handling);
+        await this.failover(ws, failureOf(e, ref, input)).catch((f) => this.log('failover request failed', ref, f));
       }
       if (!(e instanceof StateConflictError)) this.log('group failed', ref, e);
       return items.map((i) => i.message.messageId);
     }
   }
 
-  private async failover(ws: WorkingState, error: TerminalError): Promise<void> {
+  private async failover(ws: WorkingState, failure: Failure): Promise<void> {
     const random = this.options.random ?? Math.random;
-    await requestFailover(this.ports.manifest, this.graph.name, this.graph.restart, ws.gen, `${error.code}: ${error.message}`, this.ports.clock.now(), random());
+    await requestFailover(this.ports.manifest, this.graph.name, this.graph.restart, ws.gen, failure, this.ports.clock.now(), random());
   }
 
   /** Sends a message that cannot be processed to the DLQ with its reason; false if that failed. */

@@ -7,23 +7,35 @@
  * Determinism (DESIGN §4 rule 2): buffers are flushed at the end of every input envelope, and
  * the rebalance counter restarts there, so the envelopes an input produces depend only on
  * that input and the state, never on how SQS happened to batch messages.
+ *
+ * Records skipped because a user function threw on them (`onUserError: 'dead-letter'`) leave
+ * by the router too, as blobs keyed by the record's digest: a replay — in this generation or
+ * after a restore, at any parallelism — rewrites the same object.
  */
 import { Buffer } from 'node:buffer';
 import { encodeRecords, ENVELOPE_VERSION, type Endpoint } from '../core/envelope.js';
-import { UserFunctionError } from '../core/errors.js';
+import { formatBytes, InvariantError, UserFunctionError } from '../core/errors.js';
 import { channelId, type ChannelId, type Generation, type JobName, type SubtaskRef } from '../core/ids.js';
 import { encodeKey, keyGroupOf, subtaskForKeyGroup } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
 import { messageGroupOf, outputTargets, stageById, type Topology } from '../core/topology.js';
 import type { OutputPort, Partitioning } from '../core/graph.js';
+import { recordDeadLetter } from './dead-letter-output.js';
 import type { EffectLog } from './effects.js';
+import { keyOf } from './keyed-state.js';
 import type { WorkingState } from './working-state.js';
+
+/** An operator's outputs as the router takes them: its records, its late records, or the
+ *  records its user function threw on (the value is then the UserFunctionError). */
+export type RoutedPort = OutputPort | 'dead-letter';
 
 interface Target {
   readonly ref: SubtaskRef;
   readonly to: Endpoint;
   readonly channel: ChannelId;
   readonly queue: string;
+  /** The operator whose output the buffer carries. */
+  readonly fromOp: string;
   values: unknown[];
   ts: (number | null)[];
   hasTs: boolean;
@@ -36,6 +48,8 @@ interface Edge {
   readonly consumer: string;
   readonly targets: Target[];
   readonly maxParallelism: number;
+  /** A record the consumer's keyBy fails on is skipped to the dead-letter output, not failed. */
+  readonly skipsBadKeys: boolean;
   rr: number;
 }
 
@@ -65,12 +79,14 @@ export class OutputRouter {
       port: edge.port,
       consumer: edge.stage,
       maxParallelism: topology.maxParallelism,
+      skipsBadKeys: stageById(topology, edge.stage).operators[0]!.onUserError === 'dead-letter',
       rr: 0,
       targets: targets.map((ref) => ({
         ref,
         to: { op: ref.stage, subtask: ref.index },
         channel: channelId(self, ref),
         queue: stageById(topology, ref.stage).queue,
+        fromOp: edge.fromOp,
         values: [],
         ts: [],
         hasTs: false,
@@ -84,9 +100,10 @@ export class OutputRouter {
   }
 
   /** Routes a record from `fromOp`'s `port` (the stage tail's main output by default). */
-  emit(value: unknown, timestamp: number | undefined, fromOp?: string, port: OutputPort = 'main'): void {
+  emit(value: unknown, timestamp: number | undefined, fromOp?: string, port: RoutedPort = 'main'): void {
+    if (port === 'dead-letter') return this.deadLetter(value);
     if (value === undefined) {
-      throw new UserFunctionError(this.self.stage, new TypeError('a record is undefined; records must be JSON values'));
+      throw UserFunctionError.invalid(fromOp ?? this.self.stage, 'emitted undefined; records must be JSON values', null);
     }
     for (const edge of this.edges) {
       if (edge.port !== port || (port === 'late' && edge.fromOp !== fromOp)) continue;
@@ -103,9 +120,11 @@ export class OutputRouter {
         case 'hash': {
           let group;
           try {
-            group = keyGroupOf(encodeKey(edge.partitioning.key(value)), edge.maxParallelism);
+            group = keyGroupOf(encodeKey(keyOf(edge.partitioning.key, value, edge.consumer)), edge.maxParallelism);
           } catch (e) {
-            throw new UserFunctionError(`keyBy of ${edge.consumer}`, e);
+            if (!edge.skipsBadKeys || !(e instanceof UserFunctionError)) throw e;
+            this.deadLetter(e);
+            break;
           }
           this.add(edge.targets[subtaskForKeyGroup(group, edge.maxParallelism, edge.targets.length)]!, value, timestamp);
           break;
@@ -188,7 +207,8 @@ export class OutputRouter {
         return;
       }
       if (values.length === 1) {
-        throw new UserFunctionError(this.self.stage, new RangeError(`a record of ${Buffer.byteLength(recs)} bytes exceeds the ${room}-byte buffer`));
+        const problem = `a record of ${formatBytes(Buffer.byteLength(recs) - 2)} exceeds the ${this.bufferBytes}-byte buffer`;
+        throw UserFunctionError.invalid(t.fromOp, problem, { record: values[0] });
       }
       const half = values.length >> 1;
       pack(values.slice(0, half), ts?.slice(0, half), false);
@@ -198,6 +218,12 @@ export class OutputRouter {
     t.values = [];
     t.ts = [];
     t.hasTs = false;
+  }
+
+  /** A record skipped because a user function threw on it: to the job's dead-letter output. */
+  private deadLetter(error: unknown): void {
+    if (!(error instanceof UserFunctionError)) throw new InvariantError('only a UserFunctionError goes to the dead-letter output');
+    this.effects.add(recordDeadLetter(this.job, this.self, error));
   }
 
   private nextSeq(t: Target): number {

@@ -2,12 +2,13 @@
  * The exactly-once side of a subtask's sinks (DESIGN §5.5): records reaching a sink are
  * staged after each input envelope as an immutable part named after that input; at a
  * barrier the parts are sealed into the checkpoint's transaction (part of the snapshot); a
- * `commit` for a completed checkpoint commits every sealed transaction up to it. A print
+ * `commit` for a completed checkpoint commits every sealed transaction up to it and records
+ * in the manifest that this subtask did (a job is FINISHED only after that). A print
  * sink (at-least-once) writes its records as they come instead.
  */
 import type { CommitEnvelope } from '../core/envelope.js';
 import type { JobGraph } from '../core/graph.js';
-import type { SubtaskRef } from '../core/ids.js';
+import { checkpointId, type SubtaskRef } from '../core/ids.js';
 import { stateKeys } from '../core/state-keys.js';
 import { blobKeys } from '../core/storage-keys.js';
 import type { StageTopology } from '../core/topology.js';
@@ -71,13 +72,18 @@ export class SinkStaging {
     }
   }
 
-  /** Commits every sealed transaction up to the completed checkpoint. */
+  /** Commits every sealed transaction up to the completed checkpoint, then says so. */
   commit(env: CommitEnvelope): void {
+    this.commitUpTo(env.cp);
+    this.effects.add({ kind: 'committed', checkpoint: checkpointId(env.cp) });
+  }
+
+  private commitUpTo(checkpoint: number): void {
     for (const op of this.sinks) {
       const prefix = stateKeys.sinkTxnPrefix(op);
       for (const key of this.ws.keysWithPrefix(prefix)) {
         const [cp, subtask] = key.slice(prefix.length).split('/').map(Number) as [number, number];
-        if (cp > env.cp) continue;
+        if (cp > checkpoint) continue;
         const txn = this.ws.get<{ parts: string[] }>(key)!;
         this.effects.add({ kind: 'commit', txn: { op, checkpoint: cp, subtask, parts: txn.parts } });
         this.ws.delete(key);

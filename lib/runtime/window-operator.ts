@@ -7,21 +7,17 @@
  * plus a generation-local index of timer times (`c/ti/<op>`), rebuilt from the timers after a
  * restore. A window's timer is its maxTimestamp; with allowed lateness a second timer at
  * maxTimestamp + lateness clears it. Firing order is deterministic: time, key group, key.
+ *
+ * A record's user calls (add, merge, and the result of a window it re-fires) all run before
+ * its state changes, so a call that throws leaves nothing behind and the record can be
+ * skipped (`onUserError: 'dead-letter'`). A window firing on the watermark is no one
+ * record's doing: its errors always fail over, naming the window and key.
  */
 import { UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, WindowFunction } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
-import {
-  assignWindows,
-  maxTimestamp,
-  mergeSession,
-  parseWindowId,
-  placement,
-  windowId,
-  type Window,
-  type WindowAssigner,
-} from '../core/windows.js';
+import { assignWindows, maxTimestamp, mergeSession, parseWindowId, placement, windowId, type Window, type WindowAssigner } from '../core/windows.js';
 import type { WorkingState } from './working-state.js';
 
 type Cell = { readonly a: unknown } | { readonly e: unknown[] };
@@ -34,6 +30,17 @@ export interface WindowIO {
   /** Late records, when the operator has a late-records output. */
   readonly late: Emit;
   readonly watermark: () => number;
+  /** A record the window's functions threw on: fails the invocation (default), or skips the record. */
+  readonly reject?: (error: UserFunctionError) => void;
+  /** A copy of an accumulator handed to a user function, when a throw must leave it untouched. */
+  readonly own?: <T>(value: T) => T;
+}
+
+/** What a record does to its key's windows, decided before anything is written. */
+interface Plan {
+  readonly cells: Record<string, Cell>;
+  readonly timers: number[];
+  readonly outputs: [unknown, number][]; // results of late windows it re-fires, with timestamps
 }
 
 export class WindowOperator {
@@ -42,6 +49,8 @@ export class WindowOperator {
   private readonly lateness: number;
   private readonly dropLate: boolean;
   private readonly fn: WindowFunction;
+  private readonly reject: (error: UserFunctionError) => void;
+  private readonly own: <T>(value: T) => T;
 
   constructor(
     op: OperatorNode,
@@ -53,15 +62,32 @@ export class WindowOperator {
     this.lateness = op.spec.allowedLateness;
     this.dropLate = op.spec.late === 'drop';
     this.fn = op.spec.fn;
+    this.reject = io.reject ?? fail;
+    this.own = io.own ?? ((value) => value);
   }
 
   onRecord(value: unknown, ts: number | undefined, encodedKey: string, group: number): void {
     if (ts === undefined) {
-      throw new UserFunctionError(this.name, new TypeError('a window needs event time: give the source a timestamp and watermarks'));
+      throw UserFunctionError.invalid(this.name, 'a window needs event time: give the source a timestamp and watermarks', { record: value });
     }
-    const wm = this.io.watermark();
     const key = stateKeys.keyed(this.name, 'w', group, encodedKey);
-    const cells = { ...(this.io.ws.get<Record<string, Cell>>(key) ?? {}) };
+    let plan: Plan | null;
+    try {
+      plan = this.plan(value, ts, this.io.ws.get<Record<string, Cell>>(key) ?? {}, encodedKey);
+    } catch (e) {
+      return this.reject(UserFunctionError.threw(this.name, e, { record: value }));
+    }
+    if (plan === null) return this.onLate(value, ts);
+    for (const time of plan.timers) this.schedule(time, encodedKey, group);
+    this.io.ws.set(key, plan.cells);
+    for (const [v, at] of plan.outputs) this.io.next(v, at);
+  }
+
+  /** The record's windows, timers and re-fired results; null when it is too late for any window. */
+  private plan(value: unknown, ts: number, stored: Record<string, Cell>, encodedKey: string): Plan | null {
+    const wm = this.io.watermark();
+    const cells = { ...stored };
+    const timers: number[] = [];
     const refire: Window[] = [];
     let placed = false;
     if (this.assigner.kind === 'session') {
@@ -78,7 +104,7 @@ export class WindowOperator {
         }
         cells[windowId(merged)] = this.add(cell, value);
         // A merged window already past its end fires now; its timer is then the cleanup one.
-        this.schedule(where === 'late-refire' ? maxTimestamp(merged) + this.lateness : maxTimestamp(merged), encodedKey, group);
+        timers.push(where === 'late-refire' ? maxTimestamp(merged) + this.lateness : maxTimestamp(merged));
         if (where === 'late-refire') refire.push(merged);
       }
     } else {
@@ -87,14 +113,14 @@ export class WindowOperator {
         if (where === 'expired') continue;
         placed = true;
         const id = windowId(w);
-        if (!cells[id]) this.schedule(where === 'late-refire' ? maxTimestamp(w) + this.lateness : maxTimestamp(w), encodedKey, group);
+        if (!cells[id]) timers.push(where === 'late-refire' ? maxTimestamp(w) + this.lateness : maxTimestamp(w));
         cells[id] = this.add(cells[id], value);
         if (where === 'late-refire') refire.push(w);
       }
     }
-    if (!placed) return this.onLate(value, ts);
-    this.io.ws.set(key, cells);
-    for (const w of refire) this.fire(w, cells[windowId(w)]!, encodedKey);
+    if (!placed) return null;
+    const outputs = refire.flatMap((w) => this.results(w, cells[windowId(w)]!, encodedKey));
+    return { cells, timers, outputs };
   }
 
   /** Fires and clears every window whose timer the watermark has reached. */
@@ -167,50 +193,58 @@ export class WindowOperator {
 
   private add(cell: Cell | undefined, value: unknown): Cell {
     const fn = this.fn;
-    try {
-      switch (fn.kind) {
-        case 'reduce':
-          return { a: cell === undefined ? value : fn.fn((cell as { a: unknown }).a, value) };
-        case 'aggregate':
-          return { a: fn.add(cell === undefined ? fn.create() : (cell as { a: unknown }).a, value) };
-        case 'process':
-          return { e: [...(cell === undefined ? [] : (cell as { e: unknown[] }).e), value] };
-      }
-    } catch (e) {
-      throw new UserFunctionError(this.name, e);
+    switch (fn.kind) {
+      case 'reduce':
+        return { a: cell === undefined ? value : fn.fn(this.own((cell as { a: unknown }).a), value) };
+      case 'aggregate':
+        return { a: fn.add(cell === undefined ? fn.create() : this.own((cell as { a: unknown }).a), value) };
+      case 'process':
+        return { e: [...(cell === undefined ? [] : (cell as { e: unknown[] }).e), value] };
     }
   }
 
   private merge(a: Cell, b: Cell): Cell {
     const fn = this.fn;
-    try {
-      switch (fn.kind) {
-        case 'reduce':
-          return { a: fn.fn((a as { a: unknown }).a, (b as { a: unknown }).a) };
-        case 'aggregate':
-          return { a: fn.merge!((a as { a: unknown }).a, (b as { a: unknown }).a) };
-        case 'process':
-          return { e: [...(a as { e: unknown[] }).e, ...(b as { e: unknown[] }).e] };
-      }
-    } catch (e) {
-      throw new UserFunctionError(this.name, e);
+    const own = this.own;
+    switch (fn.kind) {
+      case 'reduce':
+        return { a: fn.fn(own((a as { a: unknown }).a), own((b as { a: unknown }).a)) };
+      case 'aggregate':
+        return { a: fn.merge!(own((a as { a: unknown }).a), own((b as { a: unknown }).a)) };
+      case 'process':
+        return { e: [...(a as { e: unknown[] }).e, ...(b as { e: unknown[] }).e] };
     }
   }
 
+  /** A window fired by the watermark: its results go on; a function that throws fails over. */
   private fire(w: Window, cell: Cell, encodedKey: string): void {
+    let outputs: [unknown, number][];
+    try {
+      outputs = this.results(w, cell, encodedKey);
+    } catch (e) {
+      throw UserFunctionError.threw(this.name, e, { window: w, key: decodeKey(encodedKey) });
+    }
+    for (const [v, at] of outputs) this.io.next(v, at);
+  }
+
+  /** What window `w` emits when it fires, computed before any of it is passed on. */
+  private results(w: Window, cell: Cell, encodedKey: string): [unknown, number][] {
     const fn = this.fn;
     const ts = maxTimestamp(w);
-    try {
-      switch (fn.kind) {
-        case 'reduce':
-          return this.io.next((cell as { a: unknown }).a, ts);
-        case 'aggregate':
-          return this.io.next(fn.result((cell as { a: unknown }).a, decodeKey(encodedKey), w), ts);
-        case 'process':
-          return fn.fn(decodeKey(encodedKey), w, (cell as { e: unknown[] }).e, (v) => this.io.next(v, ts));
+    switch (fn.kind) {
+      case 'reduce':
+        return [[(cell as { a: unknown }).a, ts]];
+      case 'aggregate':
+        return [[fn.result((cell as { a: unknown }).a, decodeKey(encodedKey), w), ts]];
+      case 'process': {
+        const out: [unknown, number][] = [];
+        fn.fn(decodeKey(encodedKey), w, (cell as { e: unknown[] }).e, (v) => void out.push([v, ts]));
+        return out;
       }
-    } catch (e) {
-      throw e instanceof UserFunctionError ? e : new UserFunctionError(this.name, e);
     }
   }
 }
+
+const fail = (error: UserFunctionError): never => {
+  throw error;
+};

@@ -21,6 +21,7 @@ function facts(over: Omit<Partial<CoordinatorFacts>, 'settings'> & { settings?: 
     job: running,
     checkpoints: [],
     sourceSubtasks: 1,
+    sinkSubtasks: ['sink/0'] as SubtaskKey[],
     restoreLeaseMs: 60_000,
     ...over,
     settings: checkpointSettings({ interval: 10_000, timeout: 30_000, ...over.settings }),
@@ -72,11 +73,19 @@ describe('CheckpointCoordinator decisions', () => {
     ]);
   });
 
-  it('takes a final checkpoint once every source finished, then finishes the job', () => {
+  it('takes a final checkpoint once every source finished, then finishes the job once its sinks committed it', () => {
     const finishedSources = { ...running, sourcesFinished: ['src/0'] };
     expect(kinds(facts({ job: finishedSources, settings: { interval: null } }))).toEqual(['trigger']);
     const final = cp(9, 'COMPLETED', 90_000, { acks: { 'src/0': ack(3, true), 'sink/0': ack(3, true) } });
-    expect(kinds(facts({ job: finishedSources, checkpoints: [final] }))).toEqual(['finish']);
+    // completed and notified, but the sink has not committed yet: not FINISHED, nothing triggered
+    expect(kinds(facts({ job: finishedSources, checkpoints: [final] }))).toEqual(['skip:COMMITTING']);
+    expect(kinds(facts({ job: finishedSources, checkpoints: [{ ...final, notified: false }] }))).toEqual(['notify-commit', 'skip:COMMITTING']);
+    const committed = { ...final, committed: ['sink/0'] as SubtaskKey[] };
+    expect(kinds(facts({ job: finishedSources, checkpoints: [committed] }))).toEqual(['finish']);
+    // every sink subtask must have committed
+    const two = ['sink/0', 'sink/1'] as SubtaskKey[];
+    expect(kinds(facts({ job: finishedSources, checkpoints: [committed], sinkSubtasks: two }))).toEqual(['skip:COMMITTING']);
+    expect(kinds(facts({ job: finishedSources, checkpoints: [{ ...final, committed: two }], sinkSubtasks: two }))).toEqual(['finish']);
   });
 
   it('triggers a requested savepoint even when idle or not due, and stops after a stop-with-savepoint', () => {
@@ -88,7 +97,8 @@ describe('CheckpointCoordinator decisions', () => {
     // its id is allocated but its item not written yet: still nothing else may be triggered
     expect(kinds(facts({ job: stopping, checkpoints: [], settings: { maxConcurrentCheckpoints: 3 } }))).toEqual(['skip:STOPPING']);
     expect(kinds(facts({ job: stopping, checkpoints: [], now: 99_500 + 30_000 }))).toEqual(['fail-over']);
-    expect(kinds(facts({ job: stopping, checkpoints: [{ ...sp, status: 'COMPLETED' }] }))).toEqual(['stop']);
+    expect(kinds(facts({ job: stopping, checkpoints: [{ ...sp, status: 'COMPLETED' }] }))).toEqual(['skip:COMMITTING']);
+    expect(kinds(facts({ job: stopping, checkpoints: [{ ...sp, status: 'COMPLETED', committed: ['sink/0'] as SubtaskKey[] }] }))).toEqual(['stop']);
     expect(kinds(facts({ job: stopping, checkpoints: [{ ...sp, status: 'ABORTED', reason: 'CHECKPOINT_EXPIRED' }], settings: { tolerableFailedCheckpoints: 5 } }))).toEqual(['fail-over']);
   });
 

@@ -5,6 +5,7 @@
  * `npm run sim` runs many more seeds.
  */
 import { describe, expect, it } from 'vitest';
+import { decideTick, type CoordinatorFacts } from '../../lib/core/coordinator.js';
 import { runSimulation } from '../../sim/harness.js';
 import { TOPOLOGIES } from '../../sim/topologies.js';
 
@@ -52,5 +53,28 @@ describe('the harness can fail', () => {
       if (r.violations.length > 0) caught++;
     }
     expect(caught, `violations found in seeds 1..${seed - 1}`).toBe(2);
+  });
+
+  it('with a coordinator that ends the job before its sinks committed, FINISHED-implies-committed reports it', async () => {
+    const early = (f: CoordinatorFacts) => decideTick({ ...f, sinkSubtasks: [] });
+    const caught: string[] = [];
+    for (let seed = 1; seed <= 30 && caught.length < 2; seed++) {
+      const r = await runSimulation({ topology: TOPOLOGIES.chain!, seed, mode: 'exactly-once', decide: early });
+      caught.push(...r.violations.filter((v) => v.startsWith('FINISHED')));
+    }
+    expect(caught.length).toBe(2);
+  });
+
+  it('lost responses happen, and every run still commits exactly the sequential result', async () => {
+    let lost = 0;
+    let retried = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = await runSimulation({ topology: TOPOLOGIES.chain!, seed, mode: 'exactly-once' });
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      lost += r.stats.lostResponses ?? 0;
+      retried += r.stats.retriedTasks ?? 0;
+    }
+    expect(lost).toBeGreaterThan(30);
+    expect(retried).toBeGreaterThan(0);
   });
 });

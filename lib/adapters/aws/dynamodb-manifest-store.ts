@@ -121,6 +121,14 @@ export class DynamoDbManifestStore implements ManifestStore {
     );
   }
 
+  async markCommitted(job: string, id: CheckpointId, subtask: SubtaskKey): Promise<void> {
+    await this.mutate(job, id, `mark ${subtask} committed`, (current) =>
+      !current || (current.committed ?? []).includes(subtask)
+        ? { result: undefined }
+        : { result: undefined, write: { ...current, committed: [...(current.committed ?? []), subtask] } },
+    );
+  }
+
   async deleteCheckpoint(job: string, id: CheckpointId): Promise<void> {
     const key = { pk: { S: tableKeys.jobPk(job as JobName) }, sk: { S: tableKeys.checkpointSk(id) } };
     await attempt('dynamodb', `DeleteItem ${key.pk.S}/${key.sk.S}`, () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key })));
@@ -156,16 +164,21 @@ export class DynamoDbManifestStore implements ManifestStore {
     return out.Item ?? null;
   }
 
-  /** PutItem under a condition; false when the condition did not hold. */
+  /**
+   * PutItem under a condition; false when the condition did not hold — unless the item there
+   * is exactly ours: the SDK retried a write whose response was lost and the retry's
+   * condition failed on our own write (every write carries a new version or rev, and the job
+   * item a fresh writeId, so an equal item is this write).
+   */
   private async conditionalPut(
     item: Item,
     condition: { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string> | undefined; ExpressionAttributeValues?: Item },
   ): Promise<boolean> {
     try {
-      await this.client.send(new PutItemCommand({ TableName: this.table, Item: item, ...condition }));
+      await this.client.send(new PutItemCommand({ TableName: this.table, Item: item, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition }));
       return true;
     } catch (e) {
-      if (isConditionFailed(e)) return false;
+      if (isConditionFailed(e)) return sameItem((e as { Item?: Item }).Item, item);
       const key = `${item.pk!.S}/${item.sk!.S}`;
       throw translateError('dynamodb', `PutItem ${key}`, e, { key, bytes: Buffer.byteLength(item.record?.S ?? ''), limit: DYNAMODB_ITEM_LIMIT });
     }
@@ -181,6 +194,13 @@ function checkpointItem(job: string, record: CheckpointRecord, rev: number): Ite
     record: { S: JSON.stringify(record) },
   };
 }
+
+/** The stored item equals the one written: same record, same version or rev. */
+const sameItem = (stored: Item | undefined, written: Item) =>
+  stored !== undefined &&
+  stored.record?.S === written.record?.S &&
+  stored.version?.N === written.version?.N &&
+  stored.rev?.N === written.rev?.N;
 
 const parseCheckpoint = (item: Item) => JSON.parse(item.record!.S!) as CheckpointRecord;
 

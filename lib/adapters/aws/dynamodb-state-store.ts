@@ -66,15 +66,25 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
+  /**
+   * True when the item is ours: written now, or found holding exactly our body — the SDK
+   * retried a write whose response was lost, and the retry's condition failed on our own
+   * item. Taking that for a lost race would delete the spilled blobs the item points at.
+   */
   async putIfAbsent(job: string, ref: SubtaskRef, item: StateItem): Promise<boolean> {
     const record = this.item(job, ref, item);
     try {
       await this.client.send(
-        new PutItemCommand({ TableName: this.table, Item: record.item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutItemCommand({
+          TableName: this.table,
+          Item: record.item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return true;
     } catch (e) {
-      if (isConditionFailed(e)) return false;
+      if (isConditionFailed(e)) return (e as { Item?: Item }).Item?.body?.S === record.item.body?.S;
       throw translateError('dynamodb', `PutItem ${record.key} (if absent)`, e, record.size);
     }
   }

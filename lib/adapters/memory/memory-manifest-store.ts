@@ -102,6 +102,13 @@ export class MemoryManifestStore implements ManifestStore {
     if (current) items.set(id, freeze({ ...current, [flag]: true }));
   }
 
+  async markCommitted(job: string, id: CheckpointId, subtask: SubtaskKey): Promise<void> {
+    this.requests.write++;
+    const items = this.items(job);
+    const current = items.get(id);
+    if (current && !current.committed.includes(subtask)) items.set(id, freeze({ ...current, committed: [...current.committed, subtask] }));
+  }
+
   async deleteCheckpoint(job: string, id: CheckpointId): Promise<void> {
     this.requests.write++;
     this.items(job).delete(id);

@@ -1,0 +1,116 @@
+/**
+ * Keyed state: the key of a record, the state a `process` function gets (ValueState,
+ * MapState) over the working state, and the journal that can undo one call of it.
+ *
+ * With `onUserError: 'dead-letter'` a process call that throws is skipped as if it had never
+ * run, yet it may have updated state before throwing — or changed in place an object it
+ * read. So while a call runs, the journal keeps a copy of every entry the call touches,
+ * reads included, the first time it touches it; a call that throws puts the copies back.
+ * Without the option there is no journal and no copying: a failure fails the invocation,
+ * and its working state is thrown away.
+ */
+import { preview, UserFunctionError } from '../core/errors.js';
+import { decodeKey, encodeKey, type Key } from '../core/keygroups.js';
+import type { WorkingState } from './working-state.js';
+
+/**
+ * The key `selector` gives `value`, the input of keyed operator `operator`. A selector that
+ * throws, or returns what cannot be a key, is that operator's error on that record.
+ */
+export function keyOf(selector: (value: unknown) => unknown, value: unknown, operator: string): Key {
+  let key: unknown;
+  try {
+    key = selector(value);
+  } catch (e) {
+    throw UserFunctionError.threw(operator, e, { record: value }, 'keyBy');
+  }
+  if (typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key))) return key;
+  const shown = typeof key === 'number' ? String(key) : typeof key === 'function' ? 'a function' : preview(key, 100);
+  throw UserFunctionError.invalid(operator, `keyBy returned ${shown}`, { record: value }, new TypeError('a key must be a string or a finite number'));
+}
+
+const ABSENT = Symbol('absent');
+
+export class StateJournal {
+  private kept: Map<string, unknown> | null = null;
+
+  constructor(private readonly ws: WorkingState) {}
+
+  /** A call begins: entries are kept from now on. */
+  begin(): void {
+    this.kept = new Map();
+  }
+
+  /** Before the call first touches `key`: keep a copy of its entry. */
+  keep(key: string): void {
+    if (this.kept === null || this.kept.has(key)) return;
+    const value = this.ws.get(key);
+    this.kept.set(key, value === undefined ? ABSENT : structuredClone(value));
+  }
+
+  /** The call returned: its changes stand. */
+  end(): void {
+    this.kept = null;
+  }
+
+  /** The call threw: every entry it touched is back as it was. */
+  rollback(): void {
+    for (const [key, value] of this.kept ?? []) {
+      if (value === ABSENT) this.ws.delete(key);
+      else this.ws.set(key, value);
+    }
+    this.kept = null;
+  }
+}
+
+/** `entry` is the current key's entry key; `journal` is null when calls are never undone. */
+export function valueState(ws: WorkingState, entry: () => string, journal: StateJournal | null) {
+  const at = touching(entry, journal);
+  return {
+    value: () => ws.get(at()),
+    update: (v: unknown) => {
+      const key = at();
+      if (v === undefined) ws.delete(key);
+      else ws.set(key, v);
+    },
+    clear: () => ws.delete(at()),
+  };
+}
+
+export function mapState(ws: WorkingState, entry: () => string, journal: StateJournal | null) {
+  const at = touching(entry, journal);
+  const read = () => ws.get<Record<string, unknown>>(at());
+  return {
+    get: (k: unknown) => read()?.[encodeKey(k)],
+    contains: (k: unknown) => read()?.[encodeKey(k)] !== undefined,
+    put(k: unknown, v: unknown) {
+      const key = at();
+      const map = ws.get<Record<string, unknown>>(key) ?? {};
+      map[encodeKey(k)] = v;
+      ws.set(key, map);
+    },
+    remove(k: unknown) {
+      const key = at();
+      const map = ws.get<Record<string, unknown>>(key);
+      if (!map) return;
+      delete map[encodeKey(k)];
+      if (Object.keys(map).length === 0) ws.delete(key);
+      else ws.touch(key);
+    },
+    keys: () => Object.keys(read() ?? {}).map(decodeKey),
+    values: () => Object.values(read() ?? {}),
+    entries: () => Object.entries(read() ?? {}).map(([k, v]) => [decodeKey(k), v] as [unknown, unknown]),
+    isEmpty: () => Object.keys(read() ?? {}).length === 0,
+    clear: () => ws.delete(at()),
+  };
+}
+
+/** The entry key, kept by the journal (when there is one) before it is used. */
+function touching(entry: () => string, journal: StateJournal | null): () => string {
+  if (journal === null) return entry;
+  return () => {
+    const key = entry();
+    journal.keep(key);
+    return key;
+  };
+}
