@@ -2,12 +2,19 @@
  * The sequential evaluation of an event-time window operator, kept deliberately naive and
  * separate from the runtime's (lib/runtime/window-operator.ts): every watermark scans every
  * window. Semantics as documented in lib/core/windows.ts.
+ *
+ * A record is planned before it is applied: its windows' new accumulators (user functions
+ * get copies, when a throw must leave them as they were) and the results of the late
+ * windows it re-fires. A plan that throws is the record's user error: skipped, the record is
+ * in none of its windows. A window firing on the watermark is no one record's doing: what
+ * it throws always ends the evaluation, as it fails the engine over.
  */
 import type { OperatorSpec } from '../core/graph.js';
-import { encodeKey } from '../core/keygroups.js';
-import type { Event } from './evaluate.js';
+import type { Event, Input } from './evaluate.js';
+import type { UserErrors } from './evaluate-user-errors.js';
 
 type WindowSpec = Extract<OperatorSpec, { kind: 'window' }>;
+type Assigner = WindowSpec['assigner'];
 interface Open {
   start: number;
   end: number;
@@ -15,27 +22,119 @@ interface Open {
   elements: unknown[];
   fired: boolean;
 }
+interface Keyed {
+  readonly key: unknown;
+  readonly windows: Open[];
+}
 
-export function evaluateWindow(spec: WindowSpec, events: (Event & { key: unknown })[]): { main: Event[]; late: Event[] } {
+/** A window as the record leaves it. */
+interface Update {
+  /** The open window it changes; null for a new one (whose elements are then `before`). */
+  readonly window: Open | null;
+  readonly start: number;
+  readonly end: number;
+  readonly acc: unknown;
+  /** The window's elements before the record. */
+  readonly before: unknown[];
+  /** The window already fired: the record re-fires it. */
+  readonly refire: boolean;
+}
+
+/** What a record does to its key's windows: sessions it merges away, and its windows. */
+interface Plan {
+  readonly absorbed: readonly Open[];
+  readonly updates: readonly Update[];
+  readonly outputs: readonly Event[];
+}
+
+export function evaluateWindow(spec: WindowSpec, events: readonly Input[], errors: UserErrors): { main: Event[]; late: Event[] } {
   const main: Event[] = [];
   const late: Event[] = [];
-  const keys = new Map<string, { key: unknown; windows: Open[] }>();
+  const keys = new Map<string, Keyed>();
   const L = spec.allowedLateness;
+  const a: Assigner = spec.assigner;
   const fn = spec.fn;
+  const own = errors.own;
   let wm = Number.MIN_SAFE_INTEGER;
 
-  const emit = (key: unknown, w: Open) => {
+  const results = (key: unknown, w: Pick<Open, 'start' | 'end' | 'acc' | 'elements'>): Event[] => {
     const ts = w.end - 1;
-    if (fn.kind === 'reduce') main.push({ kind: 'rec', value: w.acc, ts });
-    else if (fn.kind === 'aggregate') main.push({ kind: 'rec', value: fn.result(w.acc, key, { start: w.start, end: w.end }), ts });
-    else fn.fn(key, { start: w.start, end: w.end }, w.elements, (value) => main.push({ kind: 'rec', value, ts }));
+    if (fn.kind === 'reduce') return [{ kind: 'rec', value: w.acc, ts }];
+    if (fn.kind === 'aggregate') return [{ kind: 'rec', value: fn.result(w.acc, key, { start: w.start, end: w.end }), ts }];
+    const out: Event[] = [];
+    fn.fn(key, { start: w.start, end: w.end }, w.elements, (value) => out.push({ kind: 'rec', value, ts }));
+    return out;
   };
-  const add = (w: Open, value: unknown) => {
-    if (fn.kind === 'reduce') w.acc = w.elements.length === 0 && w.acc === undefined ? value : fn.fn(w.acc, value);
-    else if (fn.kind === 'aggregate') w.acc = fn.add(w.acc === undefined ? fn.create() : w.acc, value);
-    w.elements.push(value);
+  /** The accumulator of a window holding `before` once `value` is added. */
+  const added = (acc: unknown, before: readonly unknown[], value: unknown): unknown => {
+    if (fn.kind === 'reduce') return before.length === 0 && acc === undefined ? value : fn.fn(own(acc), value);
+    if (fn.kind === 'aggregate') return fn.add(acc === undefined ? fn.create() : own(acc), value);
+    return acc;
   };
-  const fresh = (start: number, end: number): Open => ({ start, end, acc: undefined, elements: [], fired: false });
+
+  /** A session: the record's own window merged with every session it reaches. */
+  const sessionUpdate = (a: Extract<Assigner, { kind: 'session' }>, entry: Keyed, value: unknown, ts: number): Omit<Plan, 'outputs'> | null => {
+    let start = ts;
+    let end = ts + a.gap;
+    const absorbed: Open[] = [];
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const w of entry.windows) {
+        if (!absorbed.includes(w) && w.start < end && start < w.end) {
+          start = Math.min(start, w.start);
+          end = Math.max(end, w.end);
+          absorbed.push(w);
+          grew = true;
+        }
+      }
+    }
+    if (end - 1 + L <= wm) return null;
+    let acc: unknown;
+    const before: unknown[] = [];
+    for (const w of absorbed) {
+      if (fn.kind === 'reduce') acc = before.length === 0 ? w.acc : fn.fn(own(acc), own(w.acc));
+      else if (fn.kind === 'aggregate') acc = acc === undefined ? w.acc : fn.merge!(own(acc), own(w.acc));
+      for (const x of w.elements) before.push(x);
+    }
+    return { absorbed, updates: [{ window: null, start, end, acc: added(acc, before, value), before, refire: end - 1 <= wm }] };
+  };
+
+  /** Tumbling or sliding: every window the record falls in that is not past its lateness. */
+  const slotUpdates = (a: Exclude<Assigner, { kind: 'session' }>, entry: Keyed, value: unknown, ts: number): Omit<Plan, 'outputs'> | null => {
+    const step = a.kind === 'tumbling' ? a.size : a.slide;
+    const updates: Update[] = [];
+    for (let start = Math.floor((ts - a.offset) / step) * step + a.offset; start > ts - a.size; start -= step) {
+      const end = start + a.size;
+      if (end - 1 + L <= wm) continue;
+      const w = entry.windows.find((x) => x.start === start && x.end === end) ?? null;
+      const before = w ? w.elements : [];
+      updates.push({ window: w, start, end, acc: added(w?.acc, before, value), before, refire: end - 1 <= wm });
+    }
+    return updates.length === 0 ? null : { absorbed: [], updates };
+  };
+
+  /** The record's plan, null when it is too late for every window. User functions run here only. */
+  const plan = (entry: Keyed, value: unknown, ts: number): Plan | null => {
+    const change = a.kind === 'session' ? sessionUpdate(a, entry, value, ts) : slotUpdates(a, entry, value, ts);
+    if (change === null) return null;
+    const outputs: Event[] = [];
+    for (const u of change.updates) {
+      if (u.refire) outputs.push(...results(entry.key, { start: u.start, end: u.end, acc: u.acc, elements: [...u.before, value] }));
+    }
+    return { absorbed: change.absorbed, updates: change.updates, outputs };
+  };
+
+  const apply = (entry: Keyed, value: unknown, p: Plan) => {
+    for (const w of p.absorbed) entry.windows.splice(entry.windows.indexOf(w), 1);
+    for (const u of p.updates) {
+      let w = u.window;
+      if (!w) entry.windows.push((w = { start: u.start, end: u.end, acc: undefined, elements: u.before, fired: false }));
+      w.acc = u.acc;
+      w.elements.push(value);
+      if (u.refire) w.fired = true;
+    }
+    for (const o of p.outputs) main.push(o);
+  };
 
   for (const e of events) {
     if (e.kind === 'wm') {
@@ -43,7 +142,7 @@ export function evaluateWindow(spec: WindowSpec, events: (Event & { key: unknown
       for (const { key, windows } of keys.values()) {
         for (const w of [...windows]) {
           if (!w.fired && w.end - 1 <= wm) {
-            emit(key, w);
+            for (const o of results(key, w)) main.push(o);
             w.fired = true;
           }
           if (w.end - 1 + L <= wm) windows.splice(windows.indexOf(w), 1);
@@ -53,57 +152,20 @@ export function evaluateWindow(spec: WindowSpec, events: (Event & { key: unknown
       late.push({ kind: 'wm', wm: e.wm });
       continue;
     }
-    const ts = e.ts!;
-    const k = encodeKey(e.key);
+    // As the engine: a record without event time is an error of the job, never skipped.
+    if (e.ts === undefined) throw new Error(`window: a record has no timestamp (${JSON.stringify(e.value)}); give the source a timestamp and watermarks`);
+    const k = e.encoded!;
     const entry = keys.get(k) ?? { key: e.key, windows: [] };
     keys.set(k, entry);
-    const a = spec.assigner;
-    let accepted = false;
-    if (a.kind === 'session') {
-      let merged = fresh(ts, ts + a.gap);
-      let absorbed: Open[] = [];
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const w of entry.windows) {
-          if (!absorbed.includes(w) && w.start < merged.end && merged.start < w.end) {
-            merged = fresh(Math.min(merged.start, w.start), Math.max(merged.end, w.end));
-            absorbed = [...absorbed, w];
-            grew = true;
-          }
-        }
-      }
-      if (merged.end - 1 + L > wm) {
-        accepted = true;
-        for (const w of absorbed) {
-          entry.windows.splice(entry.windows.indexOf(w), 1);
-          if (fn.kind === 'reduce') merged.acc = merged.elements.length === 0 ? w.acc : fn.fn(merged.acc, w.acc);
-          else if (fn.kind === 'aggregate') merged.acc = merged.acc === undefined ? w.acc : fn.merge!(merged.acc, w.acc);
-          for (const x of w.elements) merged.elements.push(x);
-        }
-        add(merged, e.value);
-        entry.windows.push(merged);
-        if (merged.end - 1 <= wm) {
-          emit(e.key, merged);
-          merged.fired = true;
-        }
-      }
-    } else {
-      const step = a.kind === 'tumbling' ? a.size : a.slide;
-      const size = a.size;
-      for (let start = Math.floor((ts - a.offset) / step) * step + a.offset; start > ts - size; start -= step) {
-        const end = start + size;
-        if (end - 1 + L <= wm) continue;
-        accepted = true;
-        let w = entry.windows.find((x) => x.start === start && x.end === end);
-        if (!w) entry.windows.push((w = fresh(start, end)));
-        add(w, e.value);
-        if (end - 1 <= wm) {
-          emit(e.key, w);
-          w.fired = true;
-        }
-      }
+    let p: Plan | null;
+    try {
+      p = plan(entry, e.value, e.ts);
+    } catch (error) {
+      errors.reject(error, e.value);
+      continue;
     }
-    if (!accepted && spec.late === 'side-output') late.push({ kind: 'rec', value: e.value, ts });
+    if (p !== null) apply(entry, e.value, p);
+    else if (spec.late === 'side-output') late.push({ kind: 'rec', value: e.value, ts: e.ts });
   }
   return { main, late };
 }

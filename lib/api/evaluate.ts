@@ -23,18 +23,35 @@
  * output depends on how parallel subtasks interleave (order-sensitive functions over
  * several upstream subtasks, records behind the watermark after a parallel edge), no one
  * order is the answer and this gives one of the possible ones.
+ *
+ * A user function that throws ends the evaluation, as it fails the job over; with
+ * `onUserError: 'dead-letter'` the record is skipped at that operator exactly as the engine
+ * skips it, and the evaluation says which records each operator skipped (the dead letters
+ * the run must have written). See evaluate-user-errors.ts.
  */
 import type { JobGraph, OperatorNode, OutputPort, Partitioning, SourceIo, SourceReader } from '../core/graph.js';
-import { encodeKey } from '../core/keygroups.js';
+import { applyRecordOperator } from './evaluate-operators.js';
+import { DeadLetters, userErrors, type UserErrors } from './evaluate-user-errors.js';
 import { evaluateWindow } from './evaluate-windows.js';
 
 export type Event = { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined } | { readonly kind: 'wm'; readonly wm: number };
+
+/** An operator's input: a record that crossed a keyBy carries its key, and the key encoded. */
+export type Input =
+  | { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined; readonly key?: unknown; readonly encoded?: string }
+  | { readonly kind: 'wm'; readonly wm: number };
 
 export interface Evaluation {
   /** Every record each sink received, by sink name. */
   readonly sinks: Map<string, unknown[]>;
   /** Records read from all sources. */
   readonly sourceRecords: number;
+  /**
+   * With `onUserError: 'dead-letter'`, the records each operator skipped because a user
+   * function (its keyBy's included) threw on them, distinct by JSON: the engine writes one
+   * dead letter for each. Operators that skipped nothing are absent.
+   */
+  readonly deadLettered: Map<string, unknown[]>;
 }
 
 export interface EvaluationOptions {
@@ -62,6 +79,7 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
   const main = new Map<string, Event[]>();
   const late = new Map<string, Event[]>();
   const sinks = new Map<string, unknown[]>();
+  const letters = new DeadLetters();
   let sourceRecords = 0;
   for (const op of graph.operators) {
     const spec = op.spec;
@@ -72,28 +90,25 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
       observe(op.name, 'main', events);
       continue;
     }
-    const input = mergeInputs(op, main, late);
+    const errors = userErrors(op, letters);
+    const input = mergeInputs(op, main, late, errors);
     if (spec.kind === 'sink') {
       sinks.set(op.name, input.filter((e) => e.kind === 'rec').map((e) => (e as { value: unknown }).value));
       continue;
     }
     if (spec.kind === 'window') {
-      const out = evaluateWindow(spec, input.map((e) => ({ ...e, key: keyOf(e) })));
+      const out = evaluateWindow(spec, input, errors);
       main.set(op.name, out.main);
       late.set(op.name, out.late);
       observe(op.name, 'main', out.main);
       observe(op.name, 'late', out.late);
       continue;
     }
-    const out = applyRecordOperator(op, input);
+    const out = applyRecordOperator(op, input, errors);
     main.set(op.name, out);
     observe(op.name, 'main', out);
   }
-  return { sinks, sourceRecords };
-
-  function keyOf(e: Event & { from?: OperatorNode['inputs'][number] }): unknown {
-    return e.kind === 'rec' && e.from?.partitioning.type === 'hash' ? e.from.partitioning.key(e.value) : undefined;
-  }
+  return { sinks, sourceRecords, deadLettered: letters.records() };
 }
 
 /** Subtasks one after another; the source's watermark is the minimum over its subtasks'
@@ -139,102 +154,33 @@ function deliveries(partitioning: Partitioning, consumerParallelism: number): nu
 
 /**
  * Inputs one after another, each record as many times as subtasks receive it; the
- * watermark is the minimum over inputs (others start at MIN).
+ * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
+ * gets its key here, before the operator sees it, as the engine keys it when routing.
  */
-function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>) {
+function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>, errors: UserErrors): Input[] {
   const marks = op.inputs.map(() => MIN);
   let current = MIN;
-  const out: (Event & { from: OperatorNode['inputs'][number] })[] = [];
+  const out: Input[] = [];
   op.inputs.forEach((input, i) => {
     const copies = deliveries(input.partitioning, op.parallelism);
+    const selector = input.partitioning.type === 'hash' ? input.partitioning.key : null;
     for (const e of (input.port === 'late' ? late : main).get(input.from) ?? []) {
+      if (e.kind === 'rec' && selector) {
+        const keyed = errors.key(selector, e.value);
+        if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded });
+        continue;
+      }
       if (e.kind === 'rec') {
-        for (let c = 0; c < copies; c++) out.push({ ...e, from: input });
+        for (let c = 0; c < copies; c++) out.push(e);
         continue;
       }
       marks[i] = Math.max(marks[i]!, e.wm);
       const wm = Math.min(...marks);
       if (wm > current) {
         current = wm;
-        out.push({ kind: 'wm', wm, from: input });
+        out.push({ kind: 'wm', wm });
       }
     }
   });
   return out;
-}
-
-function applyRecordOperator(op: OperatorNode, input: (Event & { from: OperatorNode['inputs'][number] })[]): Event[] {
-  const spec = op.spec;
-  const out: Event[] = [];
-  const state = new Map<string, unknown>();
-  const keyOf = (e: { value: unknown; from: OperatorNode['inputs'][number] }) =>
-    e.from.partitioning.type === 'hash' ? e.from.partitioning.key(e.value) : undefined;
-  for (const e of input) {
-    if (e.kind === 'wm') {
-      out.push({ kind: 'wm', wm: e.wm });
-      continue;
-    }
-    const emit = (value: unknown, ts = e.ts) => out.push({ kind: 'rec', value, ts });
-    switch (spec.kind) {
-      case 'map':
-        emit(spec.fn(e.value));
-        break;
-      case 'filter':
-        if (spec.fn(e.value)) emit(e.value);
-        break;
-      case 'flatMap':
-        for (const v of spec.fn(e.value)) emit(v);
-        break;
-      case 'reduce': {
-        const k = encodeKey(keyOf(e));
-        const next = state.has(k) ? spec.fn(state.get(k), e.value) : e.value;
-        state.set(k, next);
-        emit(next);
-        break;
-      }
-      case 'aggregate': {
-        const key = keyOf(e);
-        const k = encodeKey(key);
-        const next = spec.add(state.has(k) ? state.get(k) : spec.create(), e.value);
-        state.set(k, next);
-        emit(spec.result(next, key));
-        break;
-      }
-      case 'process': {
-        const key = keyOf(e);
-        spec.fn(e.value, { key, timestamp: e.ts, state: processState(state, spec.state, encodeKey(key)), emit: (v, ts) => emit(v, ts ?? e.ts) });
-        break;
-      }
-      default:
-        throw new Error(`cannot evaluate ${spec.kind} here`);
-    }
-  }
-  return out;
-}
-
-function processState(store: Map<string, unknown>, declared: Record<string, { kind: 'value' | 'map' }>, k: string): Record<string, unknown> {
-  const state: Record<string, unknown> = {};
-  for (const [name, decl] of Object.entries(declared)) {
-    const id = `${name}\u0000${k}`;
-    if (decl.kind === 'value') {
-      state[name] = { value: () => store.get(id), update: (v: unknown) => store.set(id, v), clear: () => store.delete(id) };
-      continue;
-    }
-    const m = () => {
-      if (!store.has(id)) store.set(id, new Map<string, [unknown, unknown]>());
-      return store.get(id) as Map<string, [unknown, unknown]>;
-    };
-    state[name] = {
-      get: (mk: unknown) => m().get(encodeKey(mk))?.[1],
-      put: (mk: unknown, v: unknown) => m().set(encodeKey(mk), [mk, v]),
-      remove: (mk: unknown) => m().delete(encodeKey(mk)),
-      contains: (mk: unknown) => m().has(encodeKey(mk)),
-      keys: () => [...m().values()].map((x) => x[0]),
-      values: () => [...m().values()].map((x) => x[1]),
-      entries: () => [...m().values()],
-      isEmpty: () => m().size === 0,
-      clear: () => m().clear(),
-    };
-  }
-  return state;
 }
