@@ -31,8 +31,13 @@ export function decideTimer(firing: TimerFiring, timer: TimerState, now: number,
   const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.round(periodMs / 1000)));
   const next = { token: timer.token + 1, delaySeconds };
   if (firing.kind === 'timer') {
-    if (firing.token !== timer.token) return { tick: false, arm: null };
-    return { tick: true, arm: next };
+    if (firing.token === timer.token) return { tick: true, arm: next };
+    // The redelivery of the message that moved the chain to the current token, long after it
+    // fired: that firing moved the token but its next message was never sent (the send
+    // failed), or the chain would have moved on. Re-arm now rather than wait for the heartbeat.
+    // A duplicate delivered while the chain is alive comes early and is dropped.
+    const orphaned = firing.token === timer.token - 1 && timer.firedAt !== null && now - timer.firedAt > 2 * periodMs;
+    return orphaned ? { tick: true, arm: next } : { tick: false, arm: null };
   }
   // Heartbeat: a chain is needed only below the heartbeat's own rate; restart it when it
   // has not fired for three periods (a lost message, a crashed tick).

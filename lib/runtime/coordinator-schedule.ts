@@ -2,7 +2,7 @@
  * Carries out the coordinator's schedule: on a timer message or a heartbeat, decide (core),
  * move the chain's token with a conditional write on the job item, send the next delayed
  * timer message, and run the tick. The token moves before the message is sent, so a crash
- * in between leaves a quiet chain that the next heartbeat restarts.
+ * in between leaves a quiet chain: the redelivered firing or the next heartbeat restarts it.
  */
 import { decideTimer, timerPeriodMs, type TimerFiring } from '../core/coordinator-timer.js';
 import type { JobGraph } from '../core/graph.js';
@@ -10,6 +10,7 @@ import { compileTopology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import type { CoordinatorRuntime, TickReport } from './coordinator-runtime.js';
 import { updateJob } from './job-records.js';
+import { sendInOrder } from './sender.js';
 
 export interface TimerMessage {
   readonly job: string;
@@ -33,8 +34,10 @@ export async function onSchedule(
     );
     if (moved) {
       const body: TimerMessage = { job: graph.name, token };
-      await ports.queue.sendBatch(compileTopology(graph).resources.timerQueue, [
-        { group: 'timer', dedupId: `timer-${token}`, body: JSON.stringify(body), delaySeconds },
+      // Entries the queue refuses are sent again; if the send fails outright, the redelivery
+      // of the message that fired this re-arms the chain (core/coordinator-timer).
+      await sendInOrder(ports.queue, ports.clock, [
+        { queue: compileTopology(graph).resources.timerQueue, message: { group: 'timer', dedupId: `timer-${token}`, body: JSON.stringify(body), delaySeconds } },
       ]);
     }
   }

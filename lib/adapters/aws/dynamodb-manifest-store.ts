@@ -22,6 +22,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { Buffer } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { TransientStorageError } from '../../core/errors.js';
 import type { CheckpointId, JobName, SubtaskKey } from '../../core/ids.js';
 import {
@@ -58,7 +59,7 @@ export class DynamoDbManifestStore implements ManifestStore {
 
   async putJob(record: JobRecord, expectedVersion: number | null): Promise<boolean> {
     const version = (expectedVersion ?? -1) + 1;
-    const item = { pk: { S: tableKeys.jobPk(record.job) }, sk: { S: tableKeys.jobSk }, version: { N: String(version) }, record: { S: JSON.stringify({ ...record, version }) } };
+    const item = { pk: { S: tableKeys.jobPk(record.job) }, sk: { S: tableKeys.jobSk }, version: { N: String(version) }, record: { S: JSON.stringify({ ...record, version }) }, w: { S: randomUUID() } };
     return this.conditionalPut(item, expectedVersion === null
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
       : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } } });
@@ -166,9 +167,9 @@ export class DynamoDbManifestStore implements ManifestStore {
 
   /**
    * PutItem under a condition; false when the condition did not hold — unless the item there
-   * is exactly ours: the SDK retried a write whose response was lost and the retry's
-   * condition failed on our own write (every write carries a new version or rev, and the job
-   * item a fresh writeId, so an equal item is this write).
+   * ours: the SDK retried a write whose response was lost and the retry's condition failed on
+   * our own write. Every item carries `w`, unique per write, so an item with our `w` is this
+   * write — and an equal record written by someone else is not.
    */
   private async conditionalPut(
     item: Item,
@@ -192,15 +193,12 @@ function checkpointItem(job: string, record: CheckpointRecord, rev: number): Ite
     status: { S: record.status },
     rev: { N: String(rev) },
     record: { S: JSON.stringify(record) },
+    w: { S: randomUUID() },
   };
 }
 
-/** The stored item equals the one written: same record, same version or rev. */
-const sameItem = (stored: Item | undefined, written: Item) =>
-  stored !== undefined &&
-  stored.record?.S === written.record?.S &&
-  stored.version?.N === written.version?.N &&
-  stored.rev?.N === written.rev?.N;
+/** The stored item is the one written (same per-write `w`). */
+const sameItem = (stored: Item | undefined, written: Item) => stored?.w?.S !== undefined && stored.w.S === written.w?.S;
 
 const parseCheckpoint = (item: Item) => JSON.parse(item.record!.S!) as CheckpointRecord;
 

@@ -20,6 +20,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { Buffer } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
 import type { JobName, SubtaskRef } from '../../core/ids.js';
 import { tableKeys, type StateVersion } from '../../core/storage-keys.js';
@@ -67,7 +68,7 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /**
-   * True when the item is ours: written now, or found holding exactly our body — the SDK
+   * True when the item is ours: written now, or found carrying this write's `w` — the SDK
    * retried a write whose response was lost, and the retry's condition failed on our own
    * item. Taking that for a lost race would delete the spilled blobs the item points at.
    */
@@ -84,7 +85,7 @@ export class DynamoDbStateStore implements StateStore {
       );
       return true;
     } catch (e) {
-      if (isConditionFailed(e)) return (e as { Item?: Item }).Item?.body?.S === record.item.body?.S;
+      if (isConditionFailed(e)) return (e as { Item?: Item }).Item?.w?.S === record.item.w!.S;
       throw translateError('dynamodb', `PutItem ${record.key} (if absent)`, e, record.size);
     }
   }
@@ -157,8 +158,10 @@ export class DynamoDbStateStore implements StateStore {
     const pk = tableKeys.statePk(job as JobName, ref);
     const sk = tableKeys.stateSk(item.version, item.kind);
     const key = `${pk}/${sk}`;
-    const bytes = 'pk'.length + Buffer.byteLength(pk) + 'sk'.length + Buffer.byteLength(sk) + 'body'.length + Buffer.byteLength(item.body);
+    // `w` is unique per write: it tells our own item from another writer's with the same body.
+    const w = randomUUID();
+    const bytes = 'pk'.length + Buffer.byteLength(pk) + 'sk'.length + Buffer.byteLength(sk) + 'body'.length + Buffer.byteLength(item.body) + 'w'.length + w.length;
     if (bytes > DYNAMODB_ITEM_LIMIT) throw new ItemTooLargeError(key, bytes, DYNAMODB_ITEM_LIMIT);
-    return { item: { pk: { S: pk }, sk: { S: sk }, body: { S: item.body } }, key, size: { key, bytes, limit: DYNAMODB_ITEM_LIMIT } };
+    return { item: { pk: { S: pk }, sk: { S: sk }, body: { S: item.body }, w: { S: w } }, key, size: { key, bytes, limit: DYNAMODB_ITEM_LIMIT } };
   }
 }
