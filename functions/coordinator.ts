@@ -12,14 +12,24 @@ import { onSchedule, parseTimerMessage } from '../lib/runtime/coordinator-schedu
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
 import { handlerContext, type HandlerContext, type HandlerDeps, type JobInput } from './handler-context.js';
 
-export function createCoordinatorHandler(job: JobInput, deps: HandlerDeps & { coordinator?: CoordinatorOptions } = {}) {
+export interface CoordinatorDeps extends HandlerDeps {
+  readonly coordinator?: CoordinatorOptions;
+  /**
+   * Where the EMF metric lines go. @default stdout, where Lambda's log capture and CloudWatch
+   * look for them; a local host sends them elsewhere (a `--json` run owns its stdout).
+   */
+  readonly metrics?: (line: string) => void;
+}
+
+export function createCoordinatorHandler(job: JobInput, deps: CoordinatorDeps = {}) {
+  const metrics = deps.metrics ?? ((line: string) => process.stdout.write(`${line}\n`));
   let state: { ctx: HandlerContext; coordinator: CoordinatorRuntime; recovery: RecoveryManager } | undefined;
   return async (event: SQSEvent | ScheduledEvent): Promise<void> => {
     if (!state) {
       const ctx = handlerContext(job, deps);
       const recovery = new RecoveryManager(ctx.graph, ctx.ports);
       const onCheckpointFailed = (checkpoint: number, reason: CheckpointFailureReason) =>
-        process.stdout.write(`${JSON.stringify(failedCheckpointMetric(ctx.graph.name, checkpoint, reason, ctx.ports.clock.now()))}\n`);
+        metrics(JSON.stringify(failedCheckpointMetric(ctx.graph.name, checkpoint, reason, ctx.ports.clock.now())));
       state = { ctx, recovery, coordinator: new CoordinatorRuntime(ctx.graph, ctx.ports, recovery, { onCheckpointFailed, ...deps.coordinator }) };
     }
     const { ctx, coordinator, recovery } = state;

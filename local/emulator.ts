@@ -21,7 +21,7 @@
  * - every SQS call costs time proportional to queue depth: keep queues short, poll gently.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -59,8 +59,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log = options.log ?? (() => {});
   const external = process.env.AWS_ENDPOINT_URL;
   if (external) {
-    log(`using the emulator at ${external} (AWS_ENDPOINT_URL)`);
-    return { endpoint: external.replace(/\/+$/, ''), kind: 'external', stop: async () => {} };
+    const endpoint = external.replace(/\/+$/, '');
+    await ensureReachable(endpoint);
+    log(`using the emulator at ${endpoint} (AWS_ENDPOINT_URL)`);
+    return { endpoint, kind: 'external', stop: async () => {} };
   }
   const { python, version } = await ensureVenv(ROOT, log);
   for (let attempt = 1; ; attempt++) {
@@ -74,6 +76,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 }
 
 class PortTakenError extends Error {}
+
+const REACH_TIMEOUT_MS = 5_000;
+
+/**
+ * An endpoint the user named must answer before anything is provisioned on it: otherwise
+ * every call would fail its SDK attempts and the run would end on whichever came first.
+ * A TCP connection is enough (LocalStack and moto differ in what they serve at `/`).
+ */
+export async function ensureReachable(endpoint: string, via = 'AWS_ENDPOINT_URL'): Promise<void> {
+  const url = URL.canParse(endpoint) ? new URL(endpoint) : null;
+  if (!url) throw new EmulatorError(`${via}=${endpoint} is not a URL`);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host, port, timeout: REACH_TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new EmulatorError(`nothing answers at ${via}=${endpoint} within ${REACH_TIMEOUT_MS / 1000} s; is the emulator running?`));
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'host name not found' : e.message;
+      reject(new EmulatorError(`cannot reach ${via}=${endpoint}: ${why}; is the emulator running? (unset ${via} to use the embedded one)`, { cause: e }));
+    });
+  });
+}
 
 /** moto's server with a stdin watchdog and atomic requests: see emulator-server.py. */
 const SERVER_SCRIPT = 'local/emulator-server.py';

@@ -12,7 +12,7 @@
  *   maximum concurrency); successful messages deleted, failed ones left to their
  *   visibility timeout, and the queue's redrive policy moves them to the DLQ.
  * - The DLQs feed the recovery function; the coordinator runs on the EventBridge heartbeat
- *   and on its own timer queue.
+ *   and on its own timer queue. Its metric lines go to stderr (or `metrics`), not stdout.
  * - `killRate` makes a fraction of operator invocations die at a random protocol step
  *   (the coordinator and recovery functions are left alone: their schedule would otherwise
  *   wait for the next heartbeat, a minute, after a kill).
@@ -47,6 +47,11 @@ export interface LocalHostOptions {
   readonly coordinator?: CoordinatorOptions;
   /** Where handler warnings go. @default silent */
   readonly log?: (message: string) => void;
+  /**
+   * Where the coordinator's CloudWatch metric lines (EMF) go. @default stderr: on Lambda they
+   * belong on stdout, locally stdout is the CLI's (one JSON summary with `--json`).
+   */
+  readonly metrics?: (line: string) => void;
 }
 
 export interface HostStats {
@@ -111,7 +116,8 @@ export class LocalLambdaHost {
       const recovery = createRecoveryHandler(this.graph, { ports, env: {} });
       this.loops.push(this.receive(stage.deadLetterQueue, recovery, 1, false, DEAD_LETTER_IDLE_MS));
     }
-    const coordinator = createCoordinatorHandler(this.graph, { ports, env: {}, ...(this.options.coordinator ? { coordinator: this.options.coordinator } : {}) });
+    const metrics = this.options.metrics ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const coordinator = createCoordinatorHandler(this.graph, { ports, env: {}, metrics, ...(this.options.coordinator ? { coordinator: this.options.coordinator } : {}) });
     this.loops.push(this.receive(this.topology.resources.timerQueue, async (e) => this.coordinatorCall(() => coordinator(e)), 1, false, Math.max(idle, TIMER_IDLE_MS)));
     this.loops.push(this.heartbeat(coordinator));
   }

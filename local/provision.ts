@@ -7,7 +7,8 @@
  * What must hold: running it again is harmless. Whatever exists already is kept; a queue
  * that exists with other settings gets the requested ones (SQS refuses CreateQueue then), so
  * provisioning converges on what the topology and options say. On AWS itself the CDK
- * construct provisions instead (infra/); this is for emulators.
+ * construct provisions instead (infra/); this is for emulators. With `wireFaults` in the
+ * config, provisioning meets them too (a run's world is one wire).
  */
 import {
   CreateTableCommand,
@@ -23,10 +24,12 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createClients } from '../lib/adapters/aws/clients.js';
+import { createClients, type RequestCounts } from '../lib/adapters/aws/clients.js';
 import type { AwsConfig } from '../lib/adapters/aws/config.js';
 import { attempt, awsCode, translateError } from '../lib/adapters/aws/errors.js';
+import type { WireFaultCounts } from '../lib/adapters/aws/wire-faults.js';
 import type { Topology } from '../lib/core/topology.js';
+import { patiently } from './retry.js';
 
 export interface ProvisionOptions {
   readonly visibilityTimeoutSeconds: number;
@@ -37,28 +40,42 @@ export interface ProvisionOptions {
 const DLQ_RETENTION_SECONDS = String(14 * 24 * 60 * 60);
 const TABLE_WAIT_SECONDS = 60;
 
-export async function provisionJob(topology: Topology, config: AwsConfig, options: ProvisionOptions): Promise<void> {
-  const clients = createClients(config, { sqs: {}, s3: {}, dynamodb: {} });
+/** Where the provisioning clients count their requests and injected wire faults (a run's totals). */
+export interface ProvisionCounters {
+  readonly requests?: RequestCounts;
+  readonly injected?: WireFaultCounts;
+}
+
+/**
+ * Each resource is ensured `patiently`: every step is idempotent, so one that failed
+ * transiently (throttled, 5xx, a lost response) is simply done again.
+ */
+export async function provisionJob(topology: Topology, config: AwsConfig, options: ProvisionOptions, counters: ProvisionCounters = {}): Promise<void> {
+  const clients = createClients(config, counters.requests ?? { sqs: {}, s3: {}, dynamodb: {} }, counters.injected);
   try {
     const visibility = String(options.visibilityTimeoutSeconds);
     await Promise.all([
       ...topology.stages.map(async (stage) => {
-        const dlqUrl = await ensureQueue(clients.sqs, stage.deadLetterQueue, {
-          FifoQueue: 'true',
-          ContentBasedDeduplication: 'false',
-          MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
-        });
-        const dlqArn = await queueArn(clients.sqs, dlqUrl, stage.deadLetterQueue);
-        await ensureQueue(clients.sqs, stage.queue, {
-          FifoQueue: 'true',
-          ContentBasedDeduplication: 'false',
-          VisibilityTimeout: visibility,
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
-        });
+        const dlqUrl = await patiently(`creating queue ${stage.deadLetterQueue}`, () =>
+          ensureQueue(clients.sqs, stage.deadLetterQueue, {
+            FifoQueue: 'true',
+            ContentBasedDeduplication: 'false',
+            MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
+          }),
+        );
+        const dlqArn = await patiently(`reading the ARN of ${stage.deadLetterQueue}`, () => queueArn(clients.sqs, dlqUrl, stage.deadLetterQueue));
+        await patiently(`creating queue ${stage.queue}`, () =>
+          ensureQueue(clients.sqs, stage.queue, {
+            FifoQueue: 'true',
+            ContentBasedDeduplication: 'false',
+            VisibilityTimeout: visibility,
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
+          }),
+        );
       }),
-      ensureQueue(clients.sqs, topology.resources.timerQueue, { VisibilityTimeout: visibility }),
-      ensureBucket(clients.s3, config.bucket, config.region),
-      ensureTable(clients.dynamodb, config.table),
+      patiently(`creating queue ${topology.resources.timerQueue}`, () => ensureQueue(clients.sqs, topology.resources.timerQueue, { VisibilityTimeout: visibility })),
+      patiently(`creating bucket ${config.bucket}`, () => ensureBucket(clients.s3, config.bucket, config.region)),
+      patiently(`creating table ${config.table}`, () => ensureTable(clients.dynamodb, config.table)),
     ]);
   } finally {
     for (const client of Object.values(clients)) client.destroy();
@@ -116,7 +133,9 @@ async function ensureTable(dynamodb: DynamoDBClient, table: string): Promise<voi
     if (awsCode(e) !== 'ResourceInUseException') throw translateError('dynamodb', `CreateTable ${table}`, e);
   }
   // Usable once ACTIVE (immediately on emulators, seconds on AWS).
-  const waited = await waitUntilTableExists({ client: dynamodb, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { TableName: table });
+  const waited = await attempt('dynamodb', `DescribeTable ${table} (waiting for it)`, () =>
+    waitUntilTableExists({ client: dynamodb, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 }, { TableName: table }),
+  );
   if (waited.state !== 'SUCCESS') {
     const status = await dynamodb.send(new DescribeTableCommand({ TableName: table })).then((d) => d.Table?.TableStatus, () => 'unknown');
     throw new Error(`table ${table} not usable after ${TABLE_WAIT_SECONDS} s (status ${status})`);

@@ -2,24 +2,32 @@
  * `tidemark run`: runs a job file locally to completion (or for a duration), shows progress,
  * prints the checkpoint table, and compares what the sinks committed with a sequential
  * evaluation of the same job.
+ *
+ * The run's own calls (starting the job, polling its status, the forced restore, the stop
+ * request, reading the sinks' output and verifying it) go over the same wire as the job's,
+ * so each is made `patiently`: a transient failure is retried with backoff, and only one
+ * that keeps failing ends the run. Each of them is idempotent: reads, conditional writes,
+ * and a restore fenced by the generation it was asked for.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { JobBuilder } from '../lib/api/job.js';
-import { checkpointSettings } from '../lib/core/config.js';
-import { ConfigError } from '../lib/core/errors.js';
+import type { WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
+import { blobKeys, tableKeys } from '../lib/core/storage-keys.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { queueDepthFlow } from '../lib/runtime/flow-control.js';
 import { updateJob } from '../lib/runtime/job-records.js';
 import { readSinkOutput } from '../lib/runtime/sink-reader.js';
+import { checkpointRow } from './checkpoint-table.js';
 import { inputFiles, loadInputs } from './inputs.js';
-import { verifyRun } from './verify.js';
-import { checkpointRow, formatCheckpointTable, type CheckpointRow } from './checkpoint-table.js';
+import { loadJob, type JobModule } from './job-file.js';
 import { LocalLambdaHost } from './lambda-host.js';
+import { patiently, type Patience } from './retry.js';
+import { lastFailureOf, progressLine, restartsOf, type RunSummary, type SinkSummary } from './run-summary.js';
+import { verifyRun } from './verify.js';
 import { openWorld, type LocalWorld } from './worlds.js';
-import { blobKeys, tableKeys } from '../lib/core/storage-keys.js';
+
+export { loadJob } from './job-file.js';
+export { printSummary, type RunSummary, type SinkSummary } from './run-summary.js';
 
 export interface RunOptions {
   readonly jobFile: string;
@@ -33,63 +41,26 @@ export interface RunOptions {
   readonly killRate: number;
   /** Force one restore from the latest checkpoint after this many completed checkpoints. */
   readonly restoreAt?: number;
+  /** Faults on the wire of every AWS call (needs an emulator). */
+  readonly wireFaults?: WireFaultOptions;
   /** Run on the in-memory adapters instead of an emulator. */
   readonly memory: boolean;
   /** `source=path` inputs besides (or instead of) the ones the job module names. */
   readonly inputs?: readonly string[];
   readonly verify: boolean;
   readonly json: boolean;
+  /** Lines of the run's report (stdout; stderr with `--json`). Print sinks write here too. */
   readonly out: (line: string) => void;
   readonly progress: ((line: string) => void) | null;
-}
-
-export interface SinkSummary {
-  readonly location: string;
-  readonly records: number;
-  readonly sample: unknown[];
-}
-
-export interface RunSummary {
-  readonly job: string;
-  readonly startedAt: number;
-  readonly world: LocalWorld['kind'];
-  readonly kills: number;
-  readonly restores: number;
-  readonly note?: string;
-  /** Why each generation started, as observed while the job ran. */
-  readonly generations: string[];
-  readonly requests: LocalWorld['requests'];
-  readonly status: string;
-  readonly detail: string | null;
-  readonly generation: number;
-  readonly elapsedMs: number;
-  readonly sourceRecords: number;
-  readonly checkpoints: CheckpointRow[];
-  readonly sinks: Record<string, SinkSummary>;
-  /** Input the sources could not read, kept with where it came from. */
-  readonly deadLetters: { readonly count: number; readonly location: string };
-  readonly exactlyOnce: { readonly ok: boolean; readonly summary: string; readonly differences: string[] } | null;
-}
-
-interface JobModule {
-  default?: JobBuilder | JobGraph;
-  /** Optional: describes committed results for the summary line, e.g. "118 words". */
-  describeResult?: (records: unknown[]) => string;
-  /** Optional: per source, a file to load first (relative to the module). */
-  inputs?: Record<string, string>;
-}
-
-export async function loadJob(file: string, interval?: number): Promise<{ graph: JobGraph; module: JobModule }> {
-  const module = (await import(pathToFileURL(resolve(file)).href)) as JobModule;
-  const exported = module.default;
-  if (!exported) throw new ConfigError('job', `${file} has no default export; export the job (job(...) or its build())`);
-  let graph = exported instanceof JobBuilder ? exported.build() : exported;
-  if (interval !== undefined) graph = { ...graph, checkpoints: checkpointSettings({ ...graph.checkpoints, interval }) };
-  return { graph, module };
+  /** Diagnostics: the coordinator's metric lines, retries of the run's own calls. @default stderr */
+  readonly log?: (line: string) => void;
+  /** How long the run's own calls keep retrying transient failures. @default 60 s in all */
+  readonly patience?: Patience;
 }
 
 /** A local visibility timeout: a killed invocation's messages come back after it. */
 const VISIBILITY_SECONDS = 5;
+const POLL_MS = 200;
 
 export async function runJob(options: RunOptions): Promise<RunSummary> {
   if (options.records !== undefined) process.env.TIDEMARK_RECORDS = String(options.records);
@@ -101,6 +72,7 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     visibilityTimeoutSeconds: VISIBILITY_SECONDS,
     maxReceiveCount: 10,
     log: options.out,
+    ...(options.wireFaults ? { wireFaults: options.wireFaults } : {}),
   });
   try {
     for (const l of await loadInputs(world.ports, graph, files)) options.out(`input ${l.source}: ${l.lines} lines from ${l.file} into ${l.where}`);
@@ -112,15 +84,18 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
 
 async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, options: RunOptions): Promise<RunSummary> {
   const { ports } = world;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const patience: Patience = { onRetry: (what, attempt, e) => log(`retrying ${what} (attempt ${attempt + 1}): ${e.message}`), ...options.patience };
   const host = new LocalLambdaHost(graph, ports, {
     visibilityTimeoutMs: VISIBILITY_SECONDS * 1000,
     killRate: options.killRate,
     coordinator: { restoreLeaseMs: 10_000 },
-    runtime: world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) },
+    metrics: log,
+    runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) }) },
   });
   const seen = new Map<number, CheckpointRecord>();
   const started = Date.now();
-  await host.recovery.start();
+  await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);
   host.start();
   let job: JobRecord | null = null;
   let stopRequested = false;
@@ -129,23 +104,31 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   let lastGen = 0;
   try {
     for (;;) {
-      await new Promise((r) => setTimeout(r, 200));
-      job = await ports.manifest.getJob(graph.name);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      job = await patiently(`reading the job item of ${graph.name}`, () => ports.manifest.getJob(graph.name), patience);
       if (job && job.gen !== lastGen && (job.restore || job.status === 'RUNNING')) {
         lastGen = job.gen;
         generations.push(`generation ${job.gen}: ${job.restore?.reason ?? job.detail ?? ''}`);
       }
-      for (const c of await ports.manifest.listCheckpoints(graph.name, { limit: 20 })) seen.set(c.id, c);
-      options.progress?.(progressLine(host, seen, started));
+      const recent = await patiently(`listing the checkpoints of ${graph.name}`, () => ports.manifest.listCheckpoints(graph.name, { limit: 20 }), patience);
+      for (const c of recent) seen.set(c.id, c);
+      const r = host.records;
+      options.progress?.(progressLine({ elapsedMs: Date.now() - started, sourceRecords: r.sourceRecords, recordsToSinks: r.recordsToSinks, kills: host.stats.kills, job }, seen));
       if (!job || ['FINISHED', 'FAILED', 'STOPPED'].includes(job.status)) break;
       const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED').length;
       if (options.restoreAt !== undefined && restores === 0 && completed >= options.restoreAt && job.status === 'RUNNING') {
         restores++;
-        await host.recovery.restore({ request: { kind: 'latest' }, reason: `forced by --restore-at ${options.restoreAt}` });
+        // Fenced by the generation seen: a retry after a bump that landed resumes that restore.
+        const command = { request: { kind: 'latest' } as const, reason: `forced by --restore-at ${options.restoreAt}`, expectGen: job.gen };
+        await patiently(`restoring ${graph.name}`, () => host.recovery.restore(command), patience);
       }
       if (options.durationSeconds !== undefined && !stopRequested && Date.now() - started > options.durationSeconds * 1000) {
         stopRequested = true;
-        await updateJob(ports.manifest, graph.name, (j) => (j.status === 'RUNNING' ? { ...j, savepointRequest: { name: `stop-${Date.now()}`, stop: true } } : null));
+        const stop = { name: `stop-${Date.now()}`, stop: true };
+        await patiently(`asking ${graph.name} to stop`, () =>
+          updateJob(ports.manifest, graph.name, (j) => (j.status === 'RUNNING' ? { ...j, savepointRequest: stop } : null)),
+          patience,
+        );
       }
     }
   } finally {
@@ -154,11 +137,13 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   const sinks: Record<string, SinkSummary> = {};
   for (const op of graph.operators) {
     if (op.spec.kind !== 'sink') continue;
-    const records = (await readSinkOutput(ports, graph, op.name)) ?? [];
-    sinks[op.name] = { location: sinkLocation(world, graph, op.spec.sink, op.name), records: records.length, sample: records.slice(0, 5) };
+    const records = (await patiently(`reading the output of sink ${op.name}`, () => readSinkOutput(ports, graph, op.name), patience)) ?? [];
+    sinks[op.name] = { location: sinkLocation(world, graph, op.spec.sink, op.name, options.json), records: records.length, sample: records.slice(0, 5) };
   }
-  const deadLetters = (await ports.blobs.list(`${blobKeys.jobPrefix(graph.name)}dead-letters/`)).length;
-  const exactlyOnce = options.verify && job?.status === 'FINISHED' ? await verifyRun(ports, graph, module.describeResult) : null;
+  const deadLetterPrefix = `${blobKeys.jobPrefix(graph.name)}dead-letters/`;
+  const deadLetters = (await patiently('listing the dead letters', () => ports.blobs.list(deadLetterPrefix), patience)).length;
+  const exactlyOnce =
+    options.verify && job?.status === 'FINISHED' ? await patiently('verifying the output', () => verifyRun(ports, graph, module.describeResult), patience) : null;
   return {
     job: graph.name,
     startedAt: started,
@@ -168,19 +153,22 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     ...(options.restoreAt !== undefined && restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
     generations,
     requests: world.requests,
+    wireFaults: options.wireFaults && world.injected ? { ...options.wireFaults, injected: world.injected } : null,
     status: job?.status ?? 'UNKNOWN',
     detail: job?.detail ?? null,
     generation: job?.gen ?? 0,
+    restarts: restartsOf(job),
+    lastFailure: lastFailureOf(job),
     elapsedMs: Date.now() - started,
     sourceRecords: host.records.sourceRecords,
     checkpoints: [...seen.values()].map(checkpointRow),
     sinks,
-    deadLetters: { count: deadLetters, location: world.location(`${blobKeys.jobPrefix(graph.name)}dead-letters/`) },
+    deadLetters: { count: deadLetters, location: world.location(deadLetterPrefix) },
     exactlyOnce,
   };
 }
 
-function sinkLocation(world: LocalWorld, graph: JobGraph, spec: SinkSpec, name: string): string {
+function sinkLocation(world: LocalWorld, graph: JobGraph, spec: SinkSpec, name: string, json: boolean): string {
   switch (spec.kind) {
     case 'collect':
       return world.location(blobKeys.committedPrefix(graph.name, name));
@@ -189,27 +177,6 @@ function sinkLocation(world: LocalWorld, graph: JobGraph, spec: SinkSpec, name: 
     case 'dynamodb':
       return `table ${compileTopology(graph).resources.table}, pk ${tableKeys.outputPk(graph.name, name)}`;
     case 'print':
-      return 'stdout';
+      return json ? 'stderr' : 'stdout';
   }
-}
-
-function progressLine(host: LocalLambdaHost, seen: Map<number, CheckpointRecord>, started: number): string {
-  const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED');
-  const last = completed.sort((a, b) => b.id - a.id)[0];
-  const lastMs = last?.completedAt ? `${last.completedAt - last.triggeredAt} ms` : '-';
-  const r = host.records;
-  return `${((Date.now() - started) / 1000).toFixed(1)} s  in ${r.sourceRecords} records  out ${r.recordsToSinks} records  checkpoints ${completed.length} (last ${lastMs})  kills ${host.stats.kills}`;
-}
-
-export function printSummary(summary: RunSummary, out: (line: string) => void): void {
-  out('');
-  out(`job ${summary.job} on ${summary.world}: ${summary.status} after ${(summary.elapsedMs / 1000).toFixed(1)} s, generation ${summary.generation}${summary.detail ? ` (${summary.detail})` : ''}`);
-  out(`fault injection: ${summary.kills} invocations killed, ${summary.restores} forced restores`);
-  for (const g of summary.generations) out(`  ${g}`);
-  if (summary.note) out(`note: ${summary.note}`);
-  out('');
-  out(formatCheckpointTable(summary.checkpoints, summary.startedAt));
-  out('');
-  for (const [name, sink] of Object.entries(summary.sinks)) out(`sink ${name}: ${sink.records} records committed at ${sink.location}`);
-  if (summary.deadLetters.count > 0) out(`dead letters: ${summary.deadLetters.count} input lines the sources could not read, at ${summary.deadLetters.location}`);
 }

@@ -2,10 +2,13 @@
  * Where a local run happens: the in-memory adapters, or an AWS-compatible emulator — the
  * endpoint in AWS_ENDPOINT_URL (LocalStack on 4566, …) or, by default, moto started and
  * stopped by the project. Either way the job's queues, bucket and table are provisioned
- * from the topology.
+ * from the topology. On an emulator, the run's wire faults (if any) are in the AWS clients
+ * of everything: provisioning, the job's functions, and the CLI's own polling and reading.
  */
 import { memoryPorts } from '../lib/adapters/memory/index.js';
 import type { AwsPorts } from '../lib/adapters/aws/index.js';
+import type { WireFaultCounts, WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
+import { ConfigError } from '../lib/core/errors.js';
 import type { Topology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
 import type { Ports } from '../lib/ports/index.js';
@@ -15,6 +18,8 @@ export interface LocalWorld {
   readonly ports: Ports;
   /** API calls made, when talking to an emulator. */
   readonly requests: AwsPorts['requests'] | null;
+  /** Wire faults injected (provisioning and the job's calls), when the run asked for them. */
+  readonly injected: WireFaultCounts | null;
   /** Where a sink's committed output can be read. */
   location(prefix: string): string;
   close(): Promise<void>;
@@ -25,10 +30,14 @@ export interface WorldOptions {
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
   readonly log: (line: string) => void;
+  /** Faults on the wire of every AWS call of the run (provisioning, the job, the CLI's own). */
+  readonly wireFaults?: WireFaultOptions;
 }
 
 export async function openWorld(topology: Topology, options: WorldOptions): Promise<LocalWorld> {
   if (options.memory) {
+    // Wire faults live in the AWS SDK's middleware: the memory adapters have no wire.
+    if (options.wireFaults) throw new ConfigError('wireFaults', 'wire faults are injected at the AWS SDK edge and need an emulator, not --memory');
     const ports = memoryPorts(systemClock);
     for (const s of topology.stages) {
       ports.queue.createQueue(s.deadLetterQueue);
@@ -39,6 +48,7 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
       kind: 'memory',
       ports,
       requests: null,
+      injected: null,
       location: (prefix) => `memory://${topology.resources.bucket}/${prefix}`,
       close: async () => {},
     };
@@ -53,13 +63,16 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
   const emulator = await startEmulator({ log: options.log });
   try {
     Object.assign(process.env, emulatorEnv(emulator.endpoint));
-    const config = awsConfigFromEnv(topology);
-    await provisionJob(topology, config, { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount });
+    const config = { ...awsConfigFromEnv(topology), ...(options.wireFaults ? { wireFaults: options.wireFaults } : {}) };
     const ports = awsPorts(config);
+    const provisioning = { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount };
+    // `requests` stay the job's own (what a deployed job would be billed); faults count provisioning too.
+    await provisionJob(topology, config, provisioning, ports.wireFaults ? { injected: ports.wireFaults } : {});
     return {
       kind: emulator.kind,
       ports,
       requests: ports.requests,
+      injected: ports.wireFaults,
       location: (prefix) => `s3://${config.bucket}/${prefix} (endpoint ${emulator.endpoint})`,
       close: () => emulator.stop(),
     };

@@ -2,13 +2,18 @@
  * The three SDK v3 clients, configured once per process (Lambda reuses them across
  * invocations): region, an emulator endpoint when configured (S3 then path-style, since an
  * emulator has no per-bucket host names), standard retries with backoff, bounded socket
- * timeouts, and a middleware that counts every request per service and operation.
+ * timeouts, and per attempt, inside the SDK's retry middleware (finalizeRequest step, low
+ * priority, in this order from the outside in):
+ *   1. a counter of every request per service and operation;
+ *   2. the retry classifier: what errors.ts calls transient is retried by the SDK too;
+ *   3. wire faults, when `AwsConfig.wireFaults` asks for them (wire-faults.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsConfig } from './config.js';
-import type { AwsService } from './errors.js';
+import { isThrottling, isTransient, type AwsService } from './errors.js';
+import { injectWireFaults, zeroWireFaultCounts, type WireFaultCounts } from './wire-faults.js';
 
 export type RequestCounts = Record<AwsService, Record<string, number>>;
 
@@ -21,7 +26,11 @@ export interface AwsClients {
 /** Few SDK attempts: the runtime retries whole batches itself, so long SDK waits only add latency. */
 const DEFAULT_MAX_ATTEMPTS = 3;
 
-export function createClients(config: AwsConfig, requests: RequestCounts): AwsClients {
+type AnyClient = SQSClient | S3Client | DynamoDBClient;
+const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
+
+/** @param injected where wire faults count what they inject (when `config.wireFaults` is set) */
+export function createClients(config: AwsConfig, requests: RequestCounts, injected: WireFaultCounts = zeroWireFaultCounts()): AwsClients {
   const waitSeconds = config.receiveWaitSeconds ?? 0;
   const common = {
     region: config.region,
@@ -37,22 +46,53 @@ export function createClients(config: AwsConfig, requests: RequestCounts): AwsCl
     s3: new S3Client({ ...common, requestHandler, forcePathStyle: config.endpoint !== undefined }),
     dynamodb: new DynamoDBClient({ ...common, requestHandler }),
   };
-  for (const service of ['sqs', 's3', 'dynamodb'] as const) countRequests(clients[service], requests[service]);
+  for (const service of ['sqs', 's3', 'dynamodb'] as const) {
+    const client = clients[service];
+    countRequests(client, requests[service]);
+    retryWhatIsTransient(client);
+    if (config.wireFaults) injectWireFaults(client, service, config.wireFaults, injected[service]);
+  }
   return clients;
 }
 
+const stackOf = (client: AnyClient) => client.middlewareStack as SQSClient['middlewareStack'];
+
 /**
  * Counts each HTTP request (every attempt, SDK retries included: each one is billed) under
- * its operation name, e.g. `SendMessageBatch`. It sits inside the retry middleware
- * (finalizeRequest step, low priority), so it runs once per attempt.
+ * its operation name, e.g. `SendMessageBatch`. Attempts that wire faults answer are counted
+ * too: on AWS a throttled request is still a request.
  */
-function countRequests(client: SQSClient | S3Client | DynamoDBClient, counts: Record<string, number>): void {
-  (client.middlewareStack as SQSClient['middlewareStack']).add(
+function countRequests(client: AnyClient, counts: Record<string, number>): void {
+  stackOf(client).add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       counts[operation] = (counts[operation] ?? 0) + 1;
       return next(args);
     },
-    { step: 'finalizeRequest', priority: 'low', name: 'tidemarkRequestCounter' },
+    { ...PER_ATTEMPT, name: 'tidemarkRequestCounter' },
+  );
+}
+
+/**
+ * The SDK retries by its own lists of codes; errors.ts has a few more (SQS's legacy
+ * `AWS.SimpleQueueService.RequestThrottled`, which the SDK treats as a client error, and
+ * other query-compatible codes). An error `isTransient` accepts gets the `$retryable`
+ * trait, which the SDK's standard strategy honours (as throttling when it is one, so it
+ * backs off longer), and is retried within `maxAttempts` and the retry quota.
+ */
+function retryWhatIsTransient(client: AnyClient): void {
+  stackOf(client).add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (e) {
+        const error = e as { $retryable?: { throttling?: boolean } };
+        if (typeof e === 'object' && e !== null && error.$retryable === undefined && isTransient(e)) {
+          error.$retryable = { throttling: isThrottling(e) };
+        }
+        throw e;
+      }
+    },
+    { ...PER_ATTEMPT, name: 'tidemarkRetryClassifier' },
   );
 }

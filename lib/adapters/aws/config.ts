@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import type { Topology } from '../../core/topology.js';
+import type { WireFaultOptions } from './wire-faults.js';
 
 export interface AwsConfig {
   readonly region: string;
@@ -18,6 +19,12 @@ export interface AwsConfig {
   readonly receiveWaitSeconds?: number;
   /** SDK attempts per call (standard retry mode, with backoff). The runtime retries too. @default 3 */
   readonly maxAttempts?: number;
+  /**
+   * Fault injection on the wire (throttling, 5xx, latency, lost responses), per attempt and
+   * retried by the SDK like real faults: for local runs (`tidemark run --wire-faults`) and
+   * tests. Never read from the environment, so a deployed function cannot get it. @default off
+   */
+  readonly wireFaults?: WireFaultOptions;
 }
 
 export const ENV = {

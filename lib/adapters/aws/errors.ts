@@ -8,7 +8,8 @@
  * - anything else (access denied, a missing queue or table, a malformed request) →
  *   `AwsRequestError`, outside both families on purpose: the runtime neither retries it on
  *   the spot nor fails the job over; the batch fails, and SQS redelivers then dead-letters it.
- * Every translated error keeps the SDK error as its `cause`.
+ * Every translated error keeps the SDK error as its `cause`. The clients (clients.ts) make the
+ * SDK retry whatever `isTransient` says, so the SDK's retries and this classification agree.
  */
 import { ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
 
@@ -97,13 +98,18 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** AWS asked us to slow down (the SDK then backs off longer than for other transient errors). */
+export function isThrottling(e: unknown): boolean {
+  const s = shape(e);
+  return s.$retryable?.throttling === true || THROTTLING.has(awsCode(e)) || s.$metadata?.httpStatusCode === 429;
+}
+
 export function isTransient(e: unknown): boolean {
   const s = shape(e);
   const code = awsCode(e);
   const status = s.$metadata?.httpStatusCode;
   return (
-    s.$retryable?.throttling === true ||
-    THROTTLING.has(code) ||
+    isThrottling(e) ||
     TRANSIENT_CODES.has(code) ||
     NETWORK_CODES.has(code) ||
     NETWORK_CODES.has(s.code ?? '') ||

@@ -11,6 +11,7 @@ import { DynamoDbOutputTable } from './dynamodb-output-table.js';
 import { DynamoDbStateStore } from './dynamodb-state-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 import { SqsQueue } from './sqs-queue.js';
+import { zeroWireFaultCounts, type WireFaultCounts } from './wire-faults.js';
 
 export { createClients, type AwsClients, type RequestCounts } from './clients.js';
 export { awsConfigFromEnv, ENV, type AwsConfig } from './config.js';
@@ -19,17 +20,21 @@ export { DynamoDbManifestStore } from './dynamodb-manifest-store.js';
 export { DynamoDbOutputTable } from './dynamodb-output-table.js';
 export { DYNAMODB_ITEM_LIMIT, DynamoDbStateStore, STATE_MAX_ITEM_BYTES } from './dynamodb-state-store.js';
 export { AwsRequestError, translateError } from './errors.js';
+export { WIRE_FAULT_KINDS, zeroWireFaultCounts, type WireFaultCounts, type WireFaultKind, type WireFaultOptions } from './wire-faults.js';
 export { S3BlobStore } from './s3-blob-store.js';
 export { SqsQueue } from './sqs-queue.js';
 
 export interface AwsPorts extends Ports {
   /** API calls made, by service and operation (benchmarks report them). */
   readonly requests: { readonly sqs: Record<string, number>; readonly s3: Record<string, number>; readonly dynamodb: Record<string, number> };
+  /** Wire faults injected so far, by service and kind; null unless `config.wireFaults` asks for them. */
+  readonly wireFaults: WireFaultCounts | null;
 }
 
 export function awsPorts(config: AwsConfig): AwsPorts {
   const requests: RequestCounts = { sqs: {}, s3: {}, dynamodb: {} };
-  const c = createClients(config, requests);
+  const injected = zeroWireFaultCounts();
+  const c = createClients(config, requests, injected);
   return {
     queue: new SqsQueue(c.sqs, { waitTimeSeconds: config.receiveWaitSeconds ?? 0 }),
     blobs: new S3BlobStore(c.s3, config.bucket),
@@ -39,5 +44,6 @@ export function awsPorts(config: AwsConfig): AwsPorts {
     outputs: new DynamoDbOutputTable(c.dynamodb, config.table),
     clock: systemClock,
     requests,
+    wireFaults: config.wireFaults ? injected : null,
   };
 }

@@ -1,0 +1,177 @@
+/**
+ * The command line of `tidemark`: which options each command takes, and what they must be.
+ * Everything wrong with it is a `UsageError` (exit status 2) with one line that names the
+ * option and the value, e.g. `--interval must be a positive number, got -5`.
+ *
+ * node:util's parseArgs reads `--interval -5` as an option without its value followed by an
+ * unknown option `-5` ("argument is ambiguous"): a value that looks like a negative number
+ * is joined to its option first (`--interval=-5`), so that it is the value check that speaks.
+ */
+import { parseArgs } from 'node:util';
+import { validateWireFaults, WIRE_FAULT_KINDS, type WireFaultKind, type WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
+import { UsageError } from './cli-errors.js';
+
+export const USAGE = `usage: tidemark run <job-file> [options]
+       tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
+run options:
+  --records N      records the job reads (examples honour it through TIDEMARK_RECORDS)
+  --duration S     stop the job with a savepoint after S seconds if it has not finished
+  --interval MS    override the job's checkpoint interval
+  --kill-rate P    fraction (0..1) of operator invocations that die at a random protocol step
+  --restore-at N   force one restore from the latest checkpoint after N completed checkpoints
+  --wire-faults SPEC  faults on the AWS SDK's calls, per attempt (needs an emulator): a rate for
+                   every kind (0.02), or per kind (throttle=0.05,lost=0.01; kinds: throttle, 5xx,
+                   latency, lost), and latency-ms=N for the longest delay (default 200)
+  --wire-faults-seed N  seed of the wire faults' choices (default: random, printed)
+  --memory         run on the in-memory adapters instead of an AWS emulator
+  --input S=PATH   load a file into source S first (the job module's \`inputs\` do this too)
+  --no-verify      skip the comparison with a sequential evaluation
+  --json           print one JSON summary on stdout (progress and table go to stderr)
+ingest options:
+  --source NAME    the log source to append to (when the job has several)
+  --key FIELD      partition by this field of each record (one key stays in order)
+ingest appends one JSON record per line to a log source of the job, on AWS or AWS_ENDPOINT_URL.`;
+
+const RUN_ONLY = {
+  interval: { type: 'string' },
+  duration: { type: 'string' },
+  records: { type: 'string' },
+  'kill-rate': { type: 'string' },
+  'restore-at': { type: 'string' },
+  'wire-faults': { type: 'string', multiple: true },
+  'wire-faults-seed': { type: 'string' },
+  memory: { type: 'boolean' },
+  input: { type: 'string', multiple: true },
+  'no-verify': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
+const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, help: { type: 'boolean' } } as const;
+
+export interface RunArgs {
+  readonly jobFile: string;
+  readonly interval?: number;
+  readonly durationSeconds?: number;
+  readonly records?: number;
+  readonly restoreAt?: number;
+  readonly killRate: number;
+  readonly wireFaults?: WireFaultOptions;
+  readonly memory: boolean;
+  readonly inputs: readonly string[];
+  readonly verify: boolean;
+  readonly json: boolean;
+}
+
+export interface IngestArgs {
+  readonly jobFile: string;
+  readonly file: string;
+  readonly source?: string;
+  readonly key?: string;
+}
+
+export type Command = { readonly kind: 'help' } | { readonly kind: 'run'; readonly args: RunArgs } | { readonly kind: 'ingest'; readonly args: IngestArgs };
+
+type Values = ReturnType<typeof parse>['values'];
+
+export function parseCommand(argv: readonly string[]): Command {
+  const { values, positionals } = parse(argv);
+  if (values.help) return { kind: 'help' };
+  const [command, jobFile, ...rest] = positionals;
+  if (command !== 'run' && command !== 'ingest') throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'missing command', true);
+  const given = (names: object) => Object.keys(names).filter((n) => values[n as keyof Values] !== undefined);
+  const foreign = given(command === 'run' ? INGEST_ONLY : RUN_ONLY)[0];
+  if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${command === 'run' ? 'ingest' : 'run'}\`, not of \`tidemark ${command}\``);
+  if (!jobFile) throw new UsageError('missing <job-file>', true);
+  if (command === 'ingest') {
+    if (rest.length !== 1) throw new UsageError('ingest takes <job-file> and one <file|->', true);
+    return { kind: 'ingest', args: { jobFile, file: rest[0]!, ...(values.source ? { source: values.source } : {}), ...(values.key ? { key: values.key } : {}) } };
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  return { kind: 'run', args: runArgs(jobFile, values) };
+}
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, options: OPTIONS });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `--interval -5` → `--interval=-5`, for options that take a value. */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
+    const next = argv[i + 1];
+    if (OPTIONS[name as keyof typeof OPTIONS]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
+function runArgs(jobFile: string, values: Values): RunArgs {
+  const interval = positive('interval', values.interval);
+  const durationSeconds = positive('duration', values.duration);
+  const records = whole('records', positive('records', values.records));
+  const restoreAt = whole('restore-at', positive('restore-at', values['restore-at']));
+  const killRate = values['kill-rate'] === undefined ? 0 : Number(values['kill-rate']);
+  if (!(killRate >= 0 && killRate < 1)) throw new UsageError(`--kill-rate must be a number from 0 up to (not including) 1, got ${values['kill-rate']}`);
+  const wireFaults = wireFaultOptions(values['wire-faults'], values['wire-faults-seed']);
+  if (wireFaults && values.memory) throw new UsageError('--wire-faults injects faults into the AWS SDK’s calls and needs an emulator: it cannot be used with --memory');
+  return {
+    jobFile,
+    ...(interval === undefined ? {} : { interval }),
+    ...(durationSeconds === undefined ? {} : { durationSeconds }),
+    ...(records === undefined ? {} : { records }),
+    ...(restoreAt === undefined ? {} : { restoreAt }),
+    ...(wireFaults === undefined ? {} : { wireFaults }),
+    killRate,
+    memory: values.memory ?? false,
+    inputs: values.input ?? [],
+    verify: !values['no-verify'],
+    json: values.json ?? false,
+  };
+}
+
+function positive(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
+  return n;
+}
+
+function whole(name: string, n: number | undefined): number | undefined {
+  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number, got ${n}`);
+  return n;
+}
+
+/** `--wire-faults 0.02`, `--wire-faults throttle=0.05,lost=0.01`, `latency-ms=500`; repeated flags add up. */
+function wireFaultOptions(specs: readonly string[] | undefined, seedText: string | undefined): WireFaultOptions | undefined {
+  if (!specs) {
+    if (seedText !== undefined) throw new UsageError('--wire-faults-seed needs --wire-faults');
+    return undefined;
+  }
+  const rates: Partial<Record<WireFaultKind, number>> = {};
+  let maxLatencyMs: number | undefined;
+  for (const item of specs.flatMap((s) => s.split(',')).map((s) => s.trim())) {
+    const [key, text] = item.includes('=') ? item.split('=', 2) : [null, item];
+    const n = Number(text);
+    if (text === undefined || text === '' || !Number.isFinite(n)) throw new UsageError(`--wire-faults: ${JSON.stringify(item)} is not a rate, kind=rate or latency-ms=N`);
+    if (key === 'latency-ms') maxLatencyMs = n;
+    else if (key === null) for (const kind of WIRE_FAULT_KINDS) rates[kind] = n;
+    else if ((WIRE_FAULT_KINDS as readonly string[]).includes(key!)) rates[key as WireFaultKind] = n;
+    else throw new UsageError(`--wire-faults: unknown kind ${JSON.stringify(key)}; kinds are ${WIRE_FAULT_KINDS.join(', ')}`);
+  }
+  const seed = seedText === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(seedText);
+  if (!(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--wire-faults-seed must be a whole number from 0, got ${seedText}`);
+  const options: WireFaultOptions = { rates, seed, ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }) };
+  try {
+    validateWireFaults(options);
+  } catch (e) {
+    throw new UsageError(`--wire-faults: ${(e as Error).message}`);
+  }
+  return options;
+}
