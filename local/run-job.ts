@@ -9,6 +9,7 @@
  * that keeps failing ends the run. Each of them is idempotent: reads, conditional writes,
  * and a restore fenced by the generation it was asked for.
  */
+import { JobStateError } from '../lib/core/errors.js';
 import type { WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
@@ -95,6 +96,12 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   });
   const seen = new Map<number, CheckpointRecord>();
   const started = Date.now();
+  // A job that already ended there (an external endpoint keeps it) would look finished at
+  // once and its old output would be checked: refuse instead of reporting a run that did not happen.
+  const before = await patiently(`reading the job item of ${graph.name}`, () => ports.manifest.getJob(graph.name), patience);
+  if (before && ['FINISHED', 'FAILED', 'STOPPED'].includes(before.status)) {
+    throw new JobStateError(`job ${graph.name} already ran on this endpoint and is ${before.status}${before.detail ? ` (${before.detail})` : ''}: give the job another name, or use a fresh emulator`);
+  }
   await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);
   host.start();
   let job: JobRecord | null = null;

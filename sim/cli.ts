@@ -1,8 +1,9 @@
 /**
- * `npm run sim -- --seeds N [--topology chain|rescale|fanin|all] [--mode exactly-once|at-least-once]
- *  [--from S] [--workers W]`
- * Runs seeds S..S+N-1 on each named topology (in W worker threads) and ends with
- * `simulation: R seeds, V violations`, R being the number of runs; exit 1 when V > 0.
+ * `npm run sim -- --seeds N [--topology chain|rescale|fanin|tumbling|sliding|session|poison|all]
+ *  [--mode exactly-once|at-least-once] [--from S] [--workers W] [--verbose]`
+ * Runs seeds S..S+N-1 on each named topology (all of `TOPOLOGIES`, in order, by default; in
+ * W worker threads) and ends with `simulation: R seeds, V violations`, R being the number of
+ * runs; exit 1 when V > 0. `--verbose` prints every passing seed with its step count.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';

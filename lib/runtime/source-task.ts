@@ -3,8 +3,13 @@
  * source watermark, end of input, the next poll) and `trigger` (a checkpoint begins here:
  * offsets into the snapshot, barriers out). Reads depend only on the offset in working state
  * and what the poll carries, so a retried poll emits exactly the same envelopes.
+ *
+ * What the reader's own code throws (a generator's `make`, a timestamp function, a custom
+ * reader) is a `UserFunctionError` naming the source and the position it read from, and
+ * fails over at once, whatever `onUserError` says: a source cannot skip a position it cannot
+ * read. What storage throws keeps its own classification (see `readerFailure`).
  */
-import { MalformedEnvelopeError } from '../core/errors.js';
+import { MalformedEnvelopeError, TidemarkError, UserFunctionError, type FailedInput } from '../core/errors.js';
 import type { PollEnvelope, TriggerEnvelope } from '../core/envelope.js';
 import type { JobGraph, SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
 import type { SubtaskRef } from '../core/ids.js';
@@ -146,7 +151,13 @@ export class SourceTask {
       n = Math.max(0, Math.min(n, allowed - (s.emitted - s.rateEmitted)));
     }
     if (n > 0) {
-      const batch = await head.reader.read(this.host.ref.index, this.host.stage.parallelism, s.offset, n, this.host.io, env.limits);
+      const fromIo = new Set<unknown>();
+      let batch: SourceBatch;
+      try {
+        batch = await head.reader.read(this.host.ref.index, this.host.stage.parallelism, s.offset, n, notingFailures(this.host.io, fromIo), env.limits);
+      } catch (e) {
+        throw readerFailure(this.host.stage.operators[0]!.name, e, { position: s.offset }, fromIo);
+      }
       if (batch.rejected?.length) this.deadLetter(batch.rejected);
       const ts = batch.timestamps;
       for (let i = 0; i < batch.values.length; i++) this.host.chain.push(batch.values[i], ts?.[i]);
@@ -180,4 +191,38 @@ export class SourceTask {
       });
     }
   }
+}
+
+/**
+ * What a reader's call threw, as it goes on. A `TidemarkError` (a transient storage failure,
+ * an item too large, …) and whatever one of its `io` calls failed with (`fromIo`, see
+ * `notingFailures`: such as an adapter's unclassified `AwsRequestError`, which the runtime
+ * does not know by name) keep their own classification; anything else came from the
+ * reader's own code and is the source operator's `UserFunctionError` on `on`. `fn` names
+ * the reader's function when it is not the read (`start`, `limits`).
+ */
+export function readerFailure(operator: string, e: unknown, on: FailedInput | null, fromIo?: ReadonlySet<unknown>, fn?: string): unknown {
+  if (e instanceof TidemarkError || fromIo?.has(e)) return e;
+  return UserFunctionError.threw(operator, e, on, fn);
+}
+
+/** `io` that adds what each of its calls fails with to `failures`. */
+export function notingFailures(io: SourceIo, failures: Set<unknown>): SourceIo {
+  const noted = <R>(call: () => Promise<R>): Promise<R> => {
+    const fail = (e: unknown): never => {
+      failures.add(e);
+      throw e;
+    };
+    try {
+      return call().catch(fail);
+    } catch (e) {
+      return fail(e);
+    }
+  };
+  return {
+    getObject: (key) => noted(() => io.getObject(key)),
+    listObjects: (prefix) => noted(() => io.listObjects(prefix)),
+    readLog: (log, partition, from, below, max) => noted(() => io.readLog(log, partition, from, below, max)),
+    logHead: (log, partition) => noted(() => io.logHead(log, partition)),
+  };
 }

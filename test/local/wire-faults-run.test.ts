@@ -36,5 +36,9 @@ describe('tidemark run with faults on the wire', () => {
       expect(injected[service].lost).toBe(0);
     }
     expect(summary.wireFaults).toMatchObject({ seed: 5, rates: { throttle: 0.08, '5xx': 0.08, latency: 0.1 } });
+    // The same job again on the same endpoint: refused, never reported as a second run.
+    await expect(
+      runJob({ jobFile: 'test/local/fixtures/print-job.ts', killRate: 0, memory: false, verify: true, json: true, out: () => {}, log: () => {}, progress: null }),
+    ).rejects.toThrow(/already ran on this endpoint and is FINISHED/);
   });
 });
