@@ -5,32 +5,17 @@
  * (the next timer message, the checkpoint item, the spilled state blobs are deleted).
  * The faults come from the wire-fault middleware at the SDK edge, at a high rate.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsPorts, type AwsPorts } from '../../lib/adapters/aws/index.js';
-import type { AwsConfig } from '../../lib/adapters/aws/config.js';
 import { checkpointId, generation, jobName, type SubtaskKey } from '../../lib/core/ids.js';
 import { initialJobRecord, newCheckpointRecord } from '../../lib/core/manifest.js';
-import type { StageTopology, Topology } from '../../lib/core/topology.js';
 import { updateJob } from '../../lib/runtime/job-records.js';
-import { provisionJob } from '../../local/provision.js';
-
-let unique = 0;
-const name = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++unique}`;
+import { provisionedAdapterJob } from '../support/emulator-world.js';
 
 async function lossyPorts(seed: number): Promise<{ ports: AwsPorts; job: string }> {
-  const job = name('lost');
-  const stage = { id: 'op', queue: `${job}-op.fifo`, deadLetterQueue: `${job}-op-dlq.fifo` } as unknown as StageTopology;
-  const topology = { job, maxParallelism: 8, stages: [stage], resources: { table: `${job}-t`, bucket: `b${job}`.toLowerCase(), timerQueue: `${job}-timer` } } as unknown as Topology;
-  const base: AwsConfig = {
-    region: 'us-east-1',
-    endpoint: inject('awsEndpoint'),
-    table: topology.resources.table,
-    bucket: topology.resources.bucket,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  await provisionJob(topology, base, { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
   // Many attempts, so that a call whose every attempt loses its response is practically impossible.
-  return { ports: awsPorts({ ...base, maxAttempts: 8, wireFaults: { rates: { lost: 0.25 }, seed } }), job };
+  const { topology, config } = await provisionedAdapterJob('lost', { maxAttempts: 8, wireFaults: { rates: { lost: 0.25 }, seed } });
+  return { ports: awsPorts(config), job: topology.job };
 }
 
 const lostCount = (ports: AwsPorts) => ports.wireFaults?.dynamodb.lost ?? 0;

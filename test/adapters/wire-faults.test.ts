@@ -6,36 +6,15 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { Readable } from 'node:stream';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClients, type RequestCounts } from '../../lib/adapters/aws/clients.js';
 import type { AwsConfig } from '../../lib/adapters/aws/config.js';
 import { awsPorts } from '../../lib/adapters/aws/index.js';
 import { wireFaultPlan, zeroWireFaultCounts, type WireFaultOptions } from '../../lib/adapters/aws/wire-faults.js';
 import { TransientStorageError } from '../../lib/core/errors.js';
-import type { StageTopology, Topology } from '../../lib/core/topology.js';
-import { provisionJob } from '../../local/provision.js';
+import { provisionedAdapterJob } from '../support/emulator-world.js';
 
-let unique = 0;
-const name = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++unique}`;
-
-function freshTopology(): Topology {
-  const job = name('wf');
-  const stage = { id: 'op', queue: `${job}-op.fifo`, deadLetterQueue: `${job}-op-dlq.fifo` } as unknown as StageTopology;
-  return { job, maxParallelism: 8, stages: [stage], resources: { table: `${job}-t`, bucket: `b${job}`.toLowerCase(), timerQueue: `${job}-timer` } } as unknown as Topology;
-}
-
-async function provisioned(extra: Partial<AwsConfig> = {}): Promise<{ topology: Topology; config: AwsConfig }> {
-  const topology = freshTopology();
-  const base: AwsConfig = {
-    region: 'us-east-1',
-    endpoint: inject('awsEndpoint'),
-    table: topology.resources.table,
-    bucket: topology.resources.bucket,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  await provisionJob(topology, base, { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
-  return { topology, config: { ...base, ...extra } };
-}
+const provisioned = (extra: Partial<AwsConfig> = {}) => provisionedAdapterJob('wf', extra);
 
 const noCounts = (): RequestCounts => ({ sqs: {}, s3: {}, dynamodb: {} });
 
