@@ -6,6 +6,7 @@
  */
 import type { CheckpointSettings } from './config.js';
 import {
+  endsJob,
   isFinal,
   totalProgress,
   type CheckpointFailureReason,
@@ -37,7 +38,7 @@ export type CoordinatorDecision =
   | { readonly kind: 'restore'; readonly reason: string }
   | { readonly kind: 'resume-restore' }
   | { readonly kind: 'resend-triggers'; readonly checkpoint: CheckpointId }
-  | { readonly kind: 'notify-commit'; readonly checkpoint: CheckpointId }
+  | { readonly kind: 'notify-commit'; readonly checkpoint: CheckpointId; readonly last: boolean }
   | { readonly kind: 'finish'; readonly checkpoint: CheckpointId }
   | { readonly kind: 'stop'; readonly checkpoint: CheckpointId }
   | { readonly kind: 'trigger'; readonly savepoint: { readonly name: string; readonly stop: boolean } | null }
@@ -79,12 +80,12 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
 
   const pending = mine.filter((c) => c.status === 'PENDING' && !expired.has(c.id));
   for (const cp of pending) if (!cp.triggersSent) decisions.push({ kind: 'resend-triggers', checkpoint: cp.id });
-  for (const cp of completed) if (!cp.notified) decisions.push({ kind: 'notify-commit', checkpoint: cp.id });
+  for (const cp of completed) if (!cp.notified) decisions.push({ kind: 'notify-commit', checkpoint: cp.id, last: endsJob(cp) });
 
   // As in Flink, a job has ended only once its sinks committed the last checkpoint: whoever
   // stops at FINISHED or STOPPED reads complete output.
   if (latest && isFinal(latest)) {
-    decisions.push(sinksCommitted(latest, f) ? { kind: 'finish', checkpoint: latest.id } : { kind: 'skip', reason: 'COMMITTING' });
+    decisions.push(...endDecisions(latest, 'finish', f));
     return withRetention(decisions, f);
   }
   // Stop-with-savepoint: sources stop at its barrier. Once it completed the job stops; if it
@@ -93,7 +94,7 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
   if (job.stopping !== null) {
     const sp = mine.find((c) => c.id === job.stopping);
     if (sp?.status === 'COMPLETED') {
-      decisions.push(sinksCommitted(sp, f) ? { kind: 'stop', checkpoint: sp.id } : { kind: 'skip', reason: 'COMMITTING' });
+      decisions.push(...endDecisions(sp, 'stop', f));
       return withRetention(decisions, f);
     }
     const lost = !sp && job.lastTriggerAt !== null && now - job.lastTriggerAt >= settings.timeout;
@@ -110,6 +111,17 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
 
 const sinksCommitted = (cp: CheckpointRecord, f: CoordinatorFacts) =>
   f.sinkSubtasks.every((s) => (cp.committed ?? []).includes(s));
+
+/**
+ * The job ends once every sink subtask committed `cp`. Until then it waits; a commit still
+ * unreported a checkpoint timeout after completion is notified again (idempotent), so a
+ * commit message that went astray cannot keep the job from ending.
+ */
+function endDecisions(cp: CheckpointRecord, end: 'finish' | 'stop', f: CoordinatorFacts): CoordinatorDecision[] {
+  if (sinksCommitted(cp, f)) return [{ kind: end, checkpoint: cp.id }];
+  const overdue = cp.notified && cp.completedAt !== null && f.now - cp.completedAt >= f.settings.timeout;
+  return [...(overdue ? [{ kind: 'notify-commit' as const, checkpoint: cp.id, last: true }] : []), { kind: 'skip', reason: 'COMMITTING' }];
+}
 
 function triggerDecision(
   f: CoordinatorFacts,

@@ -59,6 +59,8 @@ export interface TriggerEnvelope extends Base {
 export interface CommitEnvelope extends Base {
   readonly kind: 'commit';
   readonly cp: number;
+  /** The job ends with this checkpoint: the sink reports its commit in the manifest. */
+  readonly last?: boolean;
 }
 export interface PollEnvelope extends Base {
   readonly kind: 'poll';

@@ -99,6 +99,9 @@ export interface JobRecord {
   readonly version: number;
   /** Unique per write: lets a writer whose response was lost recognise its own write. */
   readonly writeId: string | null;
+  /** The ids of the last few writes, newest last: a lost write stays recognisable after
+   *  others landed on top of it. */
+  readonly recentWrites?: readonly string[];
 }
 
 export type CheckpointStatus = 'PENDING' | 'COMPLETED' | 'ABORTED';
@@ -146,6 +149,10 @@ export interface CheckpointRecord {
 
 export const isFinal = (cp: CheckpointRecord) =>
   cp.status === 'COMPLETED' && Object.values(cp.acks).length > 0 && Object.values(cp.acks).every((a) => a.finished);
+
+/** The job ends with this checkpoint (its final one, or a stop-with-savepoint): its sinks
+ *  report their commit, and the job ends only once all did. */
+export const endsJob = (cp: CheckpointRecord) => cp.stop || isFinal(cp);
 
 export const totalProgress = (cp: CheckpointRecord) => Object.values(cp.acks).reduce((sum, a) => sum + a.progress, 0);
 

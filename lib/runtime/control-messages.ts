@@ -32,8 +32,9 @@ export async function sendTriggers(ports: Ports, topology: Topology, gen: Genera
   await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sourceStages(topology), body, `trigger:${checkpoint}`));
 }
 
-export async function sendCommits(ports: Ports, topology: Topology, gen: Generation, checkpoint: number) {
-  const body = () => ({ kind: 'commit' as const, cp: checkpoint });
+/** @param last the job ends with this checkpoint: sinks report their commit in the manifest */
+export async function sendCommits(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, last: boolean) {
+  const body = () => ({ kind: 'commit' as const, cp: checkpoint, ...(last ? { last: true } : {}) });
   await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sinkStages(topology), body, `commit:${checkpoint}`));
 }
 

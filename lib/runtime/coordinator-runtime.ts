@@ -88,7 +88,7 @@ export class CoordinatorRuntime {
         return null;
       }
       case 'notify-commit':
-        await sendCommits(this.ports, topology, job.gen, d.checkpoint);
+        await sendCommits(this.ports, topology, job.gen, d.checkpoint, d.last);
         await manifest.mark(name, d.checkpoint, 'notified');
         return null;
       case 'finish':

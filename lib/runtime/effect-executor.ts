@@ -8,6 +8,7 @@ import { subtaskKey, type Generation, type SubtaskRef } from '../core/ids.js';
 import type { Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import type { OutgoingMessage } from '../ports/queue.js';
+import { endsJob } from '../core/manifest.js';
 import { sendCommits } from './control-messages.js';
 import type { EffectLog } from './effects.js';
 import { updateJob } from './job-records.js';
@@ -93,7 +94,7 @@ export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen
     const completedByUs = outcome.kind === 'completed' || (outcome.kind === 'duplicate' && outcome.record.status === 'COMPLETED' && !outcome.record.notified);
     if (completedByUs) {
       // Low-latency notification; the coordinator sends it again if this invocation dies here.
-      await sendCommits(ports, topology, gen, ack.checkpoint);
+      await sendCommits(ports, topology, gen, ack.checkpoint, endsJob(outcome.record));
       await ports.manifest.mark(topology.job, ack.checkpoint, 'notified');
     }
   }

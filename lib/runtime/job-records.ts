@@ -5,7 +5,8 @@
  * A write can take effect while its caller sees a failure: the response was lost and the
  * call threw, or the SDK retried it and the retry's condition failed on our own write. So a
  * write that did not plainly succeed is settled by reading the item back: every write
- * carries a fresh `writeId`, and the stored version + 1 with our id means it landed.
+ * carries a fresh `writeId`, kept among the item's last few `recentWrites`, so finding one
+ * of this call's ids there means it landed — even when other writes landed on top since.
  * Without that, a timer-token move or a checkpoint-id allocation that landed would be taken
  * as lost, and the step after it (the next timer message, the checkpoint item) never done.
  */
@@ -15,6 +16,9 @@ import type { JobRecord } from '../core/manifest.js';
 import type { ManifestStore } from '../ports/manifest-store.js';
 
 const MAX_ATTEMPTS = 25;
+/** Write ids the job item remembers: more than the writes that can land between one write
+ *  and its caller's read-back. */
+const RECENT_WRITES = 16;
 /** Failed (not merely lost-race) writes in a row before the error is passed on. */
 const MAX_FAILED_WRITES = 3;
 
@@ -25,15 +29,18 @@ export async function updateJob(
 ): Promise<JobRecord | null> {
   let current = await manifest.getJob(job);
   let failedWrites = 0;
+  const mine: string[] = [];
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) return null;
     const next = change(current);
     if (!next) return null;
-    const written: JobRecord = { ...next, writeId: randomUUID() };
+    const writeId = randomUUID();
+    mine.push(writeId);
+    const written: JobRecord = { ...next, writeId, recentWrites: [...(next.recentWrites ?? []), writeId].slice(-RECENT_WRITES) };
     const outcome = await tryPut(manifest, written, current.version);
     if (outcome === true) return { ...written, version: current.version + 1 };
     const stored = await manifest.getJob(job);
-    if (stored && stored.version === current.version + 1 && stored.writeId === written.writeId) return stored;
+    if (stored && mine.some((id) => stored.recentWrites?.includes(id))) return stored;
     if (outcome !== false && ++failedWrites >= MAX_FAILED_WRITES) throw outcome;
     current = stored;
   }

@@ -9,7 +9,7 @@
  * the reason, and count as consumed.
  */
 import { decodeEnvelope, type Envelope } from '../core/envelope.js';
-import { MalformedEnvelopeError, TerminalError, TidemarkError, StateConflictError } from '../core/errors.js';
+import { MalformedEnvelopeError, TerminalError, TidemarkError, StateConflictError, TransientStorageError } from '../core/errors.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { sourceIo } from './source-io.js';
 import { subtaskKey, type SubtaskRef } from '../core/ids.js';
@@ -144,7 +144,9 @@ export class OperatorRuntime {
           await invocation.handle(envelope, message.body);
         } catch (e) {
           if (!(e instanceof MalformedEnvelopeError)) throw e;
-          if (!(await this.deadLetter(deadLetterQueue, message, e))) throw e;
+          // Sending it to the DLQ failed (throttled, lost response): retry the group later;
+          // the malformed envelope itself must not fail the job over.
+          if (!(await this.deadLetter(deadLetterQueue, message, e))) throw new TransientStorageError(`dead-letter ${message.messageId} to ${deadLetterQueue}`, e);
         }
       }
       handling = null;

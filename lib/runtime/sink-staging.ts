@@ -72,10 +72,11 @@ export class SinkStaging {
     }
   }
 
-  /** Commits every sealed transaction up to the completed checkpoint, then says so. */
+  /** Commits every sealed transaction up to the completed checkpoint; when the job ends
+   *  with it, reports that in the manifest too (the job ends once every sink did). */
   commit(env: CommitEnvelope): void {
     this.commitUpTo(env.cp);
-    this.effects.add({ kind: 'committed', checkpoint: checkpointId(env.cp) });
+    if (env.last) this.effects.add({ kind: 'committed', checkpoint: checkpointId(env.cp) });
   }
 
   private commitUpTo(checkpoint: number): void {

@@ -69,7 +69,7 @@ describe('CheckpointCoordinator decisions', () => {
     const f = facts({ checkpoints: [cp(8, 'COMPLETED', 10_000, { notified: false }), cp(9, 'PENDING', 99_000, { triggersSent: false })] });
     expect(decideTick(f).filter((d) => d.kind !== 'skip')).toEqual([
       { kind: 'resend-triggers', checkpoint: 9 },
-      { kind: 'notify-commit', checkpoint: 8 },
+      { kind: 'notify-commit', checkpoint: 8, last: false },
     ]);
   });
 
@@ -80,6 +80,8 @@ describe('CheckpointCoordinator decisions', () => {
     // completed and notified, but the sink has not committed yet: not FINISHED, nothing triggered
     expect(kinds(facts({ job: finishedSources, checkpoints: [final] }))).toEqual(['skip:COMMITTING']);
     expect(kinds(facts({ job: finishedSources, checkpoints: [{ ...final, notified: false }] }))).toEqual(['notify-commit', 'skip:COMMITTING']);
+    // a commit still unreported a timeout after completion is notified again
+    expect(decideTick(facts({ job: finishedSources, checkpoints: [final], now: 90_100 + 30_000 }))).toContainEqual({ kind: 'notify-commit', checkpoint: 9, last: true });
     const committed = { ...final, committed: ['sink/0'] as SubtaskKey[] };
     expect(kinds(facts({ job: finishedSources, checkpoints: [committed] }))).toEqual(['finish']);
     // every sink subtask must have committed
