@@ -97,10 +97,8 @@ export interface JobRecord {
   readonly timer: TimerState;
   /** Optimistic-concurrency counter: every job-item write checks and bumps it. */
   readonly version: number;
-  /** Unique per write: lets a writer whose response was lost recognise its own write. */
-  readonly writeId: string | null;
-  /** The ids of the last few writes, newest last: a lost write stays recognisable after
-   *  others landed on top of it. */
+  /** The ids of the last few writes (each unique), newest last: a writer whose response was
+   *  lost recognises its own write, also after others landed on top of it. */
   readonly recentWrites?: readonly string[];
 }
 
@@ -256,6 +254,5 @@ export function initialJobRecord(job: JobName, gen: Generation): JobRecord {
     deadLetters: {},
     timer: { token: 0, firedAt: null },
     version: 0,
-    writeId: null,
   };
 }

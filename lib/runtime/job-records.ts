@@ -4,9 +4,9 @@
  *
  * A write can take effect while its caller sees a failure: the response was lost and the
  * call threw, or the SDK retried it and the retry's condition failed on our own write. So a
- * write that did not plainly succeed is settled by reading the item back: every write
- * carries a fresh `writeId`, kept among the item's last few `recentWrites`, so finding one
- * of this call's ids there means it landed — even when other writes landed on top since.
+ * write that did not plainly succeed is settled by reading the item back: every write adds
+ * a fresh id to the item's last few `recentWrites`, so finding one of this call's ids there
+ * means it landed — even when other writes landed on top since.
  * Without that, a timer-token move or a checkpoint-id allocation that landed would be taken
  * as lost, and the step after it (the next timer message, the checkpoint item) never done.
  */
@@ -36,7 +36,7 @@ export async function updateJob(
     if (!next) return null;
     const writeId = randomUUID();
     mine.push(writeId);
-    const written: JobRecord = { ...next, writeId, recentWrites: [...(next.recentWrites ?? []), writeId].slice(-RECENT_WRITES) };
+    const written: JobRecord = { ...next, recentWrites: [...(next.recentWrites ?? []), writeId].slice(-RECENT_WRITES) };
     const outcome = await tryPut(manifest, written, current.version);
     if (outcome === true) return { ...written, version: current.version + 1 };
     const stored = await manifest.getJob(job);

@@ -4,32 +4,19 @@
  * was lost, error translation, the item limit, how many requests each call costs).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { awsPorts, DYNAMODB_ITEM_LIMIT, type AwsConfig } from '../../lib/adapters/aws/index.js';
 import { createClients } from '../../lib/adapters/aws/clients.js';
 import { DynamoDbLogStore } from '../../lib/adapters/aws/dynamodb-log-store.js';
 import { DynamoDbOutputTable } from '../../lib/adapters/aws/dynamodb-output-table.js';
 import { ItemTooLargeError, TransientStorageError } from '../../lib/core/errors.js';
-import type { Topology } from '../../lib/core/topology.js';
-import { provisionJob } from '../../local/provision.js';
+import { provisionedAdapterJob, uniqueJobName as name } from '../support/emulator-world.js';
 import { logStoreContract, outputTableContract } from '../contracts/log-and-output-contracts.js';
-
-let unique = 0;
-const name = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++unique}`;
 
 /** One table for the file: the contracts use fresh job names, so tests share it safely. */
 let config: AwsConfig;
 beforeAll(async () => {
-  const job = name('lo');
-  const topology = { job, maxParallelism: 8, stages: [], resources: { table: `${job}-t`, bucket: `b${job}`.toLowerCase(), timerQueue: `${job}-timer` } } as unknown as Topology;
-  config = {
-    region: 'us-east-1',
-    endpoint: inject('awsEndpoint'),
-    table: topology.resources.table,
-    bucket: topology.resources.bucket,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  await provisionJob(topology, config, { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+  ({ config } = await provisionedAdapterJob('lo'));
 });
 
 const counted = () => ({ sqs: {}, s3: {}, dynamodb: {} }) as { sqs: Record<string, number>; s3: Record<string, number>; dynamodb: Record<string, number> };
