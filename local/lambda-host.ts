@@ -34,7 +34,7 @@ import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
 export interface LocalHostOptions {
   /** Lambda's SQS batch size. @default 10 */
   readonly batchSize?: number;
-  /** Visibility timeout of received messages. @default 30 s */
+  /** Visibility timeout of received messages (extended while their invocation runs). @default 30 s */
   readonly visibilityTimeoutMs?: number;
   /** Heartbeat period (EventBridge's rate). @default 60 s */
   readonly heartbeatMs?: number;
@@ -144,7 +144,7 @@ export class LocalLambdaHost {
 
   /** Lambda's event source for one queue. */
   private async receive(queue: string, handler: SqsHandler, concurrency: number, killable: boolean, idleMs: number): Promise<void> {
-    const visibilityTimeoutMs = this.options.visibilityTimeoutMs ?? 30_000;
+    const visibilityTimeoutMs = this.visibilityTimeoutMs();
     const mine = new Set<Promise<unknown>>();
     let empty = 0;
     while (this.running) {
@@ -176,11 +176,35 @@ export class LocalLambdaHost {
     await Promise.all(mine);
   }
 
+  /**
+   * While an invocation runs, its messages' visibility timeout is extended every half
+   * timeout, so the timeout can be short: a batch whose invocation died (or whose receive
+   * response was lost) comes back after one short timeout, while a slow live invocation
+   * keeps its batch. Best effort: a failed extension at worst redelivers a batch, which the
+   * protocol absorbs (sequence dedup, fencing).
+   */
+  private keepInFlight(queue: string, messages: readonly ReceivedMessage[]): () => void {
+    const timeoutMs = this.visibilityTimeoutMs();
+    if (messages.length === 0) return () => {};
+    const timer = setInterval(() => {
+      for (const m of messages) {
+        this.ports.queue.changeVisibility(queue, m.receiptHandle, timeoutMs).catch((e) => this.options.log?.(`extending visibility failed: ${String(e)}`));
+      }
+    }, timeoutMs / 2);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private visibilityTimeoutMs(): number {
+    return this.options.visibilityTimeoutMs ?? 30_000;
+  }
+
   /** One invocation: may die (kill switch); afterwards, deletes what succeeded. */
   private async invoke(call: () => Promise<unknown>, messages: readonly ReceivedMessage[], killable: boolean, queue?: string): Promise<void> {
     this.stats.invocations++;
     this.stats.messages += messages.length;
     let outcome;
+    const stopExtending = queue ? this.keepInFlight(queue, messages) : () => {};
     try {
       outcome = killable ? await this.kill.run(call) : { killed: false as const, value: await call() };
     } catch (e) {
@@ -188,6 +212,8 @@ export class LocalLambdaHost {
       this.options.log?.(`invocation failed: ${String(e)}`);
       this.stats.failedMessages += messages.length;
       return;
+    } finally {
+      stopExtending();
     }
     if (outcome.killed) {
       this.stats.kills++;

@@ -59,8 +59,11 @@ export interface RunOptions {
   readonly patience?: Patience;
 }
 
-/** A local visibility timeout: a killed invocation's messages come back after it. */
-const VISIBILITY_SECONDS = 5;
+/**
+ * A local visibility timeout: a killed invocation's messages come back after it. Short,
+ * because the host extends it while an invocation runs (lambda-host.ts).
+ */
+const VISIBILITY_SECONDS = 1;
 const POLL_MS = 200;
 
 export async function runJob(options: RunOptions): Promise<RunSummary> {

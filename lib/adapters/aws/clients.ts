@@ -1,7 +1,7 @@
 /**
  * The three SDK v3 clients, configured once per process (Lambda reuses them across
  * invocations): region, an emulator endpoint when configured (S3 then path-style, since an
- * emulator has no per-bucket host names), standard retries with backoff, bounded socket
+ * emulator has no per-bucket host names), short retries with backoff (retry-strategy.ts), bounded socket
  * timeouts, and per attempt, inside the SDK's retry middleware (finalizeRequest step, low
  * priority, in this order from the outside in):
  *   1. a counter of every request per service and operation;
@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsConfig } from './config.js';
 import { isThrottling, isTransient, type AwsService } from './errors.js';
+import { InvocationRetryStrategy } from './retry-strategy.js';
 import { injectWireFaults, zeroWireFaultCounts, type WireFaultCounts } from './wire-faults.js';
 
 export type RequestCounts = Record<AwsService, Record<string, number>>;
@@ -32,19 +33,19 @@ const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
 /** @param injected where wire faults count what they inject (when `config.wireFaults` is set) */
 export function createClients(config: AwsConfig, requests: RequestCounts, injected: WireFaultCounts = zeroWireFaultCounts()): AwsClients {
   const waitSeconds = config.receiveWaitSeconds ?? 0;
+  const maxAttempts = config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const common = {
     region: config.region,
-    maxAttempts: config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    retryMode: 'standard',
+    maxAttempts,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   } as const;
   // A socket that goes quiet for this long is given up (and retried): longer than a long poll.
   const requestHandler = { connectionTimeout: 5_000, requestTimeout: Math.max(30_000, (waitSeconds + 10) * 1000) };
   const clients: AwsClients = {
-    sqs: new SQSClient({ ...common, requestHandler }),
-    s3: new S3Client({ ...common, requestHandler, forcePathStyle: config.endpoint !== undefined }),
-    dynamodb: new DynamoDBClient({ ...common, requestHandler }),
+    sqs: new SQSClient({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts) }),
+    s3: new S3Client({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts), forcePathStyle: config.endpoint !== undefined }),
+    dynamodb: new DynamoDBClient({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts) }),
   };
   for (const service of ['sqs', 's3', 'dynamodb'] as const) {
     const client = clients[service];
