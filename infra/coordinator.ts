@@ -11,9 +11,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HEARTBEAT_MS, timerPeriodMs } from '../lib/core/coordinator-timer.js';
 import type { JobGraph } from '../lib/core/graph.js';
-import type { Topology } from '../lib/core/topology.js';
+import type { QueueSpec } from '../lib/core/resource-spec.js';
 import { acceptTimerWithoutDeadLetters } from './nag-suppressions.js';
-import { RoleFunction, visibilityTimeoutFor, type RoleFunctionProps } from './role-function.js';
+import { queueProps } from './queue-props.js';
+import { RoleFunction, type RoleFunctionProps } from './role-function.js';
 
 /**
  * The heartbeat's rate. The coordinator ticks at the job's timer period, never less often
@@ -28,9 +29,10 @@ export function heartbeatRate(graph: JobGraph): Duration {
 /** Whether the job ticks faster than the heartbeat, and so needs the timer queue. */
 export const needsTimer = (graph: JobGraph) => timerPeriodMs(graph.checkpoints.interval) < HEARTBEAT_MS;
 
-export interface CoordinatorProps extends Omit<RoleFunctionProps, 'role' | 'description' | 'environment'> {
+export interface CoordinatorProps extends Omit<RoleFunctionProps, 'description'> {
   readonly graph: JobGraph;
-  readonly topology: Topology;
+  /** From the job's resource spec; created only when the job needs the timer. */
+  readonly timerQueue: QueueSpec;
 }
 
 export class Coordinator extends Construct {
@@ -44,7 +46,6 @@ export class Coordinator extends Construct {
     const job = props.graph.name;
     this.coordinator = new RoleFunction(this, 'Coordinator', {
       ...props,
-      role: 'coordinator',
       description: `Tidemark ${job}: checkpoint coordinator`,
     });
     // A failed tick is not worth retrying: the next heartbeat does the same work.
@@ -56,15 +57,7 @@ export class Coordinator extends Construct {
     });
     if (!needsTimer(props.graph)) return;
 
-    this.timerQueue = new sqs.Queue(this, 'TimerQueue', {
-      queueName: props.topology.resources.timerQueue,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: visibilityTimeoutFor(props.timeout),
-      // A timer message is stale within three periods (at most three minutes), when the
-      // heartbeat starts a new chain; an hour bounds what a broken chain leaves behind.
-      retentionPeriod: Duration.hours(1),
-    });
+    this.timerQueue = new sqs.Queue(this, 'TimerQueue', queueProps(props.timerQueue));
     acceptTimerWithoutDeadLetters(this.timerQueue);
     this.timerQueue.grantSendMessages(this.coordinator.role);
     // One message per invocation: each is one tick, and a failed tick must not make SQS

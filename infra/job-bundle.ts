@@ -9,10 +9,9 @@ import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-la
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Role } from '../lib/core/function-spec.js';
 import { copyAssetCommands, type JobAsset } from './job-assets.js';
 import { PropError } from './validate-props.js';
-
-export type Role = 'operator' | 'coordinator' | 'recovery';
 
 const FACTORIES: Record<Role, { module: string; factory: string }> = {
   operator: { module: '../functions/operator.ts', factory: 'createOperatorHandler' },

@@ -1,6 +1,7 @@
 /**
  * The job's durable storage: one S3 bucket (snapshots, spilled working state, sink output)
- * and one DynamoDB table (job item, checkpoint manifest, working state). Both are named by
+ * and one DynamoDB table (job item, checkpoint manifest, working state), as the resource
+ * spec (core/resource-spec) describes them, hardened for AWS. Both are named by
  * CloudFormation (bucket names are global) and reach the handlers through their
  * environment. `grantData` is the single place that decides what a function may do to them.
  */
@@ -11,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { JobGraph } from '../lib/core/graph.js';
 import type { JobName } from '../lib/core/ids.js';
+import { BUCKET_SPEC, TABLE_SPEC, type KeyAttribute, type TableSpec } from '../lib/core/resource-spec.js';
 import { blobKeys } from '../lib/core/storage-keys.js';
 import { acceptNoAccessLogs } from './nag-suppressions.js';
 
@@ -47,15 +49,11 @@ export class JobStorage extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
-      // Unversioned on purpose: keys are written once (put-if-absent) and checkpoint
-      // retention must really free the space it deletes.
-      versioned: false,
+      versioned: BUCKET_SPEC.versioned,
       removalPolicy: props.removalPolicy,
       ...(props.serverAccessLogsBucket ? { serverAccessLogsBucket: props.serverAccessLogsBucket, serverAccessLogsPrefix: `${this.job}/` } : {}),
       lifecycleRules: [
-        // The adapters upload in single requests; this only catches what a crashed client
-        // or another tool leaves half-done, which S3 would otherwise bill forever.
-        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(BUCKET_SPEC.abortIncompleteMultipartUploadAfterDays) },
         ...(expiration === undefined
           ? []
           : sinks.map((sink) => ({ id: `ExpireStagedParts-${sink}`, prefix: stagedPrefix(this.job, sink), expiration }))),
@@ -63,11 +61,9 @@ export class JobStorage extends Construct {
     });
     if (!props.serverAccessLogsBucket) acceptNoAccessLogs(this.bucket);
     this.table = new dynamodb.Table(this, 'Table', {
-      // The key schema of core/storage-keys' tableKeys, as the DynamoDB adapters write it.
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      // A job's traffic follows its input and its checkpoint interval: nothing to provision.
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      partitionKey: keyAttribute(TABLE_SPEC.partitionKey),
+      sortKey: keyAttribute(TABLE_SPEC.sortKey),
+      billingMode: BILLING_MODES[TABLE_SPEC.billingMode],
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
@@ -84,6 +80,14 @@ export class JobStorage extends Construct {
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
   }
 }
+
+const ATTRIBUTE_TYPES: Record<KeyAttribute['type'], dynamodb.AttributeType> = {
+  S: dynamodb.AttributeType.STRING,
+  N: dynamodb.AttributeType.NUMBER,
+  B: dynamodb.AttributeType.BINARY,
+};
+const BILLING_MODES: Record<TableSpec['billingMode'], dynamodb.BillingMode> = { PAY_PER_REQUEST: dynamodb.BillingMode.PAY_PER_REQUEST };
+const keyAttribute = (a: KeyAttribute): dynamodb.Attribute => ({ name: a.name, type: ATTRIBUTE_TYPES[a.type] });
 
 /** `jobs/<job>/sinks/<sink>/staged/`, from the one key builder. */
 export const stagedPrefix = (job: JobName, sink: string): string => blobKeys.stagedPrefix(job, sink);

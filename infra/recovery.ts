@@ -8,7 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RoleFunction, type RoleFunctionProps } from './role-function.js';
 
-export interface RecoveryProps extends Omit<RoleFunctionProps, 'role' | 'description' | 'environment'> {
+export interface RecoveryProps extends Omit<RoleFunctionProps, 'description'> {
   readonly job: string;
   readonly deadLetterQueues: readonly sqs.IQueue[];
   readonly batchSize: number;
@@ -21,7 +21,6 @@ export class Recovery extends Construct {
     super(scope, id);
     this.recovery = new RoleFunction(this, 'Recovery', {
       ...props,
-      role: 'recovery',
       description: `Tidemark ${props.job}: dead-letter handling and failover requests`,
     });
     for (const queue of props.deadLetterQueues) {

@@ -4,14 +4,15 @@
  * granted explicitly), its own log group with a retention, the job's bundle and the
  * environment the handlers read (lib/adapters/aws/config.ts).
  */
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Runtime, type Architecture } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lib/adapters/aws/config.js';
-import type { JobBundle, Role } from './job-bundle.js';
+import type { FunctionSpec } from '../lib/core/function-spec.js';
+import type { JobBundle } from './job-bundle.js';
 import type { JobStorage } from './job-storage.js';
 import { acceptObjectKeyPrefix, acceptRuntimeVersion } from './nag-suppressions.js';
 
@@ -19,7 +20,8 @@ import { acceptObjectKeyPrefix, acceptRuntimeVersion } from './nag-suppressions.
 export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 
 export interface RoleFunctionProps {
-  readonly role: Role;
+  /** The role and the settings its environment carries, from the job's resource spec. */
+  readonly spec: FunctionSpec;
   readonly bundle: JobBundle;
   readonly storage: JobStorage;
   readonly description: string;
@@ -28,8 +30,6 @@ export interface RoleFunctionProps {
   readonly architecture: Architecture;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  /** Extra environment (the operator's stage). */
-  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export class RoleFunction extends Construct {
@@ -52,7 +52,7 @@ export class RoleFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       description: props.description,
-      entry: props.bundle.entries[props.role],
+      entry: props.bundle.entries[props.spec.role],
       handler: 'handler',
       runtime: LAMBDA_RUNTIME,
       architecture: props.architecture,
@@ -68,7 +68,7 @@ export class RoleFunction extends Construct {
         [ENV.bucket]: props.storage.bucket.bucketName,
         // Stack traces point into the sources, not the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
+        ...variables(props.spec.environment),
       },
     });
     props.storage.grantData(this.role);
@@ -77,5 +77,11 @@ export class RoleFunction extends Construct {
   }
 }
 
-/** Six times the function timeout: AWS's advice for queues feeding a Lambda event source. */
-export const visibilityTimeoutFor = (functionTimeout: Duration) => Duration.seconds(6 * functionTimeout.toSeconds());
+/** The spec's settings under the variable names the handlers read (adapters/aws/config). */
+function variables(settings: FunctionSpec['environment']): Record<string, string> {
+  const named: Record<string, string> = {};
+  for (const [setting, value] of Object.entries(settings) as [keyof typeof settings, string | undefined][]) {
+    if (value !== undefined) named[ENV[setting]] = value;
+  }
+  return named;
+}

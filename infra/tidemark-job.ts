@@ -14,9 +14,11 @@
  *   new TidemarkJob(stack, 'WordCount', { job: wordcount, jobModule: 'src/wordcount.ts' });
  */
 import { CfnOutput } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { stageById, type StageTopology, type Topology } from '../lib/core/topology.js';
-import { sinkStages, sourceStages } from '../lib/runtime/control-messages.js';
+import type { FunctionSpec } from '../lib/core/function-spec.js';
+import { awsProfile, resourceSpec, type ResourceSpec } from '../lib/core/resource-spec.js';
+import type { Topology } from '../lib/core/topology.js';
 import { Coordinator } from './coordinator.js';
 import { JobAlarms } from './job-alarms.js';
 import { prepareJobBundle } from './job-bundle.js';
@@ -28,6 +30,8 @@ import { validateProps } from './validate-props.js';
 
 export class TidemarkJob extends Construct {
   readonly topology: Topology;
+  /** Every queue, table and bucket setting, and what each function sends to. */
+  readonly spec: ResourceSpec;
   readonly storage: JobStorage;
   readonly stages: readonly OperatorStage[];
   readonly coordinator: Coordinator;
@@ -40,6 +44,16 @@ export class TidemarkJob extends Construct {
     const { graph, topology } = p;
     const job = graph.name;
     this.topology = topology;
+    this.spec = resourceSpec(
+      topology,
+      awsProfile({
+        operatorTimeoutSeconds: p.operatorTimeout.toSeconds(),
+        // The recovery function consumes the dead-letter queues; it shares the coordinator's timeout.
+        recoveryTimeoutSeconds: p.coordinatorTimeout.toSeconds(),
+        coordinatorTimeoutSeconds: p.coordinatorTimeout.toSeconds(),
+        maxReceiveCount: p.maxReceiveCount,
+      }),
+    );
     const bundle = prepareJobBundle(job, p.jobModule, p.jobAssets);
     this.storage = new JobStorage(this, 'Storage', {
       graph,
@@ -56,34 +70,30 @@ export class TidemarkJob extends Construct {
     };
     const control = { ...functions, timeout: p.coordinatorTimeout, memorySize: p.coordinatorMemorySize };
 
-    this.stages = topology.stages.map(
-      (stage) =>
-        new OperatorStage(this, `Stage-${stage.id}`, {
+    this.stages = this.spec.stages.map(
+      (resources) =>
+        new OperatorStage(this, `Stage-${resources.stage.id}`, {
           ...functions,
           job,
-          stage,
+          resources,
           timeout: p.operatorTimeout,
           memorySize: p.operatorMemorySize,
           batchSize: p.batchSize,
-          maxReceiveCount: p.maxReceiveCount,
-          deadLetterConsumerTimeout: p.coordinatorTimeout,
         }),
     );
-    this.grantStageSends();
-
-    this.coordinator = new Coordinator(this, 'Coordinator', { ...control, graph, topology });
-    // The coordinator's control messages (runtime/control-messages): triggers and, after a
-    // restore, first polls to the sources; commits to the stages with a sink.
-    for (const s of this.stagesOf([...sourceStages(topology), ...sinkStages(topology)])) {
-      s.queue.grantSendMessages(this.coordinator.coordinator.role);
-    }
-
+    this.coordinator = new Coordinator(this, 'Coordinator', { ...control, spec: this.spec.coordinator, graph, timerQueue: this.spec.timerQueue });
     this.recovery = new Recovery(this, 'Recovery', {
       ...control,
+      spec: this.spec.recovery,
       job,
       batchSize: p.batchSize,
       deadLetterQueues: this.stages.map((s) => s.deadLetterQueue),
     });
+    this.grantSends([
+      ...this.stages.map((s) => [s.operator.role, s.resources.operator] as const),
+      [this.coordinator.coordinator.role, this.spec.coordinator] as const,
+      [this.recovery.recovery.role, this.spec.recovery] as const,
+    ]);
 
     this.alarms = new JobAlarms(this, 'Alarms', {
       job,
@@ -94,20 +104,16 @@ export class TidemarkJob extends Construct {
     this.addOutputs();
   }
 
-  /** An operator sends records and barriers downstream, and commits to every sink stage. */
-  private grantStageSends(): void {
-    const sinks = sinkStages(this.topology);
-    for (const from of this.stages) {
-      // Whichever subtask's ack completes a checkpoint notifies the sinks right away.
-      const targets = this.stagesOf([...from.stage.outputs.map((e) => stageById(this.topology, e.stage)), ...sinks]);
-      for (const to of targets) to.queue.grantSendMessages(from.operator.role);
+  /** Each function may send to the stage queues its spec names, and to no other. */
+  private grantSends(functions: readonly (readonly [iam.IGrantable, FunctionSpec])[]): void {
+    const queues = new Map(this.stages.flatMap((s) => [[s.resources.queue.name, s.queue], [s.resources.deadLetterQueue.name, s.deadLetterQueue]] as const));
+    for (const [grantee, spec] of functions) {
+      for (const name of spec.sendsTo) {
+        const queue = queues.get(name);
+        if (!queue) throw new Error(`${spec.role} function: no stage queue ${name} to grant sends to`);
+        queue.grantSendMessages(grantee);
+      }
     }
-  }
-
-  /** The constructs of the given stages, each once. */
-  private stagesOf(stages: readonly StageTopology[]): OperatorStage[] {
-    const ids = new Set(stages.map((s) => s.id));
-    return this.stages.filter((s) => ids.has(s.stage.id));
   }
 
   private addOutputs(): void {

@@ -22,6 +22,7 @@ import { KillSwitch } from './kill-switch.js';
 import { createCoordinatorHandler } from '../functions/coordinator.js';
 import { createOperatorHandler } from '../functions/operator.js';
 import { createRecoveryHandler } from '../functions/recovery.js';
+import { ENV } from '../lib/adapters/aws/config.js';
 import { HEARTBEAT_MS } from '../lib/core/coordinator-timer.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology, type Topology } from '../lib/core/topology.js';
@@ -108,7 +109,7 @@ export class LocalLambdaHost {
     for (const stage of this.topology.stages) {
       const handler = createOperatorHandler(this.graph, {
         ports: killable,
-        env: { TIDEMARK_STAGE: stage.id },
+        env: { [ENV.stage]: stage.id },
         runtime,
         observe: (r) => this.runtimes.set(stage.id, r),
       });

@@ -1,8 +1,9 @@
 /**
- * Creates a job's resources on an AWS-compatible endpoint, from the topology alone (queue,
- * bucket and table names are never written anywhere else): per stage a FIFO queue with
- * explicit deduplication ids and a redrive policy to its FIFO dead-letter queue, the
- * coordinator's standard timer queue, the bucket, and the table (pk/sk strings, on demand).
+ * Creates a job's resources on an AWS-compatible endpoint, as the resource spec
+ * (core/resource-spec) describes them with the emulator's profile: per stage a FIFO queue
+ * with a redrive policy to its FIFO dead-letter queue, the coordinator's standard timer
+ * queue, the bucket, and the table. Every setting comes from the spec; this file only maps
+ * it onto SDK calls. Names are the topology's (the table's and bucket's as the config says).
  *
  * What must hold: running it again is harmless. Whatever exists already is kept; a queue
  * that exists with other settings gets the requested ones (SQS refuses CreateQueue then), so
@@ -22,22 +23,27 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SetQueueAttributesCommand,
+  type QueueAttributeName,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createClients, type RequestCounts } from '../lib/adapters/aws/clients.js';
 import type { AwsConfig } from '../lib/adapters/aws/config.js';
 import { attempt, awsCode, translateError } from '../lib/adapters/aws/errors.js';
 import type { WireFaultCounts } from '../lib/adapters/aws/wire-faults.js';
+import {
+  emulatorProfile,
+  stageQueues,
+  TABLE_SPEC,
+  timerQueue,
+  type EmulatorProfileOptions,
+  type QueueSpec,
+} from '../lib/core/resource-spec.js';
 import type { Topology } from '../lib/core/topology.js';
 import { patiently } from './retry.js';
 
-export interface ProvisionOptions {
-  readonly visibilityTimeoutSeconds: number;
-  readonly maxReceiveCount: number;
-}
+/** The emulator profile's parameters (core/resource-spec). */
+export type ProvisionOptions = EmulatorProfileOptions;
 
-/** Dead letters are kept as long as SQS allows (14 days), for inspection and redrive. */
-const DLQ_RETENTION_SECONDS = String(14 * 24 * 60 * 60);
 const TABLE_WAIT_SECONDS = 60;
 
 /** Where the provisioning clients count their requests and injected wire faults (a run's totals). */
@@ -52,28 +58,18 @@ export interface ProvisionCounters {
  */
 export async function provisionJob(topology: Topology, config: AwsConfig, options: ProvisionOptions, counters: ProvisionCounters = {}): Promise<void> {
   const clients = createClients(config, counters.requests ?? { sqs: {}, s3: {}, dynamodb: {} }, counters.injected);
+  const profile = emulatorProfile(options);
+  const ensure = (spec: QueueSpec, deadLetterArn?: string) =>
+    patiently(`creating queue ${spec.name}`, () => ensureQueue(clients.sqs, spec.name, queueAttributes(spec, deadLetterArn)));
   try {
-    const visibility = String(options.visibilityTimeoutSeconds);
     await Promise.all([
       ...topology.stages.map(async (stage) => {
-        const dlqUrl = await patiently(`creating queue ${stage.deadLetterQueue}`, () =>
-          ensureQueue(clients.sqs, stage.deadLetterQueue, {
-            FifoQueue: 'true',
-            ContentBasedDeduplication: 'false',
-            MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
-          }),
-        );
+        const queues = stageQueues(stage, profile);
+        const dlqUrl = await ensure(queues.deadLetterQueue);
         const dlqArn = await patiently(`reading the ARN of ${stage.deadLetterQueue}`, () => queueArn(clients.sqs, dlqUrl, stage.deadLetterQueue));
-        await patiently(`creating queue ${stage.queue}`, () =>
-          ensureQueue(clients.sqs, stage.queue, {
-            FifoQueue: 'true',
-            ContentBasedDeduplication: 'false',
-            VisibilityTimeout: visibility,
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
-          }),
-        );
+        await ensure(queues.queue, dlqArn);
       }),
-      patiently(`creating queue ${topology.resources.timerQueue}`, () => ensureQueue(clients.sqs, topology.resources.timerQueue, { VisibilityTimeout: visibility })),
+      ensure(timerQueue(topology, profile)),
       patiently(`creating bucket ${config.bucket}`, () => ensureBucket(clients.s3, config.bucket, config.region)),
       patiently(`creating table ${config.table}`, () => ensureTable(clients.dynamodb, config.table)),
     ]);
@@ -82,8 +78,27 @@ export async function provisionJob(topology: Topology, config: AwsConfig, option
   }
 }
 
+/** A queue spec as SQS attributes; unset settings are left out (SQS's defaults). */
+function queueAttributes(spec: QueueSpec, deadLetterArn?: string): Partial<Record<QueueAttributeName, string>> {
+  if (spec.redrive && !deadLetterArn) throw new Error(`queue ${spec.name}: the ARN of its dead-letter queue ${spec.redrive.deadLetterQueue} is missing`);
+  const attributes: Partial<Record<QueueAttributeName, string>> = {};
+  const set = (name: QueueAttributeName, value: string | number | boolean | undefined) => {
+    if (value !== undefined) attributes[name] = String(value);
+  };
+  if (spec.fifo) set('FifoQueue', true);
+  set('ContentBasedDeduplication', spec.contentBasedDeduplication);
+  if (spec.perMessageGroup) {
+    set('DeduplicationScope', 'messageGroup');
+    set('FifoThroughputLimit', 'perMessageGroupId');
+  }
+  set('MessageRetentionPeriod', spec.retentionSeconds);
+  set('VisibilityTimeout', spec.visibilityTimeoutSeconds);
+  if (spec.redrive) set('RedrivePolicy', JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: spec.redrive.maxReceiveCount }));
+  return attributes;
+}
+
 /** Creates the queue, or brings an existing one to these attributes; returns its URL. */
-async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+async function ensureQueue(sqs: SQSClient, name: string, attributes: Partial<Record<QueueAttributeName, string>>): Promise<string> {
   try {
     const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     return out.QueueUrl!;
@@ -118,15 +133,12 @@ async function ensureTable(dynamodb: DynamoDBClient, table: string): Promise<voi
     await dynamodb.send(
       new CreateTableCommand({
         TableName: table,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
+        AttributeDefinitions: [TABLE_SPEC.partitionKey, TABLE_SPEC.sortKey].map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
         KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
+          { AttributeName: TABLE_SPEC.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: TABLE_SPEC.sortKey.name, KeyType: 'RANGE' },
         ],
-        BillingMode: 'PAY_PER_REQUEST',
+        BillingMode: TABLE_SPEC.billingMode,
       }),
     );
   } catch (e) {

@@ -14,6 +14,7 @@ import type { WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
 import { blobKeys, tableKeys } from '../lib/core/storage-keys.js';
+import { LOCAL_RUN_PROFILE } from '../lib/core/resource-spec.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { queueDepthFlow } from '../lib/runtime/flow-control.js';
 import { updateJob } from '../lib/runtime/job-records.js';
@@ -59,11 +60,6 @@ export interface RunOptions {
   readonly patience?: Patience;
 }
 
-/**
- * A local visibility timeout: a killed invocation's messages come back after it. Short,
- * because the host extends it while an invocation runs (lambda-host.ts).
- */
-const VISIBILITY_SECONDS = 1;
 const POLL_MS = 200;
 
 export async function runJob(options: RunOptions): Promise<RunSummary> {
@@ -73,8 +69,7 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
   const topology = compileTopology(graph);
   const world = await openWorld(topology, {
     memory: options.memory,
-    visibilityTimeoutSeconds: VISIBILITY_SECONDS,
-    maxReceiveCount: 10,
+    ...LOCAL_RUN_PROFILE,
     log: options.out,
     ...(options.wireFaults ? { wireFaults: options.wireFaults } : {}),
   });
@@ -91,7 +86,7 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const patience: Patience = { onRetry: (what, attempt, e) => log(`retrying ${what} (attempt ${attempt + 1}): ${e.message}`), ...options.patience };
   const host = new LocalLambdaHost(graph, ports, {
-    visibilityTimeoutMs: VISIBILITY_SECONDS * 1000,
+    visibilityTimeoutMs: LOCAL_RUN_PROFILE.visibilityTimeoutSeconds * 1000,
     killRate: options.killRate,
     coordinator: { restoreLeaseMs: 10_000 },
     metrics: log,

@@ -9,6 +9,7 @@ import { memoryPorts } from '../lib/adapters/memory/index.js';
 import type { AwsPorts } from '../lib/adapters/aws/index.js';
 import type { WireFaultCounts, WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import { ConfigError } from '../lib/core/errors.js';
+import { emulatorProfile, stageQueues, timerQueue, type EmulatorProfileOptions } from '../lib/core/resource-spec.js';
 import type { Topology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
 import type { Ports } from '../lib/ports/index.js';
@@ -25,10 +26,8 @@ export interface LocalWorld {
   close(): Promise<void>;
 }
 
-export interface WorldOptions {
+export interface WorldOptions extends EmulatorProfileOptions {
   readonly memory: boolean;
-  readonly visibilityTimeoutSeconds: number;
-  readonly maxReceiveCount: number;
   readonly log: (line: string) => void;
   /** Faults on the wire of every AWS call of the run (provisioning, the job, the CLI's own). */
   readonly wireFaults?: WireFaultOptions;
@@ -39,11 +38,14 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     // Wire faults live in the AWS SDK's middleware: the memory adapters have no wire.
     if (options.wireFaults) throw new ConfigError('wireFaults', 'wire faults are injected at the AWS SDK edge and need an emulator, not --memory');
     const ports = memoryPorts(systemClock);
-    for (const s of topology.stages) {
-      ports.queue.createQueue(s.deadLetterQueue);
-      ports.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: options.maxReceiveCount });
+    // The memory queues know only names and redrive: visibility is per receive, nothing expires.
+    const profile = emulatorProfile(options);
+    for (const stage of topology.stages) {
+      const { queue, deadLetterQueue } = stageQueues(stage, profile);
+      ports.queue.createQueue(deadLetterQueue.name);
+      ports.queue.createQueue(queue.name, queue.redrive);
     }
-    ports.queue.createQueue(topology.resources.timerQueue);
+    ports.queue.createQueue(timerQueue(topology, profile).name);
     return {
       kind: 'memory',
       ports,
@@ -65,9 +67,8 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     Object.assign(process.env, emulatorEnv(emulator.endpoint));
     const config = { ...awsConfigFromEnv(topology), ...(options.wireFaults ? { wireFaults: options.wireFaults } : {}) };
     const ports = awsPorts(config);
-    const provisioning = { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount };
     // `requests` stay the job's own (what a deployed job would be billed); faults count provisioning too.
-    await provisionJob(topology, config, provisioning, ports.wireFaults ? { injected: ports.wireFaults } : {});
+    await provisionJob(topology, config, options, ports.wireFaults ? { injected: ports.wireFaults } : {});
     return {
       kind: emulator.kind,
       ports,

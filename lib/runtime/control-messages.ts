@@ -7,6 +7,7 @@ import { COORDINATOR, ENVELOPE_VERSION, type ControlEnvelope } from '../core/env
 import type { Generation, JobName } from '../core/ids.js';
 import { messageGroupOf, type StageTopology, type Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
+import { sinkStages, sourceStages } from '../core/function-spec.js';
 import { sendInOrder } from './sender.js';
 
 type Body = Omit<ControlEnvelope, 'v' | 'job' | 'gen' | 'from' | 'to'> & Record<string, unknown>;
@@ -23,9 +24,6 @@ function controlMessages(job: JobName, gen: Generation, stages: readonly StageTo
     })),
   );
 }
-
-export const sourceStages = (t: Topology) => t.stages.filter((s) => s.isSource);
-export const sinkStages = (t: Topology) => t.stages.filter((s) => s.operators.some((o) => o.spec.kind === 'sink'));
 
 export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean) {
   const body = () => ({ kind: 'trigger' as const, cp: checkpoint, ...(stop ? { stop: true } : {}) });

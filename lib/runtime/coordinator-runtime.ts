@@ -10,7 +10,8 @@ import { newCheckpointRecord, type CheckpointFailureReason, type JobRecord } fro
 import { blobKeys } from '../core/storage-keys.js';
 import { compileTopology, subtasksOf, type Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
-import { sendCommits, sendTriggers, sinkStages, sourceStages } from './control-messages.js';
+import { sinkStages, sourceStages } from '../core/function-spec.js';
+import { sendCommits, sendTriggers } from './control-messages.js';
 import { jobFailure, requestFailover } from './failover.js';
 import { updateJob } from './job-records.js';
 import { RecoveryManager } from './recovery-manager.js';
