@@ -12,7 +12,7 @@
  */
 import type { OperatorNode } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
-import type { Event, Input } from './evaluate.js';
+import type { Event, Input } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
 export function applyRecordOperator(op: OperatorNode, input: readonly Input[], errors: UserErrors): Event[] {

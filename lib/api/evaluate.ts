@@ -29,17 +29,13 @@
  * skips it, and the evaluation says which records each operator skipped (the dead letters
  * the run must have written). See evaluate-user-errors.ts.
  */
-import type { JobGraph, OperatorNode, OutputPort, Partitioning, SourceIo, SourceReader } from '../core/graph.js';
+import type { JobGraph, OperatorNode, OutputPort, SourceIo, SourceReader } from '../core/graph.js';
+import { MAX, MIN, mergeInputs, type Event } from './evaluate-inputs.js';
 import { applyRecordOperator } from './evaluate-operators.js';
-import { DeadLetters, userErrors, type UserErrors } from './evaluate-user-errors.js';
+import { DeadLetters, userErrors } from './evaluate-user-errors.js';
 import { evaluateWindow } from './evaluate-windows.js';
 
-export type Event = { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined } | { readonly kind: 'wm'; readonly wm: number };
-
-/** An operator's input: a record that crossed a keyBy carries its key, and the key encoded. */
-export type Input =
-  | { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined; readonly key?: unknown; readonly encoded?: string }
-  | { readonly kind: 'wm'; readonly wm: number };
+export type { Event } from './evaluate-inputs.js';
 
 export interface Evaluation {
   /** Every record each sink received, by sink name. */
@@ -69,9 +65,6 @@ const noInput: SourceIo = {
   readLog: () => Promise.reject(new Error('this evaluation was given no input to read logs from')),
   logHead: () => Promise.reject(new Error('this evaluation was given no input to read logs from')),
 };
-
-const MAX = Number.MAX_SAFE_INTEGER;
-const MIN = Number.MIN_SAFE_INTEGER;
 
 /** A source that reads objects or logs needs `io` (the same input the job reads). */
 export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInput, options: EvaluationOptions = {}): Promise<Evaluation> {
@@ -138,49 +131,4 @@ async function readSource(op: OperatorNode, reader: SourceReader, batchSize: num
     }
   }
   return events;
-}
-
-/** How many of the consumer's subtasks receive each record of an edge. */
-function deliveries(partitioning: Partitioning, consumerParallelism: number): number {
-  switch (partitioning.type) {
-    case 'forward':
-    case 'rebalance':
-    case 'hash':
-      return 1;
-    case 'broadcast':
-      return consumerParallelism;
-  }
-}
-
-/**
- * Inputs one after another, each record as many times as subtasks receive it; the
- * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
- * gets its key here, before the operator sees it, as the engine keys it when routing.
- */
-function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>, errors: UserErrors): Input[] {
-  const marks = op.inputs.map(() => MIN);
-  let current = MIN;
-  const out: Input[] = [];
-  op.inputs.forEach((input, i) => {
-    const copies = deliveries(input.partitioning, op.parallelism);
-    const selector = input.partitioning.type === 'hash' ? input.partitioning.key : null;
-    for (const e of (input.port === 'late' ? late : main).get(input.from) ?? []) {
-      if (e.kind === 'rec' && selector) {
-        const keyed = errors.key(selector, e.value);
-        if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded });
-        continue;
-      }
-      if (e.kind === 'rec') {
-        for (let c = 0; c < copies; c++) out.push(e);
-        continue;
-      }
-      marks[i] = Math.max(marks[i]!, e.wm);
-      const wm = Math.min(...marks);
-      if (wm > current) {
-        current = wm;
-        out.push({ kind: 'wm', wm });
-      }
-    }
-  });
-  return out;
 }

@@ -1,8 +1,9 @@
 /** What users import. Small on purpose; the runtime lives elsewhere. */
-export { job, JobBuilder, type JobOptions, type OperatorOptions, type SourceOptions } from './job.js';
-export { KeyedStream, Stream, WindowResult } from './stream.js';
-export { WindowedStream } from './windowed-stream.js';
-export { session, sliding, tumbling, type Window } from './windows.js';
+export { job, JobBuilder, type JobOptions, type SourceOptions } from './job.js';
+export type { OperatorOptions } from './operator-graph.js';
+export { KeyedStream, Stream, WindowedStream, WindowResult } from './stream.js';
+export { output, type KeyedProcessFunction, type OutputDescriptor } from './process-function.js';
+export { session, sliding, tumbling, type Window, type WindowOptions } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';
 export { collect, dynamoSink, print, s3Sink, type Sink } from './sinks.js';

@@ -26,10 +26,11 @@ import {
   type UserErrorPolicy,
 } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import type { JobGraph, OperatorNode, OperatorSpec, OutputPort, Partitioning } from '../core/graph.js';
+import { validateParallelism, type JobGraph, type OperatorNode, type OperatorSpec, type Partitioning } from '../core/graph.js';
 import type { WatermarkStrategy } from '../core/watermarks.js';
-import { jobName, operatorName, type OperatorName } from '../core/ids.js';
-import { compileTopology, validateParallelism } from '../core/topology.js';
+import { jobName, operatorName } from '../core/ids.js';
+import { compileTopology } from '../core/topology.js';
+import type { OperatorGraph, OperatorOptions, ProducerInput } from './operator-graph.js';
 import type { Source } from './sources.js';
 import { Stream } from './stream.js';
 
@@ -56,18 +57,10 @@ export interface JobOptions {
   readonly onUserError?: UserErrorPolicy;
 }
 
-export interface OperatorOptions {
-  /** @default the job's parallelism */
-  readonly parallelism?: number;
-  /** Start a new chain at this operator instead of running it in its upstream's task. */
-  readonly startNewChain?: boolean;
-}
-
 export interface SourceOptions extends OperatorOptions {
   /** Event-time watermarks from the records' timestamps (Flink's WatermarkStrategy). */
   readonly watermarks?: WatermarkStrategy;
 }
-
 
 const JOB_OPTION_KEYS = ['parallelism', 'maxParallelism', 'checkpoints', 'restartStrategy', 'bufferBytes', 'onUserError'];
 
@@ -75,7 +68,7 @@ export function job(name: string, options: JobOptions = {}): JobBuilder {
   return new JobBuilder(name, options);
 }
 
-export class JobBuilder {
+export class JobBuilder implements OperatorGraph {
   private readonly operators: OperatorNode[] = [];
   private readonly settings: Omit<JobGraph, 'operators'>;
   readonly defaultParallelism: number;
@@ -121,8 +114,8 @@ export class JobBuilder {
     return new Stream<T>(this, [{ from: op.name }], null);
   }
 
-  /** @internal used by streams */
-  add(name: string, spec: OperatorSpec, inputs: { from: OperatorName; port?: OutputPort; partitioning: Partitioning | null }[], options: OperatorOptions): OperatorNode {
+  /** @internal used by streams (OperatorGraph) */
+  add(name: string, spec: OperatorSpec, inputs: readonly ProducerInput[], options: OperatorOptions): OperatorNode {
     const field = `operators.${name}`;
     requireName(field, name);
     if (this.operators.some((o) => o.name === name)) throw new ConfigError(field, 'duplicate operator name');

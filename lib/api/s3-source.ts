@@ -33,6 +33,27 @@ interface Offset {
 const CACHED_OBJECTS = 4;
 
 export function s3Source<T = unknown>(options: S3SourceOptions<T>): Source<T> {
+  const settings = s3SourceSettings(options);
+  const { prefix, format } = settings;
+  const objects = new ObjectLines();
+  const reader: SourceReader = {
+    kind: `s3(${prefix},${format})`,
+    input: { kind: 'objects', prefix },
+    start: (): Offset => ({ keys: null, object: 0, line: 0 }),
+    limits: (io, subtask, parallelism, offset) => listing(io, prefix, subtask, parallelism, offset as Offset),
+    read: (_subtask, _parallelism, offset, max, io, limits) => readLines(settings, objects, io, offset as Offset, max, limits),
+  };
+  return { reader, batchSize: settings.batchSize };
+}
+
+interface Settings<T> {
+  readonly prefix: string;
+  readonly format: 'json' | 'text';
+  readonly batchSize: number;
+  readonly timestamp: ((record: T) => number) | undefined;
+}
+
+function s3SourceSettings<T>(options: S3SourceOptions<T>): Settings<T> {
   const prefix = options.prefix;
   if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.includes('..')) {
     throw new ConfigError('s3Source.prefix', `must be a relative key prefix such as "input/clicks/", got ${JSON.stringify(prefix)}`);
@@ -40,76 +61,80 @@ export function s3Source<T = unknown>(options: S3SourceOptions<T>): Source<T> {
   const format = options.format ?? 'json';
   if (format !== 'json' && format !== 'text') throw new ConfigError('s3Source.format', `must be 'json' or 'text', got ${JSON.stringify(format)}`);
   const batchSize = requireInt('s3Source.batchSize', options.batchSize ?? 1000, 1, 1_000_000);
-  const { timestamp } = options;
-  const cache = new Map<string, string[]>();
+  return { prefix, format, batchSize, timestamp: options.timestamp };
+}
 
-  async function lines(io: SourceIo, key: string): Promise<string[] | null> {
-    const hit = cache.get(key);
+/** The limits of a subtask's first poll: its share of the objects, listed once and kept. */
+async function listing(io: SourceIo, prefix: string, subtask: number, parallelism: number, offset: Offset): Promise<{ keys: string[] } | undefined> {
+  if (offset.keys !== null) return undefined;
+  const all = (await io.listObjects(prefix)).sort();
+  return { keys: all.filter((_, i) => i % parallelism === subtask) };
+}
+
+/** At most `max` lines from `start` on, object after object of the subtask's listing. */
+async function readLines<T>(s: Settings<T>, objects: ObjectLines, io: SourceIo, start: Offset, max: number, limits: unknown): Promise<SourceBatch> {
+  const keys = start.keys ?? (limits as { keys?: string[] } | undefined)?.keys;
+  if (!keys) throw new Error(`s3Source ${s.prefix}: the first poll carried no object listing`);
+  const values: T[] = [];
+  const timestamps: number[] = [];
+  const rejected: { where: string; text: string; reason: string }[] = [];
+  let { object, line } = start;
+  let consumed = 0;
+  while (consumed < max && object < keys.length) {
+    const key = keys[object]!;
+    const all = (await objects.lines(io, key)) ?? [];
+    for (; line < all.length && consumed < max; line++, consumed++) {
+      const text = all[line]!;
+      const parsed = parseLine(s, text);
+      if ('reason' in parsed) {
+        rejected.push({ where: `${key}:${line + 1}`, text, reason: parsed.reason });
+        continue;
+      }
+      if (s.timestamp) timestamps.push(parsed.ts!);
+      values.push(parsed.value);
+    }
+    if (line >= all.length) {
+      object++;
+      line = 0;
+    }
+  }
+  const next: Offset = { keys, object, line };
+  return { values, ...(s.timestamp ? { timestamps } : {}), next, finished: object >= keys.length, ...(rejected.length ? { rejected } : {}) };
+}
+
+/** One line as a record and its event time, or why it goes to the dead-letter output. */
+function parseLine<T>(s: Settings<T>, text: string): { value: T; ts: number | undefined } | { reason: string } {
+  let value: T;
+  try {
+    value = (s.format === 'json' ? JSON.parse(text) : text) as T;
+  } catch (e) {
+    return { reason: `not JSON: ${(e as Error).message}` };
+  }
+  if (!s.timestamp) return { value, ts: undefined };
+  let ts: number;
+  try {
+    ts = s.timestamp(value);
+  } catch (e) {
+    return { reason: `timestamp failed: ${(e as Error).message}` };
+  }
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) return { reason: 'no timestamp' };
+  return { value, ts };
+}
+
+/** The lines of the objects read last, so that a poll resuming mid-object does not fetch it again. */
+class ObjectLines {
+  private readonly cache = new Map<string, string[]>();
+
+  /** The object's lines; null when it is not there. */
+  async lines(io: SourceIo, key: string): Promise<string[] | null> {
+    const hit = this.cache.get(key);
     if (hit) return hit;
     const body = await io.getObject(key);
     if (body === null) return null;
     const split = body.split('\n');
     if (split[split.length - 1] === '') split.pop();
-    cache.set(key, split);
-    if (cache.size > CACHED_OBJECTS) cache.delete(cache.keys().next().value!);
+    this.cache.set(key, split);
+    if (this.cache.size > CACHED_OBJECTS) this.cache.delete(this.cache.keys().next().value!);
     return split;
   }
-
-  const reader: SourceReader = {
-    kind: `s3(${prefix},${format})`,
-    input: { kind: 'objects', prefix },
-    start: (): Offset => ({ keys: null, object: 0, line: 0 }),
-    async limits(io, subtask, parallelism, offset) {
-      if ((offset as Offset).keys !== null) return undefined;
-      const all = (await io.listObjects(prefix)).sort();
-      return { keys: all.filter((_, i) => i % parallelism === subtask) };
-    },
-    async read(_subtask, _parallelism, raw, max, io, limits): Promise<SourceBatch> {
-      const start = raw as Offset;
-      const keys = start.keys ?? (limits as { keys?: string[] } | undefined)?.keys;
-      if (!keys) throw new Error(`s3Source ${prefix}: the first poll carried no object listing`);
-      const values: T[] = [];
-      const timestamps: number[] = [];
-      const rejected: { where: string; text: string; reason: string }[] = [];
-      let { object, line } = start;
-      let consumed = 0;
-      while (consumed < max && object < keys.length) {
-        const key = keys[object]!;
-        const all = (await lines(io, key)) ?? [];
-        for (; line < all.length && consumed < max; line++, consumed++) {
-          const text = all[line]!;
-          const where = `${key}:${line + 1}`;
-          let value: T;
-          try {
-            value = (format === 'json' ? JSON.parse(text) : text) as T;
-          } catch (e) {
-            rejected.push({ where, text, reason: `not JSON: ${(e as Error).message}` });
-            continue;
-          }
-          if (timestamp) {
-            let ts: number;
-            try {
-              ts = timestamp(value);
-            } catch (e) {
-              rejected.push({ where, text, reason: `timestamp failed: ${(e as Error).message}` });
-              continue;
-            }
-            if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-              rejected.push({ where, text, reason: 'no timestamp' });
-              continue;
-            }
-            timestamps.push(ts);
-          }
-          values.push(value);
-        }
-        if (line >= all.length) {
-          object++;
-          line = 0;
-        }
-      }
-      const next: Offset = { keys, object, line };
-      return { values, ...(timestamp ? { timestamps } : {}), next, finished: object >= keys.length, ...(rejected.length ? { rejected } : {}) };
-    },
-  };
-  return { reader, batchSize };
 }

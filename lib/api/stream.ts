@@ -1,42 +1,41 @@
 /**
  * Streams: what the pipeline API's operators return. A stream remembers which operator
- * outputs it reads and how they are partitioned; each operator call adds a node to the job.
+ * outputs it reads and how they are partitioned; each operator call adds a node to the job
+ * (through its OperatorGraph) and returns the stream of that node's output.
+ *
+ * The four stream classes share this module because each makes the next and two extend
+ * Stream: keyBy() makes a KeyedStream, its window() a WindowedStream, whose functions make a
+ * WindowResult, and lateRecords() a Stream again. Apart, they would import each other. What
+ * they do besides wiring lives elsewhere: the operator graph (operator-graph.ts), process
+ * functions (process-function.ts) and window options (windows.ts).
+ *
+ * Never name a method `then`: a stream would become a thenable, and `await` (or returning it
+ * from an async function) would call it instead of resolving to the stream.
  */
 import { ConfigError } from '../core/errors.js';
-import { requireName, requireInt } from '../core/config.js';
-import type { OperatorName } from '../core/ids.js';
 import type { Key } from '../core/keygroups.js';
-import type { OperatorSpec, OutputPort, Partitioning, ProcessContext } from '../core/graph.js';
-import type { WindowAssigner } from '../core/windows.js';
-import type { JobBuilder, OperatorOptions } from './job.js';
+import type { OperatorSpec, Partitioning, WindowFunction } from '../core/graph.js';
+import type { Window, WindowAssigner } from '../core/windows.js';
+import { addOperator, type OperatorGraph, type OperatorOptions, type Producer } from './operator-graph.js';
+import { processSpec, type KeyedProcessFunction } from './process-function.js';
 import type { Sink } from './sinks.js';
-import type { KeyedProcessContext, StateDescriptor } from './state.js';
-import { WindowedStream } from './windowed-stream.js';
+import type { StateDescriptor } from './state.js';
+import { windowSettings, type WindowOptions, type WindowSettings } from './windows.js';
 
-/** An upstream operator's output a stream reads: its records, or a window's late records. */
-export interface Producer {
-  readonly from: OperatorName;
-  readonly port?: OutputPort;
-}
-
-export function requireFunction(field: string, fn: unknown): void {
+function requireFunction(field: string, fn: unknown): void {
   if (typeof fn !== 'function') throw new ConfigError(field, 'must be a function');
 }
 
 export class Stream<T> {
   constructor(
-    protected readonly builder: JobBuilder,
+    protected readonly graph: OperatorGraph,
     protected readonly producers: readonly Producer[],
     protected readonly partitioning: Partitioning | null,
   ) {}
 
-  /** Adds the next operator. Never name a method `then`: a stream would become a thenable,
-   *  and `await` (or returning it from an async function) would call it instead of
-   *  resolving to the stream. */
-  protected append<U>(name: string, spec: OperatorSpec, options: OperatorOptions = {}): Stream<U> {
-    const inputs = this.producers.map((p) => ({ ...p, partitioning: this.partitioning }));
-    const op = this.builder.add(name, spec, inputs, options);
-    return new Stream<U>(this.builder, [{ from: op.name }], null);
+  /** Adds the next operator, reading this stream; the stream of its output. */
+  protected append<U>(name: string, spec: OperatorSpec, options?: OperatorOptions): Stream<U> {
+    return new Stream<U>(this.graph, addOperator(this.graph, this.producers, this.partitioning, { name, spec, options }), null);
   }
 
   map<U>(name: string, fn: (value: T) => U, options?: OperatorOptions): Stream<U> {
@@ -57,26 +56,26 @@ export class Stream<T> {
   /** Partitions by key: records with equal keys go to the same subtask, and keyed state follows them. */
   keyBy<K extends Key>(selector: (value: T) => K): KeyedStream<T, K> {
     requireFunction('keyBy.selector', selector);
-    return new KeyedStream<T, K>(this.builder, this.producers, { type: 'hash', key: selector as (v: unknown) => unknown });
+    return new KeyedStream<T, K>(this.graph, this.producers, { type: 'hash', key: selector as (v: unknown) => unknown });
   }
 
   /** Round-robin to all downstream subtasks. */
   rebalance(): Stream<T> {
-    return new Stream<T>(this.builder, this.producers, { type: 'rebalance' });
+    return new Stream<T>(this.graph, this.producers, { type: 'rebalance' });
   }
 
   /** Every record to every downstream subtask. */
   broadcast(): Stream<T> {
-    return new Stream<T>(this.builder, this.producers, { type: 'broadcast' });
+    return new Stream<T>(this.graph, this.producers, { type: 'broadcast' });
   }
 
   /** Merges streams of the same type; the next operator reads all of them. */
   union(...others: Stream<T>[]): Stream<T> {
     for (const o of others) {
-      if (o.builder !== this.builder) throw new ConfigError('union', 'streams belong to different jobs');
+      if (o.graph !== this.graph) throw new ConfigError('union', 'streams belong to different jobs');
       if (o.partitioning !== null || this.partitioning !== null) throw new ConfigError('union', 'union streams before keyBy/rebalance/broadcast');
     }
-    return new Stream<T>(this.builder, [...this.producers, ...others.flatMap((o) => o.producers)], null);
+    return new Stream<T>(this.graph, [...this.producers, ...others.flatMap((o) => o.producers)], null);
   }
 
   sink(name: string, sink: Sink<T>, options?: OperatorOptions): void {
@@ -99,35 +98,17 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
     options?: OperatorOptions,
   ): Stream<R> {
     for (const f of ['create', 'add', 'result'] as const) requireFunction(`operators.${name}.${f}`, fns?.[f]);
-    return this.append(
-      name,
-      {
-        kind: 'aggregate',
-        create: fns.create,
-        add: fns.add as (a: unknown, v: unknown) => unknown,
-        result: fns.result as (a: unknown, k: unknown) => unknown,
-      },
-      options,
-    );
+    const add = fns.add as (a: unknown, v: unknown) => unknown;
+    return this.append(name, { kind: 'aggregate', create: fns.create, add, result: fns.result as (a: unknown, k: unknown) => unknown }, options);
   }
 
-  /** A keyed process function with declared state (Flink's KeyedProcessFunction, without timers). */
-  process<S extends Record<string, StateDescriptor>, R>(
-    name: string,
-    fn: { state: S; processElement: (value: T, ctx: KeyedProcessContext<K, S, R>) => void },
-    options?: OperatorOptions,
-  ): Stream<R> {
+  /**
+   * A keyed process function with declared state (Flink's KeyedProcessFunction, without
+   * timers). The result is a stream of what `output: output<R>()` declares it emits.
+   */
+  process<S extends Record<string, StateDescriptor>, R = unknown>(name: string, fn: KeyedProcessFunction<T, K, S, R>, options?: OperatorOptions): Stream<R> {
     requireFunction(`operators.${name}.processElement`, fn?.processElement);
-    const state: Record<string, { kind: 'value' | 'map' }> = {};
-    for (const [stateName, d] of Object.entries(fn.state ?? {})) {
-      requireName(`operators.${name}.state.${stateName}`, stateName);
-      if (d?.kind !== 'value' && d?.kind !== 'map') {
-        throw new ConfigError(`operators.${name}.state.${stateName}`, 'must be valueState() or mapState()');
-      }
-      state[stateName] = { kind: d.kind };
-    }
-    const processElement = fn.processElement as unknown as (v: unknown, ctx: ProcessContext) => void;
-    return this.append(name, { kind: 'process', state, fn: processElement }, options);
+    return this.append(name, processSpec(name, fn), options);
   }
 
   /**
@@ -136,33 +117,71 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    * later than that are dropped and counted, or, with `late: 'side-output'`, go to
    * `lateRecords()` of the window's result.
    */
-  window(assigner: WindowAssigner, options: { allowedLateness?: number; late?: 'drop' | 'side-output' } = {}): WindowedStream<T, K> {
-    const field = 'window';
-    if (!assigner || !['tumbling', 'sliding', 'session'].includes((assigner as { kind?: string }).kind ?? '')) {
-      throw new ConfigError(`${field}.assigner`, 'must be tumbling(), sliding() or session()');
-    }
-    const allowedLateness = requireInt(`${field}.allowedLateness`, options.allowedLateness ?? 0, 0);
-    const late = options.late ?? 'drop';
-    if (late !== 'drop' && late !== 'side-output') throw new ConfigError(`${field}.late`, `must be 'drop' or 'side-output', got ${JSON.stringify(late)}`);
-    return new WindowedStream<T, K>(this.builder, this.producers, this.partitioning, { assigner, allowedLateness, late });
+  window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T, K> {
+    return new WindowedStream<T, K>(this.graph, this.producers, this.partitioning, windowSettings(assigner, options));
+  }
+}
+
+/** A keyed stream cut into windows; a window function turns each window into results. */
+export class WindowedStream<T, K extends Key> {
+  constructor(
+    private readonly graph: OperatorGraph,
+    private readonly producers: readonly Producer[],
+    private readonly partitioning: Partitioning | null,
+    private readonly settings: WindowSettings,
+  ) {}
+
+  private append<R>(name: string, fn: WindowFunction, options?: OperatorOptions): WindowResult<R, T> {
+    const spec: OperatorSpec = { kind: 'window', ...this.settings, fn };
+    const producers = addOperator(this.graph, this.producers, this.partitioning, { name, spec, options });
+    return new WindowResult<R, T>(this.graph, producers, null, this.settings.late === 'side-output');
+  }
+
+  /** Reduces each window's records to one (the result carries the window's last timestamp). */
+  reduce(name: string, fn: (accumulator: T, value: T) => T, options?: OperatorOptions): WindowResult<T, T> {
+    requireFunction(`operators.${name}.fn`, fn);
+    return this.append(name, { kind: 'reduce', fn: fn as (a: unknown, v: unknown) => unknown }, options);
+  }
+
+  /** Aggregates each window; session windows also need `merge`, since sessions merge. */
+  aggregate<A, R>(
+    name: string,
+    fns: { create: () => A; add: (accumulator: A, value: T) => A; merge?: (a: A, b: A) => A; result: (accumulator: A, key: K, window: Window) => R },
+    options?: OperatorOptions,
+  ): WindowResult<R, T> {
+    for (const f of ['create', 'add', 'result'] as const) requireFunction(`operators.${name}.${f}`, fns?.[f]);
+    if (this.settings.assigner.kind === 'session') requireFunction(`operators.${name}.merge`, fns.merge);
+    const fn: WindowFunction = {
+      kind: 'aggregate',
+      create: fns.create,
+      add: fns.add as (a: unknown, v: unknown) => unknown,
+      ...(fns.merge ? { merge: fns.merge as (a: unknown, b: unknown) => unknown } : {}),
+      result: fns.result as (a: unknown, k: unknown, w: Window) => unknown,
+    };
+    return this.append(name, fn, options);
+  }
+
+  /** Calls `fn` with all of a window's records when it fires. */
+  process<R>(name: string, fn: (key: K, window: Window, elements: T[], emit: (value: R) => void) => void, options?: OperatorOptions): WindowResult<R, T> {
+    requireFunction(`operators.${name}.fn`, fn);
+    return this.append(name, { kind: 'process', fn: fn as unknown as (k: unknown, w: Window, e: unknown[], emit: (v: unknown) => void) => void }, options);
   }
 }
 
 /** What a window function produces; with `late: 'side-output'` also the late records. */
 export class WindowResult<R, T> extends Stream<R> {
   constructor(
-    builder: JobBuilder,
+    graph: OperatorGraph,
     producers: readonly Producer[],
     partitioning: Partitioning | null,
     private readonly hasLateOutput: boolean,
   ) {
-    super(builder, producers, partitioning);
+    super(graph, producers, partitioning);
   }
 
   /** Records too late for any window (Flink's sideOutputLateData). */
   lateRecords(): Stream<T> {
     if (!this.hasLateOutput) throw new ConfigError('window.late', "lateRecords() needs the window option late: 'side-output'");
-    return new Stream<T>(this.builder, this.producers.map((p) => ({ from: p.from, port: 'late' as const })), null);
+    return new Stream<T>(this.graph, this.producers.map((p) => ({ from: p.from, port: 'late' as const })), null);
   }
 }
-

@@ -1,9 +1,10 @@
 /**
  * Window assigners for `keyBy(...).window(...)`, in event time (ms):
  * tumbling(size), sliding(size, slide), session(gap). A window is [start, end) and fires when
- * the watermark reaches end - 1, as in Flink.
+ * the watermark reaches end - 1, as in Flink. Also the options of `window()`, checked.
  */
 import { requireInt } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
 import type { WindowAssigner } from '../core/windows.js';
 
 export type { Window } from '../core/windows.js';
@@ -26,4 +27,30 @@ export function sliding(size: number, slide: number, options: { offset?: number 
 /** Per-key sessions: records closer than `gap` belong together; a record can bridge two. */
 export function session(gap: number): WindowAssigner {
   return { kind: 'session', gap: requireInt('window.gap', gap, 1) };
+}
+
+export interface WindowOptions {
+  /** How long a fired window stays open for late records, each of which re-fires it. @default 0 */
+  readonly allowedLateness?: number;
+  /** Records later than that: dropped and counted, or to `lateRecords()`. @default 'drop' */
+  readonly late?: 'drop' | 'side-output';
+}
+
+/** A window operator's settings besides its function, as its spec carries them. */
+export interface WindowSettings {
+  readonly assigner: WindowAssigner;
+  readonly allowedLateness: number;
+  readonly late: 'drop' | 'side-output';
+}
+
+/** The settings of `window(assigner, options)`; ConfigError naming the field when one is wrong. */
+export function windowSettings(assigner: WindowAssigner, options: WindowOptions): WindowSettings {
+  const field = 'window';
+  if (!assigner || !['tumbling', 'sliding', 'session'].includes((assigner as { kind?: string }).kind ?? '')) {
+    throw new ConfigError(`${field}.assigner`, 'must be tumbling(), sliding() or session()');
+  }
+  const allowedLateness = requireInt(`${field}.allowedLateness`, options.allowedLateness ?? 0, 0);
+  const late = options.late ?? 'drop';
+  if (late !== 'drop' && late !== 'side-output') throw new ConfigError(`${field}.late`, `must be 'drop' or 'side-output', got ${JSON.stringify(late)}`);
+  return { assigner, allowedLateness, late };
 }

@@ -111,8 +111,6 @@ export function recordsJsonOf(body: string, hasTimestamps: boolean): string {
   return body.slice(start, end);
 }
 
-export const encodeEnvelope = (envelope: Envelope): string => JSON.stringify(envelope);
-
 export interface DecodeExpectations {
   readonly job: string;
   /** Stages this queue serves; `to.op` must be one of them. */

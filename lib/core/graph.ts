@@ -1,8 +1,10 @@
 /**
  * The logical job graph: what the user's pipeline definition compiles to, with types
- * erased. Core never calls the user functions it carries; the runtime does.
+ * erased, and what must hold of its nodes. Core never calls the user functions it carries;
+ * the runtime does.
  */
 import type { CheckpointSettings, RestartStrategy, UserErrorPolicy } from './config.js';
+import { ConfigError } from './errors.js';
 import type { JobName, OperatorName } from './ids.js';
 import type { WatermarkStrategy } from './watermarks.js';
 import type { Window, WindowAssigner } from './windows.js';
@@ -178,4 +180,48 @@ export interface JobGraph {
   readonly onUserError: UserErrorPolicy;
   /** In topological order: every input precedes its consumer. */
   readonly operators: readonly OperatorNode[];
+}
+
+/** A parallelism is a whole number from 1 up to the job's maxParallelism (its key groups). */
+export function validateParallelism(field: string, parallelism: unknown, maxParallelism: number): void {
+  if (typeof parallelism !== 'number' || !Number.isInteger(parallelism) || parallelism < 1) {
+    throw new ConfigError(field, `must be a positive integer, got ${String(parallelism)}`);
+  }
+  if (parallelism > maxParallelism) {
+    throw new ConfigError(field, `${parallelism} exceeds maxParallelism ${maxParallelism}`);
+  }
+}
+
+/**
+ * What must hold of each node, given everything that consumes its outputs: a source has no
+ * input and everything else has one, each output but a sink's is read, a late-records input
+ * comes from a window that side-outputs them, and keyed operators follow a keyBy.
+ */
+export function validateOperator(
+  graph: JobGraph,
+  op: OperatorNode,
+  byName: Map<OperatorName, OperatorNode>,
+  consumers: OperatorNode[],
+): void {
+  const field = `operators.${op.name}`;
+  validateParallelism(`${field}.parallelism`, op.parallelism, graph.maxParallelism);
+  const kind = op.spec.kind;
+  if (kind === 'source' && op.inputs.length > 0) throw new ConfigError(field, 'a source takes no input');
+  if (kind !== 'source' && op.inputs.length === 0) throw new ConfigError(field, `${kind} has no input`);
+  if (kind === 'sink' && consumers.length > 0) throw new ConfigError(field, 'a sink has no consumers');
+  if (kind !== 'sink' && !consumers.some((c) => c.inputs.some((i) => i.from === op.name && (i.port ?? 'main') === 'main'))) {
+    throw new ConfigError(field, `${kind} output is not consumed; end the stream with a sink`);
+  }
+  for (const input of op.inputs) {
+    const from = byName.get(input.from);
+    if (input.port === 'late' && from && (from.spec.kind !== 'window' || from.spec.late !== 'side-output')) {
+      throw new ConfigError(field, `${input.from} has no late-records output (only a window with late: 'side-output' has one)`);
+    }
+  }
+  if (KEYED_KINDS.has(kind) && !op.inputs.every((i) => i.partitioning.type === 'hash')) {
+    throw new ConfigError(field, `${kind} keeps keyed state and needs a keyed stream: call keyBy() before it`);
+  }
+  for (const input of op.inputs) {
+    if (!byName.has(input.from)) throw new ConfigError(field, `unknown input ${input.from}`);
+  }
 }

@@ -8,7 +8,7 @@
  * parallelism is equal, it has that single input and the upstream has no other consumer.
  */
 import { ConfigError } from './errors.js';
-import { KEYED_KINDS, type JobGraph, type OperatorNode, type OutputPort, type Partitioning } from './graph.js';
+import { KEYED_KINDS, validateOperator, validateParallelism, type JobGraph, type OperatorNode, type OutputPort, type Partitioning } from './graph.js';
 import { channelId, stageId, type ChannelId, type JobName, type OperatorName, type StageId, type SubtaskRef } from './ids.js';
 import { keyGroupRange, type KeyGroupRange } from './keygroups.js';
 
@@ -52,8 +52,43 @@ export interface Topology {
 export type ParallelismOverrides = Readonly<Record<string, number>>;
 
 export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides = {}): Topology {
+  const index = indexOperators(graph);
+  for (const op of graph.operators) validateOperator(graph, op, index.byName, index.allConsumers(op.name));
+  const chains = chainOperators(graph, index);
+  checkOverrides(graph, chains, overrides);
+  const stages = chains.order.map((chain) => stageOf(graph, chain, chains, index, overrides));
+  checkForwardParallelism(stages);
+  return {
+    job: graph.name,
+    maxParallelism: graph.maxParallelism,
+    stages,
+    resources: { table: `${graph.name}-tidemark`, bucket: `tidemark-${graph.name}`, timerQueue: `${graph.name}-timer` },
+  };
+}
+
+/** The operators by name, and the consumers of each one's main output and of its late records. */
+interface OperatorIndex {
+  readonly byName: Map<OperatorName, OperatorNode>;
+  readonly consumers: Map<OperatorName, OperatorNode[]>;
+  readonly lateConsumers: Map<OperatorName, OperatorNode[]>;
+  allConsumers(name: OperatorName): OperatorNode[];
+}
+
+/** A chain of operators run by one task, head first; its id is the head's name. */
+interface Chain {
+  readonly id: StageId;
+  readonly ops: OperatorNode[];
+}
+
+/** The chains in graph order, and the chain of every operator. */
+interface Chains {
+  readonly order: Chain[];
+  readonly chainOf: Map<OperatorName, Chain>;
+}
+
+/** Every input must name an operator defined before it (the graph is in topological order). */
+function indexOperators(graph: JobGraph): OperatorIndex {
   const byName = new Map<OperatorName, OperatorNode>();
-  /** Consumers of each operator's main output, and of its late-records output. */
   const consumers = new Map<OperatorName, OperatorNode[]>();
   const lateConsumers = new Map<OperatorName, OperatorNode[]>();
   for (const op of graph.operators) {
@@ -67,12 +102,14 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
       list.push(op);
     }
   }
-  for (const op of graph.operators) {
-    validateOperator(graph, op, byName, [...(consumers.get(op.name) ?? []), ...(lateConsumers.get(op.name) ?? [])]);
-  }
+  const allConsumers = (name: OperatorName) => [...(consumers.get(name) ?? []), ...(lateConsumers.get(name) ?? [])];
+  return { byName, consumers, lateConsumers, allConsumers };
+}
 
-  const stageOf = new Map<OperatorName, { id: StageId; ops: OperatorNode[] }>();
-  const order: { id: StageId; ops: OperatorNode[] }[] = [];
+/** Operators into chains, by the chaining rule above. */
+function chainOperators(graph: JobGraph, { byName, consumers }: OperatorIndex): Chains {
+  const chainOf = new Map<OperatorName, Chain>();
+  const order: Chain[] = [];
   for (const op of graph.operators) {
     const input = op.inputs.length === 1 ? op.inputs[0] : undefined;
     const upstream = input ? byName.get(input.from) : undefined;
@@ -85,51 +122,55 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
       upstream.parallelism === op.parallelism &&
       (consumers.get(upstream.name) ?? []).length === 1 &&
       !KEYED_KINDS.has(op.spec.kind);
-    if (chains) {
-      const stage = stageOf.get(upstream.name)!;
-      stage.ops.push(op);
-      stageOf.set(op.name, stage);
-    } else {
-      const stage = { id: stageId(op.name), ops: [op] };
-      order.push(stage);
-      stageOf.set(op.name, stage);
-    }
+    const chain = chains ? chainOf.get(upstream.name)! : { id: stageId(op.name), ops: [] };
+    if (!chains) order.push(chain);
+    chain.ops.push(op);
+    chainOf.set(op.name, chain);
   }
+  return { order, chainOf };
+}
 
+/** An override must name a stage, not an operator chained into one. */
+function checkOverrides(graph: JobGraph, { order, chainOf }: Chains, overrides: ParallelismOverrides): void {
   for (const name of Object.keys(overrides)) {
     if (!order.some((s) => s.id === name)) {
-      const inChain = stageOf.get(name as OperatorName);
+      const inChain = chainOf.get(name as OperatorName);
       const hint = inChain ? `; ${name} is chained into stage ${inChain.id}, override that` : '';
       throw new ConfigError(`parallelism.${name}`, `is not a stage of job ${graph.name}${hint}`);
     }
   }
+}
 
+/** A chain as a stage: its parallelism (overridden or the head's), its edges and its queues. */
+function stageOf(graph: JobGraph, { id, ops }: Chain, { chainOf }: Chains, index: OperatorIndex, overrides: ParallelismOverrides): StageTopology {
+  const head = ops[0]!;
+  const tail = ops[ops.length - 1]!;
+  const parallelism = overrides[id] ?? head.parallelism;
+  if (overrides[id] !== undefined) validateParallelism(`parallelism.${id}`, parallelism, graph.maxParallelism);
   const edgeTo = (consumer: OperatorNode, fromOp: OperatorName, port: OutputPort): StageEdge => ({
-    stage: stageOf.get(consumer.name)!.id,
+    stage: chainOf.get(consumer.name)!.id,
     partitioning: consumer.inputs.find((i) => i.from === fromOp && (i.port ?? 'main') === port)!.partitioning,
     fromOp,
     port,
   });
-  const stages: StageTopology[] = order.map(({ id, ops }) => {
-    const head = ops[0]!;
-    const tail = ops[ops.length - 1]!;
-    const parallelism = overrides[id] ?? head.parallelism;
-    if (overrides[id] !== undefined) validateParallelism(`parallelism.${id}`, parallelism, graph.maxParallelism);
-    return {
-      id,
-      operators: ops,
-      parallelism,
-      isSource: head.spec.kind === 'source',
-      keyed: head.inputs.length > 0 && head.inputs.every((i) => i.partitioning.type === 'hash'),
-      inputs: head.inputs.map((i) => ({ stage: stageOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main' })),
-      outputs: [
-        ...(consumers.get(tail.name) ?? []).map((c) => edgeTo(c, tail.name, 'main')),
-        ...ops.flatMap((o) => (lateConsumers.get(o.name) ?? []).map((c) => edgeTo(c, o.name, 'late'))),
-      ],
-      queue: `${graph.name}-${id}.fifo`,
-      deadLetterQueue: `${graph.name}-${id}-dlq.fifo`,
-    };
-  });
+  return {
+    id,
+    operators: ops,
+    parallelism,
+    isSource: head.spec.kind === 'source',
+    keyed: head.inputs.length > 0 && head.inputs.every((i) => i.partitioning.type === 'hash'),
+    inputs: head.inputs.map((i) => ({ stage: chainOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main' })),
+    outputs: [
+      ...(index.consumers.get(tail.name) ?? []).map((c) => edgeTo(c, tail.name, 'main')),
+      ...ops.flatMap((o) => (index.lateConsumers.get(o.name) ?? []).map((c) => edgeTo(c, o.name, 'late'))),
+    ],
+    queue: `${graph.name}-${id}.fifo`,
+    deadLetterQueue: `${graph.name}-${id}-dlq.fifo`,
+  };
+}
+
+/** A forward edge connects subtask i to subtask i: both ends need the same parallelism. */
+function checkForwardParallelism(stages: readonly StageTopology[]): void {
   for (const stage of stages) {
     for (const edge of stage.inputs) {
       const from = stages.find((s) => s.id === edge.stage)!;
@@ -140,50 +181,6 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
         );
       }
     }
-  }
-  return {
-    job: graph.name,
-    maxParallelism: graph.maxParallelism,
-    stages,
-    resources: { table: `${graph.name}-tidemark`, bucket: `tidemark-${graph.name}`, timerQueue: `${graph.name}-timer` },
-  };
-}
-
-export function validateParallelism(field: string, parallelism: unknown, maxParallelism: number): void {
-  if (typeof parallelism !== 'number' || !Number.isInteger(parallelism) || parallelism < 1) {
-    throw new ConfigError(field, `must be a positive integer, got ${String(parallelism)}`);
-  }
-  if (parallelism > maxParallelism) {
-    throw new ConfigError(field, `${parallelism} exceeds maxParallelism ${maxParallelism}`);
-  }
-}
-
-function validateOperator(
-  graph: JobGraph,
-  op: OperatorNode,
-  byName: Map<OperatorName, OperatorNode>,
-  consumers: OperatorNode[],
-): void {
-  const field = `operators.${op.name}`;
-  validateParallelism(`${field}.parallelism`, op.parallelism, graph.maxParallelism);
-  const kind = op.spec.kind;
-  if (kind === 'source' && op.inputs.length > 0) throw new ConfigError(field, 'a source takes no input');
-  if (kind !== 'source' && op.inputs.length === 0) throw new ConfigError(field, `${kind} has no input`);
-  if (kind === 'sink' && consumers.length > 0) throw new ConfigError(field, 'a sink has no consumers');
-  if (kind !== 'sink' && !consumers.some((c) => c.inputs.some((i) => i.from === op.name && (i.port ?? 'main') === 'main'))) {
-    throw new ConfigError(field, `${kind} output is not consumed; end the stream with a sink`);
-  }
-  for (const input of op.inputs) {
-    const from = byName.get(input.from);
-    if (input.port === 'late' && from && (from.spec.kind !== 'window' || from.spec.late !== 'side-output')) {
-      throw new ConfigError(field, `${input.from} has no late-records output (only a window with late: 'side-output' has one)`);
-    }
-  }
-  if (KEYED_KINDS.has(kind) && !op.inputs.every((i) => i.partitioning.type === 'hash')) {
-    throw new ConfigError(field, `${kind} keeps keyed state and needs a keyed stream: call keyBy() before it`);
-  }
-  for (const input of op.inputs) {
-    if (!byName.has(input.from)) throw new ConfigError(field, `unknown input ${input.from}`);
   }
 }
 

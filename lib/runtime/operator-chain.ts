@@ -32,6 +32,9 @@ export interface ChainIO {
 }
 
 type Step = (value: unknown, timestamp: number | undefined) => void;
+/** The operator's user function threw `error` on `record`. */
+type Threw = (error: unknown, record: unknown) => void;
+type SpecOf<K extends OperatorSpec['kind']> = Extract<OperatorSpec, { kind: K }>;
 
 /** The key of the record being processed by the keyed head. */
 interface CurrentKey { key: unknown; encoded: string; group: number }
@@ -121,128 +124,124 @@ export class OperatorChain {
     return { reject: failWith, own: (value) => value, skips: false };
   }
 
+  /** The step of `op`, which hands what it outputs to `next`. */
   private step(op: OperatorNode, next: Step): Step {
     const spec: OperatorSpec = op.spec;
-    const name = op.name;
-    const { reject, own, skips } = this.guard(op);
-    const threw = (e: unknown, v: unknown) => reject(UserFunctionError.threw(name, e, { record: v }));
-    const ws = this.io.ws;
-    const cur = this.current;
+    const guard = this.guard(op);
+    const threw: Threw = (e, v) => guard.reject(UserFunctionError.threw(op.name, e, { record: v }));
     switch (spec.kind) {
       case 'source':
-        throw new InvariantError(`source ${name} cannot be chained after another operator`);
+        throw new InvariantError(`source ${op.name} cannot be chained after another operator`);
       case 'map':
-        return (v, ts) => {
-          let out;
-          try {
-            out = spec.fn(v);
-          } catch (e) {
-            return threw(e, v);
-          }
-          next(out, ts);
-        };
       case 'filter':
-        return (v, ts) => {
-          let keep;
-          try {
-            keep = spec.fn(v);
-          } catch (e) {
-            return threw(e, v);
-          }
-          if (keep) next(v, ts);
-        };
       case 'flatMap':
-        return (v, ts) => {
-          let outs: unknown[];
-          try {
-            outs = [...spec.fn(v)];
-          } catch (e) {
-            return threw(e, v);
-          }
-          for (const o of outs) next(o, ts);
-        };
-      case 'reduce': {
-        const stateKey = this.stateKeyOf(name, 'acc');
-        return (v, ts) => {
-          const key = stateKey();
-          const acc = ws.get(key);
-          let out;
-          try {
-            out = acc === undefined ? v : spec.fn(own(acc), v);
-          } catch (e) {
-            return threw(e, v);
-          }
-          ws.set(key, out);
-          next(out, ts);
-        };
-      }
-      case 'aggregate': {
-        const stateKey = this.stateKeyOf(name, 'acc');
-        return (v, ts) => {
-          const key = stateKey();
-          let acc = ws.get(key);
-          let out;
-          try {
-            acc = spec.add(acc === undefined ? spec.create() : own(acc), v);
-            out = spec.result(acc, cur.key);
-          } catch (e) {
-            return threw(e, v);
-          }
-          ws.set(key, acc);
-          next(out, ts);
-        };
-      }
-      case 'process': {
-        let timestamp: number | undefined;
-        let emitted: [unknown, number | undefined][] = [];
-        const journal = skips ? new StateJournal(ws) : null;
-        const state: Record<string, unknown> = {};
-        for (const [stateName, decl] of Object.entries(spec.state)) {
-          const entry = () => stateKeys.keyed(name, stateName, cur.group, cur.encoded);
-          state[stateName] = decl.kind === 'value' ? valueState(ws, entry, journal) : mapState(ws, entry, journal);
-        }
-        const ctx: ProcessContext = {
-          get key() {
-            return cur.key;
-          },
-          get timestamp() {
-            return timestamp;
-          },
-          state,
-          emit: (value, ts) => void emitted.push([value, ts ?? timestamp]),
-        };
-        return (v, ts) => {
-          timestamp = ts;
-          emitted = [];
-          journal?.begin();
-          try {
-            spec.fn(v, ctx);
-          } catch (e) {
-            journal?.rollback();
-            return threw(e, v);
-          }
-          journal?.end();
-          // Passed on once the call returned, so that a call that throws has emitted nothing.
-          for (const [value, at] of emitted) next(value, at);
-        };
-      }
+        return statelessStep(spec, threw, next);
+      case 'reduce':
+      case 'aggregate':
+        return this.accumulatorStep(op.name, spec, guard, threw, next);
+      case 'process':
+        return this.processStep(op.name, spec, guard, threw, next);
       case 'sink':
-        return (v, ts) => this.io.sink(name, v, ts);
-      case 'window': {
-        const window = new WindowOperator(op, {
-          ws,
-          keyGroups: this.io.keyGroups,
-          next,
-          late: (v, ts) => this.io.out(v, ts, name, 'late'),
-          watermark: this.io.watermark,
-          reject,
-          own,
-        });
-        this.windows.push(window);
-        return (v, ts) => window.onRecord(v, ts, cur.encoded, cur.group);
-      }
+        return (v, ts) => this.io.sink(op.name, v, ts);
+      case 'window':
+        return this.windowStep(op, guard, next);
     }
   }
+
+  /** The accumulator is stored only once the function returned: a throw leaves it as it was. */
+  private accumulatorStep(name: string, spec: SpecOf<'reduce' | 'aggregate'>, { own }: Guard, threw: Threw, next: Step): Step {
+    const stateKey = this.stateKeyOf(name, 'acc');
+    const [ws, cur] = [this.io.ws, this.current];
+    return (v, ts) => {
+      const key = stateKey();
+      const acc = ws.get(key);
+      let updated, out;
+      try {
+        if (spec.kind === 'reduce') out = updated = acc === undefined ? v : spec.fn(own(acc), v);
+        else out = spec.result((updated = spec.add(acc === undefined ? spec.create() : own(acc), v)), cur.key);
+      } catch (e) {
+        return threw(e, v);
+      }
+      ws.set(key, updated);
+      next(out, ts);
+    };
+  }
+
+  /** One context for every call, reading the current key and record; state journaled when a throw must be undone. */
+  private processStep(name: string, spec: SpecOf<'process'>, { skips }: Guard, threw: Threw, next: Step): Step {
+    const [ws, cur] = [this.io.ws, this.current];
+    let timestamp: number | undefined;
+    let emitted: [unknown, number | undefined][] = [];
+    const journal = skips ? new StateJournal(ws) : null;
+    const state: Record<string, unknown> = {};
+    for (const [stateName, decl] of Object.entries(spec.state)) {
+      const entry = () => stateKeys.keyed(name, stateName, cur.group, cur.encoded);
+      state[stateName] = decl.kind === 'value' ? valueState(ws, entry, journal) : mapState(ws, entry, journal);
+    }
+    const ctx: ProcessContext = {
+      get key() {
+        return cur.key;
+      },
+      get timestamp() {
+        return timestamp;
+      },
+      state,
+      emit: (value, ts) => void emitted.push([value, ts ?? timestamp]),
+    };
+    return (v, ts) => {
+      timestamp = ts;
+      emitted = [];
+      journal?.begin();
+      try {
+        spec.fn(v, ctx);
+      } catch (e) {
+        journal?.rollback();
+        return threw(e, v);
+      }
+      journal?.end();
+      // Passed on once the call returned, so that a call that throws has emitted nothing.
+      for (const [value, at] of emitted) next(value, at);
+    };
+  }
+
+  /** The window operator keeps its own state; the chain fires it on every watermark. */
+  private windowStep(op: OperatorNode, { reject, own }: Guard, next: Step): Step {
+    const window = new WindowOperator(op, {
+      ws: this.io.ws,
+      keyGroups: this.io.keyGroups,
+      next,
+      late: (v, ts) => this.io.out(v, ts, op.name, 'late'),
+      watermark: this.io.watermark,
+      reject,
+      own,
+    });
+    this.windows.push(window);
+    const cur = this.current;
+    return (v, ts) => window.onRecord(v, ts, cur.encoded, cur.group);
+  }
+}
+
+/**
+ * map, filter and flatMap keep no state. The user function's call ends before anything passes
+ * on: a call that throws passes nothing on, and an error downstream is never taken for its.
+ */
+function statelessStep(spec: SpecOf<'map' | 'filter' | 'flatMap'>, threw: Threw, next: Step): Step {
+  const call = spec.kind === 'flatMap' ? (v: unknown) => [...spec.fn(v)] : (v: unknown) => spec.fn(v);
+  const pass: (result: unknown, v: unknown, ts: number | undefined) => void =
+    spec.kind === 'map'
+      ? (out, _v, ts) => next(out, ts)
+      : spec.kind === 'filter'
+        ? (keep, v, ts) => void (keep && next(v, ts))
+        : (outs, _v, ts) => (outs as unknown[]).forEach((o) => next(o, ts));
+  return (v, ts) => {
+    let result;
+    try {
+      result = call(v);
+    } catch (e) {
+      return threw(e, v);
+    }
+    pass(result, v, ts);
+  };
 }
 
 const failWith = (error: UserFunctionError): never => {

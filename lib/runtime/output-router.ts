@@ -95,10 +95,6 @@ export class OutputRouter {
     this.all = this.edges.flatMap((e) => e.targets);
   }
 
-  get hasOutputs(): boolean {
-    return this.all.length > 0;
-  }
-
   /** Routes a record from `fromOp`'s `port` (the stage tail's main output by default). */
   emit(value: unknown, timestamp: number | undefined, fromOp?: string, port: RoutedPort = 'main'): void {
     if (port === 'dead-letter') return this.deadLetter(value);

@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { TransientStorageError } from '../core/errors.js';
-import { FIRST_GENERATION, generation, type JobName, type SubtaskRef } from '../core/ids.js';
+import { generation, type JobName, type SubtaskRef } from '../core/ids.js';
 import { blobKeys, compareVersions, type StateVersion } from '../core/storage-keys.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { StateItem, StateStore } from '../ports/state-store.js';
@@ -149,5 +149,3 @@ export class StatePersistence {
     return { value: JSON.parse(blob) as T, bytes: blob.length };
   }
 }
-
-export const isRestored = (ws: WorkingState) => ws.gen >= FIRST_GENERATION;

@@ -55,10 +55,6 @@ export class WorkingState {
     return out;
   }
 
-  get changed(): boolean {
-    return this.dirty.size > 0;
-  }
-
   /** The delta since the last call, or null when nothing changed. */
   takeDelta(): StateDelta | null {
     if (this.dirty.size === 0) return null;

@@ -1,0 +1,64 @@
+/**
+ * What the operators of the sequential evaluation (evaluate.ts) hand each other: events,
+ * records with their timestamp and watermarks, in order; and how an operator's inputs merge
+ * into the one sequence it reads.
+ */
+import type { OperatorNode, Partitioning } from '../core/graph.js';
+import type { UserErrors } from './evaluate-user-errors.js';
+
+/** An operator's output: its records and its watermarks, in the order it emitted them. */
+export type Event = { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined } | { readonly kind: 'wm'; readonly wm: number };
+
+/** An operator's input: a record that crossed a keyBy carries its key, and the key encoded. */
+export type Input =
+  | { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined; readonly key?: unknown; readonly encoded?: string }
+  | { readonly kind: 'wm'; readonly wm: number };
+
+/** Watermarks of finished input, and of none yet. */
+export const MAX = Number.MAX_SAFE_INTEGER;
+export const MIN = Number.MIN_SAFE_INTEGER;
+
+/** How many of the consumer's subtasks receive each record of an edge. */
+function deliveries(partitioning: Partitioning, consumerParallelism: number): number {
+  switch (partitioning.type) {
+    case 'forward':
+    case 'rebalance':
+    case 'hash':
+      return 1;
+    case 'broadcast':
+      return consumerParallelism;
+  }
+}
+
+/**
+ * Inputs one after another, each record as many times as subtasks receive it; the
+ * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
+ * gets its key here, before the operator sees it, as the engine keys it when routing.
+ */
+export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>, errors: UserErrors): Input[] {
+  const marks = op.inputs.map(() => MIN);
+  let current = MIN;
+  const out: Input[] = [];
+  op.inputs.forEach((input, i) => {
+    const copies = deliveries(input.partitioning, op.parallelism);
+    const selector = input.partitioning.type === 'hash' ? input.partitioning.key : null;
+    for (const e of (input.port === 'late' ? late : main).get(input.from) ?? []) {
+      if (e.kind === 'rec' && selector) {
+        const keyed = errors.key(selector, e.value);
+        if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded });
+        continue;
+      }
+      if (e.kind === 'rec') {
+        for (let c = 0; c < copies; c++) out.push(e);
+        continue;
+      }
+      marks[i] = Math.max(marks[i]!, e.wm);
+      const wm = Math.min(...marks);
+      if (wm > current) {
+        current = wm;
+        out.push({ kind: 'wm', wm });
+      }
+    }
+  });
+  return out;
+}

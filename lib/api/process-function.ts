@@ -1,0 +1,56 @@
+/**
+ * The keyed process function (Flink's KeyedProcessFunction, without timers): the keyed state
+ * it declares, the type of the records it emits, and `processElement`, called once per record
+ * with the current key's state.
+ *
+ * TypeScript infers no type from the calls inside a function body, so what `ctx.emit` takes,
+ * and with it the record type of the stream `process` returns, is declared next to the state,
+ * as a descriptor that carries only a type: `output: output<Visit>()`. Without it, the stream
+ * is a `Stream<unknown>` and `ctx.emit` takes anything. The descriptor is never read at run
+ * time: declaring it changes no behaviour.
+ *
+ *   keyed.process('visits', {
+ *     state: { total: valueState<number>() },
+ *     output: output<{ user: string; total: number }>(),
+ *     processElement(e, ctx) { ... ctx.emit({ user: ctx.key, total }) },
+ *   }) // Stream<{ user: string; total: number }>
+ */
+import { requireName } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { OperatorSpec, ProcessContext, StateDeclarations } from '../core/graph.js';
+import type { Key } from '../core/keygroups.js';
+import type { KeyedProcessContext, StateDescriptor } from './state.js';
+
+/** The type of the records a process function emits. Phantom, like a state descriptor. */
+export interface OutputDescriptor<R> {
+  readonly kind: 'output';
+  /** Phantom: the record type. */
+  readonly __type?: R;
+}
+
+export const output = <R>(): OutputDescriptor<R> => ({ kind: 'output' });
+
+export interface KeyedProcessFunction<T, K extends Key, S extends Record<string, StateDescriptor>, R> {
+  readonly state: S;
+  /** What `ctx.emit` takes: the record type of the resulting stream. @default unknown */
+  readonly output?: OutputDescriptor<R>;
+  readonly processElement: (value: T, ctx: KeyedProcessContext<K, S, R>) => void;
+}
+
+/** The operator spec of process function `fn` of operator `name`, its state declarations checked. */
+export function processSpec<T, K extends Key, S extends Record<string, StateDescriptor>, R>(
+  name: string,
+  fn: KeyedProcessFunction<T, K, S, R>,
+): Extract<OperatorSpec, { kind: 'process' }> {
+  const state: StateDeclarations = {};
+  for (const [stateName, d] of Object.entries(fn.state ?? {})) {
+    requireName(`operators.${name}.state.${stateName}`, stateName);
+    if (d?.kind !== 'value' && d?.kind !== 'map') {
+      throw new ConfigError(`operators.${name}.state.${stateName}`, 'must be valueState() or mapState()');
+    }
+    state[stateName] = { kind: d.kind };
+  }
+  // The engine's context is untyped; `KeyedProcessContext` is its typed view.
+  const processElement = fn.processElement as unknown as (v: unknown, ctx: ProcessContext) => void;
+  return { kind: 'process', state, fn: processElement };
+}
