@@ -3,6 +3,10 @@
  * timer queue (SQS events), it runs the schedule and one checkpoint-coordinator tick. A
  * deployed job that was never started is started by the first heartbeat. Each aborted
  * checkpoint is published as a CloudWatch metric (an EMF log line) for the alarm.
+ *
+ * A tick has no batch to report on: an error fails the invocation, and the next heartbeat
+ * or the redelivered timer message runs the tick again (`classify`'s retry, whatever the
+ * error — a subtask's terminal errors are failed over by the operators, not here).
  */
 import type { ScheduledEvent, SQSEvent } from 'aws-lambda';
 import type { CheckpointFailureReason } from '../lib/core/manifest.js';

@@ -1,6 +1,10 @@
 /**
  * Operator Lambda: one per stage, fed by the stage's FIFO queue with partial batch responses
  * (ReportBatchItemFailures). The stage comes from TIDEMARK_STAGE.
+ *
+ * Errors are decided per message group inside the runtime (`classify`: retry, fail over, or
+ * dead-letter). One that escapes it — a cold start that cannot build the runtime — fails the
+ * invocation, so SQS redelivers the whole batch: `classify`'s retry, whatever the error.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigError } from '../lib/core/errors.js';

@@ -7,6 +7,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
+import { ConfigError, type CauseOption } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology, type Topology } from '../lib/core/topology.js';
 import { resolveJobAssets, type JobAsset } from './job-assets.js';
@@ -39,14 +40,14 @@ const REMOVAL_POLICIES: readonly RemovalPolicy[] = [
 const RETENTIONS = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number');
 const JOB_MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 
-export class PropError extends Error {
+/** A prop of TidemarkJob is invalid: a ConfigError whose field is `TidemarkJob <prop>`. */
+export class PropError extends ConfigError {
   constructor(
     readonly prop: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: CauseOption,
   ) {
-    super(`TidemarkJob ${prop}: ${message}`, options);
-    this.name = 'PropError';
+    super(`TidemarkJob ${prop}`, message, options);
   }
 }
 
@@ -96,7 +97,7 @@ function jobGraph(job: unknown): JobGraph {
   try {
     // Duck-typed rather than instanceof: the user's app may load its own copy of the API.
     const built = typeof (job as { build?: unknown }).build === 'function' ? (job as { build(): JobGraph }).build() : (job as JobGraph);
-    if (typeof built.name !== 'string' || !Array.isArray(built.operators)) throw new Error('is not a job: pass what job(...) returns, or its build()');
+    if (typeof built.name !== 'string' || !Array.isArray(built.operators)) throw new PropError('job', 'is not a job: pass what job(...) returns, or its build()');
     return built;
   } catch (e) {
     throw e instanceof PropError ? e : new PropError('job', (e as Error).message, { cause: e });

@@ -2,21 +2,23 @@
  * What the `tidemark` command says when something goes wrong: ordinary mistakes get one
  * line (`tidemark: …`) and an exit status — 2 for usage (bad options, a job file that is
  * not there or not a job), 1 for what went wrong while running (an endpoint nobody answers
- * on, missing credentials, a job that does not exist, a call that kept failing). Errors this
- * module does not recognize are bugs and keep their stack trace.
+ * on, missing credentials, a job that does not exist, a call that kept failing). What is
+ * ours to say is any `TidemarkError` — the emulator's `EmulatorError` and the adapters'
+ * `AwsRequestError` included — whose message names what went wrong; errors of neither
+ * family are bugs and keep their stack trace.
  */
-import { TidemarkError } from '../lib/core/errors.js';
-import { EmulatorError } from './emulator-venv.js';
+import { TerminalError, TidemarkError, type CauseOption } from '../lib/core/errors.js';
 
 /** The command line is wrong: exit status 2, with the usage text. */
-export class UsageError extends Error {
+export class UsageError extends TerminalError {
+  readonly code = 'USAGE';
   constructor(
     message: string,
     /** Print the usage text after the message: when the command itself is missing or unknown. */
     readonly showUsage = false,
+    options?: CauseOption,
   ) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, options);
   }
 }
 
@@ -50,7 +52,7 @@ export function report(e: unknown, env: NodeJS.ProcessEnv = process.env): Report
       usage: false,
     };
   }
-  if (e instanceof TidemarkError || e instanceof EmulatorError || isAwsRequestError(e)) return { message: (e as Error).message, exitCode: 1, usage: false };
+  if (e instanceof TidemarkError) return { message: e.message, exitCode: 1, usage: false };
   return null;
 }
 
@@ -82,5 +84,3 @@ function unreachable(socket: Link, env: NodeJS.ProcessEnv): string {
   if (env.AWS_ENDPOINT_URL) return `cannot reach AWS_ENDPOINT_URL=${env.AWS_ENDPOINT_URL}: ${why}${at ? ` (${at})` : ''}; is the emulator running?`;
   return `cannot reach AWS${at ? ` at ${at}` : ''}: ${why}`;
 }
-
-const isAwsRequestError = (e: unknown) => e instanceof Error && e.name === 'AwsRequestError';

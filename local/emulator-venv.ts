@@ -11,16 +11,17 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { TerminalError, type CauseOption } from '../lib/core/errors.js';
 
 export const REQUIREMENTS = 'local/emulator-requirements.txt';
 const FIX = 'install python3 with venv and pip (Debian/Ubuntu: apt-get install python3 python3-venv), or set AWS_ENDPOINT_URL to a running LocalStack';
 const LOCK_WAIT_MS = 15 * 60_000;
 
 /** The emulator could not be installed or started; the message says how to fix it. */
-export class EmulatorError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+export class EmulatorError extends TerminalError {
+  readonly code = 'EMULATOR';
+  constructor(message: string, options?: CauseOption) {
     super(message, options);
-    this.name = 'EmulatorError';
   }
 }
 

@@ -25,6 +25,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { RetryableError } from '../lib/core/errors.js';
 import { EmulatorError, ensureVenv } from './emulator-venv.js';
 
 export { EmulatorError } from './emulator-venv.js';
@@ -47,12 +48,7 @@ const START_ATTEMPTS = 3;
 
 /** The environment the AWS SDK (and the AWS CLI) needs to talk to an emulator. */
 export function emulatorEnv(endpoint: string): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-  };
+  return { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -75,7 +71,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 }
 
-class PortTakenError extends Error {}
+/** Another process bound moto's port first: starting again, on another port, may work. */
+class PortTakenError extends RetryableError {
+  readonly code = 'PORT_TAKEN';
+}
 
 const REACH_TIMEOUT_MS = 5_000;
 
@@ -131,7 +130,7 @@ async function startMoto(python: string, version: string, log: (line: string) =>
     await waitHealthy(endpoint, child, tail);
   } catch (e) {
     await stopChild(child);
-    if (tail.join('\n').includes('Address already in use')) throw new PortTakenError(endpoint);
+    if (tail.join('\n').includes('Address already in use')) throw new PortTakenError(`${endpoint}: the port was taken before moto could listen on it`, { cause: e });
     throw e;
   }
   log(`moto ${version} listening on ${endpoint} (started in ${Date.now() - started} ms)`);
@@ -175,7 +174,7 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new EmulatorError('no port: the probe socket has no address'))));
     });
   });
 }

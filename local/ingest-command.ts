@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { AwsRequestError } from '../lib/adapters/aws/errors.js';
-import { ConfigError, TidemarkError } from '../lib/core/errors.js';
+import { ConfigError, TerminalError } from '../lib/core/errors.js';
 import type { SourceInput } from '../lib/core/graph.js';
 import { compileTopology } from '../lib/core/topology.js';
 import type { Ports } from '../lib/ports/index.js';
@@ -77,17 +77,13 @@ async function checkJobExists(ports: Pick<Ports, 'manifest'>, job: string, table
   } catch (e) {
     if (e instanceof AwsRequestError && e.awsCode === 'ResourceNotFoundException') {
       const where = process.env.AWS_ENDPOINT_URL ? `at AWS_ENDPOINT_URL=${process.env.AWS_ENDPOINT_URL}` : 'in this AWS account and region';
-      throw new JobNotFoundError(`job ${job} does not exist ${where}: its table ${table} is missing; deploy it (npx cdk deploy -c job=<job-file>) or start it first`, e);
+      throw new JobNotFoundError(`job ${job} does not exist ${where}: its table ${table} is missing; deploy it (npx cdk deploy -c job=<job-file>) or start it first`, { cause: e });
     }
     throw e;
   }
   if (!item) warn(`job ${job} has not started yet (no job item in table ${table}): the records wait in its log until it does`);
 }
 
-export class JobNotFoundError extends TidemarkError {
+export class JobNotFoundError extends TerminalError {
   readonly code = 'JOB_NOT_FOUND';
-  readonly retryable = false;
-  constructor(message: string, cause: unknown) {
-    super(message, { cause });
-  }
 }

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { JobBuilder } from '../lib/api/job.js';
 import { checkpointSettings } from '../lib/core/config.js';
-import { TidemarkError } from '../lib/core/errors.js';
+import { TerminalError, TidemarkError, type CauseOption } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { UsageError } from './cli-errors.js';
 
@@ -23,18 +23,17 @@ export interface JobModule {
 
 /** The job file is not there, or is not a job: the command line names the wrong file. */
 export class JobFileError extends UsageError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobFileError';
+  constructor(message: string, options?: CauseOption) {
+    super(message, false, options);
   }
 }
 
 /** The job file exists but threw while it was loaded (a syntax error, a bad definition). */
-export class JobLoadError extends TidemarkError {
+export class JobLoadError extends TerminalError {
   readonly code = 'JOB_LOAD';
-  readonly retryable = false;
-  constructor(file: string, cause: unknown) {
-    super(`cannot load job file ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  constructor(file: string, options: CauseOption) {
+    const cause = options.cause;
+    super(`cannot load job file ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, options);
   }
 }
 
@@ -48,7 +47,7 @@ export async function loadJob(file: string, interval?: number): Promise<{ graph:
   } catch (e) {
     // A job's own ConfigError (bad settings) says what is wrong already.
     if (e instanceof TidemarkError) throw e;
-    throw new JobLoadError(file, e);
+    throw new JobLoadError(file, { cause: e });
   }
   let graph = asJobGraph(file, module.default);
   if (interval !== undefined) graph = { ...graph, checkpoints: checkpointSettings({ ...graph.checkpoints, interval }) };

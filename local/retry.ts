@@ -10,7 +10,7 @@
  * resumable writes), since a failed attempt may have taken effect. Anything but a transient
  * error is thrown at once.
  */
-import { TidemarkError, TransientStorageError } from '../lib/core/errors.js';
+import { TerminalError, TransientStorageError } from '../lib/core/errors.js';
 
 export interface Patience {
   /** Give up when the next attempt would start after this long. @default 60 s */
@@ -27,16 +27,15 @@ export interface Patience {
 }
 
 /** A call of the CLI's own kept failing transiently for the whole of its patience. */
-export class GaveUpError extends TidemarkError {
+export class GaveUpError extends TerminalError {
   readonly code = 'GAVE_UP';
-  readonly retryable = false;
   constructor(
     readonly what: string,
     readonly attempts: number,
     readonly elapsedMs: number,
-    cause: TransientStorageError,
+    options: { readonly cause: TransientStorageError },
   ) {
-    super(`${what}: ${describeTransient(cause)}, still failing after ${attempts} attempts in ${(elapsedMs / 1000).toFixed(1)} s`, { cause });
+    super(`${what}: ${describeTransient(options.cause)}, still failing after ${attempts} attempts in ${(elapsedMs / 1000).toFixed(1)} s`, options);
   }
 }
 
@@ -61,7 +60,7 @@ export async function patiently<T>(what: string, call: () => Promise<T>, patienc
       if (!(e instanceof TransientStorageError)) throw e;
       const delay = Math.min(patience.maxDelayMs ?? 5_000, (patience.firstDelayMs ?? 200) * 2 ** (attempt - 1)) * (0.5 + random() / 2);
       const elapsed = now() - started;
-      if (elapsed + delay > totalMs) throw new GaveUpError(what, attempt, elapsed, e);
+      if (elapsed + delay > totalMs) throw new GaveUpError(what, attempt, elapsed, { cause: e });
       patience.onRetry?.(what, attempt, e);
       await sleep(delay);
     }

@@ -10,6 +10,7 @@
  * journal that copied each one the first time the call touched it, reads included (the call
  * may change in place an object it read).
  */
+import { InvariantError } from '../core/errors.js';
 import type { OperatorNode } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
 import type { Event, Input } from './evaluate-inputs.js';
@@ -17,7 +18,7 @@ import type { UserErrors } from './evaluate-user-errors.js';
 
 export function applyRecordOperator(op: OperatorNode, input: readonly Input[], errors: UserErrors): Event[] {
   const spec = op.spec;
-  if (!RECORD_KINDS.has(spec.kind)) throw new Error(`cannot evaluate ${spec.kind} here`);
+  if (!RECORD_KINDS.has(spec.kind)) throw new InvariantError(`cannot evaluate ${spec.kind} here`);
   const { own, reject } = errors;
   const out: Event[] = [];
   const state = new Map<string, unknown>();

@@ -9,6 +9,7 @@
  * in none of its windows. A window firing on the watermark is no one record's doing: what
  * it throws always ends the evaluation, as it fails the engine over.
  */
+import { InvalidInputError } from '../core/errors.js';
 import type { OperatorSpec } from '../core/graph.js';
 import type { Event, Input } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
@@ -91,7 +92,7 @@ class WindowEvaluation {
   /** The record joins its windows, is the user error its plan threw, or is late. */
   onRecord(e: Rec): void {
     // As the engine: a record without event time is an error of the job, never skipped.
-    if (e.ts === undefined) throw new Error(`window: a record has no timestamp (${JSON.stringify(e.value)}); give the source a timestamp and watermarks`);
+    if (e.ts === undefined) throw new InvalidInputError(`window: a record has no timestamp (${JSON.stringify(e.value)}); give the source a timestamp and watermarks`);
     const k = e.encoded!;
     const entry = this.keys.get(k) ?? { key: e.key, windows: [] };
     this.keys.set(k, entry);

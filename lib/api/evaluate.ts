@@ -29,6 +29,7 @@
  * skips it, and the evaluation says which records each operator skipped (the dead letters
  * the run must have written). See evaluate-user-errors.ts.
  */
+import { InvalidInputError } from '../core/errors.js';
 import type { JobGraph, OperatorNode, OutputPort, SourceIo, SourceReader } from '../core/graph.js';
 import { MAX, MIN, mergeInputs, type Event } from './evaluate-inputs.js';
 import { applyRecordOperator } from './evaluate-operators.js';
@@ -60,10 +61,10 @@ export interface EvaluationOptions {
 }
 
 const noInput: SourceIo = {
-  getObject: () => Promise.reject(new Error('this evaluation was given no input to read objects from')),
-  listObjects: () => Promise.reject(new Error('this evaluation was given no input to list objects from')),
-  readLog: () => Promise.reject(new Error('this evaluation was given no input to read logs from')),
-  logHead: () => Promise.reject(new Error('this evaluation was given no input to read logs from')),
+  getObject: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read objects from')),
+  listObjects: () => Promise.reject(new InvalidInputError('this evaluation was given no input to list objects from')),
+  readLog: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read logs from')),
+  logHead: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read logs from')),
 };
 
 /** A source that reads objects or logs needs `io` (the same input the job reads). */
@@ -127,7 +128,7 @@ async function readSource(op: OperatorNode, reader: SourceReader, batchSize: num
       const wm = Math.min(...marks);
       if (wm > current) events.push({ kind: 'wm', wm: (current = wm) });
       if (batch.finished) break;
-      if (stuck) throw new Error(`source ${op.name} is unbounded (it reads nothing more yet is not finished): cannot evaluate it sequentially`);
+      if (stuck) throw new InvalidInputError(`source ${op.name} is unbounded (it reads nothing more yet is not finished): cannot evaluate it sequentially`);
     }
   }
   return events;

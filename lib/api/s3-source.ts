@@ -7,7 +7,7 @@
  * 0 to the end, so a restore replays exactly the same records. A line that is not valid JSON,
  * or has no usable timestamp, goes to the job's dead-letter output with its object and line.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, InvariantError } from '../core/errors.js';
 import { requireInt } from '../core/config.js';
 import type { SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
 import type { Source } from './sources.js';
@@ -74,7 +74,8 @@ async function listing(io: SourceIo, prefix: string, subtask: number, parallelis
 /** At most `max` lines from `start` on, object after object of the subtask's listing. */
 async function readLines<T>(s: Settings<T>, objects: ObjectLines, io: SourceIo, start: Offset, max: number, limits: unknown): Promise<SourceBatch> {
   const keys = start.keys ?? (limits as { keys?: string[] } | undefined)?.keys;
-  if (!keys) throw new Error(`s3Source ${s.prefix}: the first poll carried no object listing`);
+  // Must hold: a subtask's first poll carries `limits` (the listing), later offsets the keys.
+  if (!keys) throw new InvariantError(`s3Source ${s.prefix}: the first poll carried no object listing`);
   const values: T[] = [];
   const timestamps: number[] = [];
   const rejected: { where: string; text: string; reason: string }[] = [];

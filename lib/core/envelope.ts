@@ -127,7 +127,8 @@ export function decodeEnvelope(body: string, expect: DecodeExpectations): Envelo
   try {
     raw = JSON.parse(body);
   } catch (e) {
-    throw new MalformedEnvelopeError('not-json', (e as Error).message);
+    // The parser's own error stays the cause: its position says where the body broke.
+    throw new MalformedEnvelopeError('not-json', e instanceof Error ? e.message : String(e), { cause: e });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new MalformedEnvelopeError('invalid-field', 'body is not a JSON object');

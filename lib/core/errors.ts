@@ -1,28 +1,25 @@
 /**
- * Typed errors. Two families decide what the runtime does (DESIGN §2):
- * - retryable: the batch item is reported failed and SQS redelivers it;
- * - terminal: retrying cannot help; dead-letter, fail the checkpoint, hand over to recovery.
- * Definition-time problems (bad settings, bad graphs) are `ConfigError`s naming the field.
- * Every error keeps its `cause` and the data needed to act on it.
+ * Typed errors. Every error is in one of two families (DESIGN §2):
+ * - `RetryableError`: trying again later may succeed; the batch item is reported failed and
+ *   SQS redelivers it;
+ * - `TerminalError`: retrying cannot help; fail the checkpoint, hand over to recovery — or,
+ *   for a message that can never be processed, dead-letter it.
+ * What the runtime does with a caught error is decided in one place, `classify`
+ * (error-boundary.ts). Definition-time problems (bad settings, bad graphs) are terminal
+ * `ConfigError`s naming the field. Every constructor takes `{ cause }`, and every error
+ * keeps the data needed to act on it.
  */
-export abstract class TidemarkError extends Error {
-  abstract readonly code: string;
-  abstract readonly retryable: boolean;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export interface CauseOption {
+  readonly cause?: unknown;
 }
 
-/** A job definition or setting is invalid. `field` is the path of the offending setting. */
-export class ConfigError extends TidemarkError {
-  readonly code = 'CONFIG';
-  readonly retryable = false;
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+export abstract class TidemarkError extends Error {
+  abstract readonly code: string;
+  /** The family, as a flag (true for `RetryableError`s); decisions go through `classify`. */
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: CauseOption) {
+    super(message, options);
+    this.name = new.target.name;
   }
 }
 
@@ -34,35 +31,70 @@ export abstract class TerminalError extends TidemarkError {
   readonly retryable = false;
 }
 
-/** Another invocation committed this subtask's state first; our work is redone on retry. */
-export class StateConflictError extends RetryableError {
-  readonly code = 'STATE_CONFLICT';
-  constructor(readonly subtask: string, readonly expectedVersion: string) {
-    super(`working state of ${subtask} moved past version ${expectedVersion}`);
+/** A job definition or setting is invalid. `field` is the path of the offending setting. */
+export class ConfigError extends TerminalError {
+  readonly code = 'CONFIG';
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: CauseOption,
+  ) {
+    super(`${field}: ${message}`, options);
   }
 }
 
-/** A storage call failed in a way that may succeed later (throttling, timeouts, 5xx). */
-export class TransientStorageError extends RetryableError {
-  readonly code = 'TRANSIENT_STORAGE';
-  constructor(readonly operation: string, cause?: unknown) {
-    super(`${operation} failed transiently`, { cause });
+/** Another invocation committed this subtask's state first; our work is redone on retry. */
+export class StateConflictError extends RetryableError {
+  readonly code = 'STATE_CONFLICT';
+  constructor(readonly subtask: string, readonly expectedVersion: string, options?: CauseOption) {
+    super(`working state of ${subtask} moved past version ${expectedVersion}`, options);
   }
 }
+
+/**
+ * A storage call failed in a way that may succeed later (throttling, timeouts, 5xx), and may
+ * have taken effect all the same (a lost response): the one error worth retrying on the spot.
+ */
+export class TransientStorageError extends RetryableError {
+  readonly code = 'TRANSIENT_STORAGE';
+  constructor(operation: string, options?: CauseOption);
+  /** @deprecated pass `{ cause }` */
+  constructor(operation: string, cause: unknown);
+  constructor(readonly operation: string, causeOrOptions?: unknown) {
+    super(`${operation} failed transiently`, isCauseOption(causeOrOptions) ? causeOrOptions : { cause: causeOrOptions });
+  }
+}
+
+/** `{ cause }` and nothing else (not an Error, which could itself be a cause). */
+const isCauseOption = (x: unknown): x is CauseOption =>
+  typeof x === 'object' && x !== null && !(x instanceof Error) && Object.keys(x).every((k) => k === 'cause');
 
 /** An envelope arrived from a generation the subtask's state has not reached yet. */
 export class NotYetRestoredError extends RetryableError {
   readonly code = 'NOT_YET_RESTORED';
-  constructor(readonly subtask: string, readonly stateGeneration: number, readonly envelopeGeneration: number) {
-    super(`${subtask} is at generation ${stateGeneration}, envelope is from ${envelopeGeneration}`);
+  constructor(readonly subtask: string, readonly stateGeneration: number, readonly envelopeGeneration: number, options?: CauseOption) {
+    super(`${subtask} is at generation ${stateGeneration}, envelope is from ${envelopeGeneration}`, options);
+  }
+}
+
+/**
+ * A stored object that a committed record names is not there (a staged or committed sink
+ * part). Retried, as any storage failure the adapters do not classify: if it never appears,
+ * SQS dead-letters the message and the job fails over from the dead-letter queue.
+ */
+export class MissingDataError extends RetryableError {
+  readonly code = 'MISSING_DATA';
+  /** `what` names the object: `staged part` → `staged part <key> is missing`. */
+  constructor(readonly key: string, what: string, options?: CauseOption) {
+    super(`${what} ${key} is missing`, options);
   }
 }
 
 /** A channel skipped a sequence number: a message was lost (dead-lettered or purged). */
 export class LostMessageError extends TerminalError {
   readonly code = 'LOST_MESSAGE';
-  constructor(readonly channel: string, readonly expectedSeq: number, readonly receivedSeq: number) {
-    super(`channel ${channel} expected seq ${expectedSeq} but received ${receivedSeq}`);
+  constructor(readonly channel: string, readonly expectedSeq: number, readonly receivedSeq: number, options?: CauseOption) {
+    super(`channel ${channel} expected seq ${expectedSeq} but received ${receivedSeq}`, options);
   }
 }
 
@@ -70,16 +102,16 @@ export class LostMessageError extends TerminalError {
  *  group's order is broken, which the receiver would report as a lost message. */
 export class SendOrderError extends TerminalError {
   readonly code = 'SEND_ORDER';
-  constructor(readonly queue: string, readonly group: string) {
-    super(`queue ${queue}, group ${group}: a later message was accepted after an earlier one failed`);
+  constructor(readonly queue: string, readonly group: string, options?: CauseOption) {
+    super(`queue ${queue}, group ${group}: a later message was accepted after an earlier one failed`, options);
   }
 }
 
 /** A message body is not a valid envelope for this job. Never retried: it goes to the DLQ. */
 export class MalformedEnvelopeError extends TerminalError {
   readonly code = 'MALFORMED_ENVELOPE';
-  constructor(readonly reason: MalformedReason, detail: string) {
-    super(`malformed envelope (${reason}): ${detail}`);
+  constructor(readonly reason: MalformedReason, detail: string, options?: CauseOption) {
+    super(`malformed envelope (${reason}): ${detail}`, options);
   }
 }
 export type MalformedReason = 'not-json' | 'wrong-version' | 'wrong-job' | 'unknown-operator' | 'invalid-field' | 'oversize';
@@ -107,7 +139,7 @@ export class UserFunctionError extends TerminalError {
   /** The record the function failed on; undefined when the input was not a record. */
   readonly record: unknown;
 
-  private constructor(readonly operator: string, message: string, on: FailedInput | null, options: { cause?: unknown }) {
+  private constructor(readonly operator: string, message: string, on: FailedInput | null, options: CauseOption) {
     super(message, options);
     this.input = on === null ? null : describeInput(on, INPUT_PREVIEW_BYTES);
     this.record = on !== null && 'record' in on ? on.record : undefined;
@@ -169,11 +201,17 @@ export class InvariantError extends TerminalError {
   readonly code = 'INVARIANT';
 }
 
+/** A value handed to a call at run time is not one it accepts (a record with no JSON form, a
+ *  key that is neither a string nor a finite number, an argument out of range). */
+export class InvalidInputError extends TerminalError {
+  readonly code = 'INVALID_INPUT';
+}
+
 /** A stored item is larger than the store accepts (e.g. DynamoDB's 400 KB item limit). */
 export class ItemTooLargeError extends TerminalError {
   readonly code = 'ITEM_TOO_LARGE';
-  constructor(readonly key: string, readonly bytes: number, readonly limit: number) {
-    super(`item ${key} is ${bytes} bytes, the limit is ${limit}`);
+  constructor(readonly key: string, readonly bytes: number, readonly limit: number, options?: CauseOption) {
+    super(`item ${key} is ${bytes} bytes, the limit is ${limit}`, options);
   }
 }
 
@@ -187,4 +225,6 @@ export class JobStateError extends TerminalError {
   readonly code = 'JOB_STATE';
 }
 
-export const isRetryable = (e: unknown): boolean => e instanceof TidemarkError && e.retryable;
+/** Whether `e` is of the retryable family. Not a decision: unknown errors are outside it, and
+ *  what happens to any error is `classify`'s (error-boundary.ts). */
+export const isRetryable = (e: unknown): boolean => e instanceof RetryableError;

@@ -3,6 +3,8 @@
  * being passed where a generation is expected, which is the kind of mix-up that breaks
  * fencing silently.
  */
+import { InvariantError } from './errors.js';
+
 declare const brand: unique symbol;
 export type Brand<T, B extends string> = T & { readonly [brand]: B };
 
@@ -38,11 +40,12 @@ export interface SubtaskRef {
 export type SubtaskKey = Brand<string, 'SubtaskKey'>;
 export const subtaskKey = (ref: SubtaskRef) => `${ref.stage}/${ref.index}` as SubtaskKey;
 
+/** Parses a key this module built (stored in a checkpoint's acks): anything else is corrupt. */
 export function parseSubtaskKey(key: string): SubtaskRef {
   const slash = key.lastIndexOf('/');
   const index = Number(key.slice(slash + 1));
   if (slash <= 0 || !Number.isInteger(index) || index < 0) {
-    throw new Error(`not a subtask key: ${JSON.stringify(key)}`);
+    throw new InvariantError(`not a subtask key: ${JSON.stringify(key)}`);
   }
   return { stage: stageId(key.slice(0, slash)), index };
 }

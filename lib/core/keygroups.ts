@@ -7,15 +7,16 @@
  * `s` + string, `n` + number) is what is hashed and stored, so `1` and `"1"` are different
  * keys, as they are in JavaScript. It costs one concatenation, not a JSON encoding.
  */
+import { InvalidInputError } from './errors.js';
 import { keyGroup, type KeyGroup } from './ids.js';
 
 export type Key = string | number;
 
-/** Canonical, storable form of a key. */
+/** Canonical, storable form of a key; an InvalidInputError for what cannot be a key. */
 export function encodeKey(key: unknown): string {
   if (typeof key === 'string') return `s${key}`;
   if (typeof key === 'number' && Number.isFinite(key)) return `n${key}`;
-  throw new TypeError(`a key must be a string or a finite number, got ${typeof key === 'number' ? key : typeof key}`);
+  throw new InvalidInputError(`a key must be a string or a finite number, got ${typeof key === 'number' ? key : typeof key}`);
 }
 
 export function decodeKey(encoded: string): Key {

@@ -9,13 +9,14 @@
  * `records`; partitions are written concurrently.
  *
  * What must hold:
- * - nothing is written when a record cannot be encoded or keyed: every record is encoded
- *   and routed before the first append;
+ * - nothing is written when a record cannot be encoded or keyed (an InvalidInputError naming
+ *   the record's index): every record is encoded and routed before the first append;
  * - when ingest returns or throws, no append of it is still running;
  * - ingest is at-least-once: after an error some records may be in the log already (each
  *   partition holds a prefix of its share), so calling again with the same records can
  *   append those twice. Callers that need exactly-once ingestion dedup downstream.
  */
+import { InvalidInputError } from '../core/errors.js';
 import { encodeKey, murmur3, type Key } from '../core/keygroups.js';
 import type { LogStore } from '../ports/log-store.js';
 
@@ -43,7 +44,7 @@ export async function ingest<T>(
   start = Math.floor(Math.random() * partitions),
 ): Promise<IngestResult> {
   if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
+    throw new InvalidInputError(`partitions must be a positive integer, got ${partitions}`);
   }
   const shares: string[][] = Array.from({ length: partitions }, () => []);
   records.forEach((record, i) => {
@@ -69,10 +70,10 @@ function encode(record: unknown, index: number): string {
   try {
     text = JSON.stringify(record);
   } catch (e) {
-    throw new TypeError(`record ${index} cannot be JSON-encoded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new InvalidInputError(`record ${index} cannot be JSON-encoded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   // undefined, functions and symbols have no JSON form: JSON.stringify gives undefined.
-  if (text === undefined) throw new TypeError(`record ${index} cannot be JSON-encoded: it is ${typeof record}`);
+  if (text === undefined) throw new InvalidInputError(`record ${index} cannot be JSON-encoded: it is ${typeof record}`);
   return text;
 }
 
@@ -80,6 +81,6 @@ function keyOf<T>(key: (record: T) => Key, record: T, index: number): string {
   try {
     return encodeKey(key(record));
   } catch (e) {
-    throw new TypeError(`record ${index}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new InvalidInputError(`record ${index}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }

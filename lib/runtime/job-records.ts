@@ -9,9 +9,14 @@
  * means it landed — even when other writes landed on top since.
  * Without that, a timer-token move or a checkpoint-id allocation that landed would be taken
  * as lost, and the step after it (the next timer message, the checkpoint item) never done.
+ *
+ * This is the one place the job's status changes: every change a mutator returns is checked
+ * against the transition table (core/job-status.ts); an illegal one throws an InvariantError
+ * and writes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { isRetryable, TransientStorageError } from '../core/errors.js';
+import { TransientStorageError } from '../core/errors.js';
+import { checkTransition } from '../core/job-status.js';
 import type { JobRecord } from '../core/manifest.js';
 import type { ManifestStore } from '../ports/manifest-store.js';
 
@@ -34,6 +39,7 @@ export async function updateJob(
     if (!current) return null;
     const next = change(current);
     if (!next) return null;
+    checkTransition(current.status, next.status, job);
     const writeId = randomUUID();
     mine.push(writeId);
     const written: JobRecord = { ...next, recentWrites: [...(next.recentWrites ?? []), writeId].slice(-RECENT_WRITES) };
@@ -47,12 +53,15 @@ export async function updateJob(
   throw new TransientStorageError(`update job item ${job}: too much contention`);
 }
 
-/** True, false (condition failed), or the retryable error the write failed with. */
+/**
+ * True, false (condition failed), or the transient error the write failed with: only that one
+ * may have landed, and is worth another attempt now. Any other error is passed on at once.
+ */
 async function tryPut(manifest: ManifestStore, record: JobRecord, expectedVersion: number): Promise<boolean | Error> {
   try {
     return await manifest.putJob(record, expectedVersion);
   } catch (e) {
-    if (isRetryable(e)) return e as Error;
+    if (e instanceof TransientStorageError) return e;
     throw e;
   }
 }

@@ -9,6 +9,7 @@
  * copy of the accumulator, a process function's state changes are journaled and undone,
  * and what it emitted is passed on only once it has returned.
  */
+import { classify } from '../core/error-boundary.js';
 import { InvariantError, UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, OperatorSpec, ProcessContext } from '../core/graph.js';
 import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
@@ -119,7 +120,9 @@ export class OperatorChain {
 
   private guard(op: OperatorNode): Guard {
     if (op.onUserError === 'dead-letter') {
-      return { reject: (error) => this.io.out(error, undefined, op.name, 'dead-letter'), own: structuredClone, skips: true };
+      const policy = { onUserError: op.onUserError };
+      const reject = (error: UserFunctionError) => (classify(error, policy) === 'dead-letter' ? this.io.out(error, undefined, op.name, 'dead-letter') : failWith(error));
+      return { reject, own: structuredClone, skips: true };
     }
     return { reject: failWith, own: (value) => value, skips: false };
   }

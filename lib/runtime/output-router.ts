@@ -14,11 +14,13 @@
  */
 import { Buffer } from 'node:buffer';
 import { encodeRecords, ENVELOPE_VERSION, type Endpoint } from '../core/envelope.js';
+import { classify } from '../core/error-boundary.js';
 import { formatBytes, InvariantError, UserFunctionError } from '../core/errors.js';
 import { channelId, type ChannelId, type Generation, type JobName, type SubtaskRef } from '../core/ids.js';
 import { encodeKey, keyGroupOf, subtaskForKeyGroup } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
 import { messageGroupOf, outputTargets, stageById, type Topology } from '../core/topology.js';
+import type { UserErrorPolicy } from '../core/config.js';
 import type { OutputPort, Partitioning } from '../core/graph.js';
 import { recordDeadLetter } from './dead-letter-output.js';
 import type { EffectLog } from './effects.js';
@@ -48,8 +50,8 @@ interface Edge {
   readonly consumer: string;
   readonly targets: Target[];
   readonly maxParallelism: number;
-  /** A record the consumer's keyBy fails on is skipped to the dead-letter output, not failed. */
-  readonly skipsBadKeys: boolean;
+  /** The consumer's policy: with 'dead-letter', a record its keyBy fails on is skipped to the dead-letter output. */
+  readonly onUserError: UserErrorPolicy | undefined;
   rr: number;
 }
 
@@ -79,7 +81,7 @@ export class OutputRouter {
       port: edge.port,
       consumer: edge.stage,
       maxParallelism: topology.maxParallelism,
-      skipsBadKeys: stageById(topology, edge.stage).operators[0]!.onUserError === 'dead-letter',
+      onUserError: stageById(topology, edge.stage).operators[0]!.onUserError,
       rr: 0,
       targets: targets.map((ref) => ({
         ref,
@@ -118,7 +120,7 @@ export class OutputRouter {
           try {
             group = keyGroupOf(encodeKey(keyOf(edge.partitioning.key, value, edge.consumer)), edge.maxParallelism);
           } catch (e) {
-            if (!edge.skipsBadKeys || !(e instanceof UserFunctionError)) throw e;
+            if (classify(e, { onUserError: edge.onUserError }) !== 'dead-letter') throw e;
             this.deadLetter(e);
             break;
           }

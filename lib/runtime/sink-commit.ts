@@ -8,6 +8,7 @@
  *   dynamodb  an upsert per record, in order, guarded by the checkpoint id, then the marker
  */
 import type { JobGraph, SinkSpec } from '../core/graph.js';
+import { InvariantError, MissingDataError } from '../core/errors.js';
 import { checkpointId, type JobName } from '../core/ids.js';
 import { blobKeys } from '../core/storage-keys.js';
 import type { Ports } from '../ports/index.js';
@@ -42,9 +43,10 @@ export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>,
 export const s3SinkObjectKey = (job: JobName, prefix: string, checkpoint: number, subtask: number) =>
   `${blobKeys.jobPrefix(job)}${prefix}${String(checkpoint).padStart(12, '0')}-${subtask}.ndjson`;
 
+/** The spec of sink `op`; callers name sinks of the job's own graph, so anything else is a bug. */
 export function sinkSpecOf(graph: JobGraph, op: string): SinkSpec {
   const node = graph.operators.find((o) => o.name === op);
-  if (!node || node.spec.kind !== 'sink') throw new Error(`${op} is not a sink of job ${graph.name}`);
+  if (!node || node.spec.kind !== 'sink') throw new InvariantError(`${op} is not a sink of job ${graph.name}`);
   return node.spec.sink;
 }
 
@@ -52,7 +54,7 @@ async function readParts(ports: Pick<Ports, 'blobs'>, parts: readonly string[]):
   const out: unknown[] = [];
   for (const key of parts) {
     const body = await ports.blobs.get(key);
-    if (body === null) throw new Error(`staged part ${key} is missing`);
+    if (body === null) throw new MissingDataError(key, 'staged part');
     for (const r of JSON.parse(body) as unknown[]) out.push(r);
   }
   return out;

@@ -3,6 +3,7 @@
  * `committed/` prefix, in checkpoint order, and the staged parts each one names. Staged
  * parts without a marker (aborted or not yet committed) are never read.
  */
+import { MissingDataError } from '../core/errors.js';
 import type { JobGraph } from '../core/graph.js';
 import type { JobName } from '../core/ids.js';
 import { blobKeys } from '../core/storage-keys.js';
@@ -27,7 +28,7 @@ export async function readCommitted<T = unknown>(blobs: BlobStore, job: string, 
     checkpoints.add(marker.checkpoint);
     for (const part of marker.parts) {
       const values = await blobs.get(part);
-      if (values === null) throw new Error(`committed part ${part} is missing`);
+      if (values === null) throw new MissingDataError(part, 'committed part');
       for (const r of JSON.parse(values) as T[]) records.push(r);
     }
   }

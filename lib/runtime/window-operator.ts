@@ -13,7 +13,7 @@
  * skipped (`onUserError: 'dead-letter'`). A window firing on the watermark is no one
  * record's doing: its errors always fail over, naming the window and key.
  */
-import { UserFunctionError } from '../core/errors.js';
+import { InvariantError, UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, WindowFunction } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
 import { stateKeys } from '../core/state-keys.js';
@@ -56,7 +56,7 @@ export class WindowOperator {
     op: OperatorNode,
     private readonly io: WindowIO,
   ) {
-    if (op.spec.kind !== 'window') throw new TypeError(`${op.name} is not a window operator`);
+    if (op.spec.kind !== 'window') throw new InvariantError(`${op.name} is not a window operator`);
     this.name = op.name;
     this.assigner = op.spec.assigner;
     this.lateness = op.spec.allowedLateness;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../lib/core/errors.js';
 import { encodeKey, keyGroupOf, keyGroupRange, murmur3, subtaskForKeyGroup } from '../../lib/core/keygroups.js';
 
 describe('key groups (Flink semantics)', () => {
@@ -29,8 +30,8 @@ describe('key groups (Flink semantics)', () => {
 
   it('keys of different types do not collide by accident and bad keys are refused', () => {
     expect(encodeKey(1)).not.toBe(encodeKey('1'));
-    expect(() => encodeKey({})).toThrow(TypeError);
-    expect(() => encodeKey(Number.NaN)).toThrow(TypeError);
+    expect(() => encodeKey({})).toThrow(InvalidInputError);
+    expect(() => encodeKey(Number.NaN)).toThrow(InvalidInputError);
     const g = keyGroupOf(encodeKey('user-42'), 128);
     expect(g).toBeGreaterThanOrEqual(0);
     expect(g).toBeLessThan(128);

@@ -20,7 +20,7 @@ function manualTime(): Patience & { now: () => number; slept: number[] } {
   };
 }
 
-const throttled = () => new TransientStorageError('dynamodb GetItem', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+const throttled = () => new TransientStorageError('dynamodb GetItem', { cause: Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }) });
 
 describe('patiently', () => {
   it('retries transient failures with growing delays until the call succeeds', async () => {

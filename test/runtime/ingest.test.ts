@@ -1,6 +1,7 @@
 /** The ingest API on the memory log store: routing, order, batching, and all-or-nothing validation. */
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStore } from '../../lib/adapters/memory/memory-log-store.js';
+import { InvalidInputError } from '../../lib/core/errors.js';
 import { encodeKey, murmur3 } from '../../lib/core/keygroups.js';
 import type { LogStore } from '../../lib/ports/log-store.js';
 import { ingest, INGEST_BATCH } from '../../lib/runtime/ingest.js';
@@ -64,7 +65,7 @@ describe('ingest', () => {
     await expect(ingest(logs, job, 'l', 2, [1, 2, undefined, 4])).rejects.toThrow(/record 2 cannot be JSON-encoded/);
     await expect(ingest(logs, job, 'l', 2, [1, 2n])).rejects.toThrow(/record 1 cannot be JSON-encoded/);
     await expect(ingest(logs, job, 'l', 2, [{ k: 'a' }, { k: Number.NaN }], (r) => r.k)).rejects.toThrow(/record 1: a key must be/);
-    await expect(ingest(logs, job, 'l', 0, [1])).rejects.toBeInstanceOf(RangeError);
+    await expect(ingest(logs, job, 'l', 0, [1])).rejects.toBeInstanceOf(InvalidInputError);
     expect(logs.requests.append).toBe(0);
     expect(await ingest(logs, job, 'l', 2, [])).toEqual({ appended: 0, perPartition: [0, 0] });
     expect(logs.requests.append).toBe(0);

@@ -84,7 +84,7 @@ describe('a storage error in a read', () => {
     });
     const get = world.memory.blobs.get.bind(world.memory.blobs);
     world.memory.blobs.get = async (key) => {
-      if (key.includes('/in/')) throw new AwsRequestError('s3', 'GetObject', 'AccessDenied', 403, new Error('Access Denied'));
+      if (key.includes('/in/')) throw new AwsRequestError('s3', 'GetObject', 'AccessDenied', 403, { cause: new Error('Access Denied') });
       return get(key);
     };
     const failure = (await failed(world)).lastFailure!;

@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
+import { InvariantError, ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
 import type { JobName } from '../../core/ids.js';
 import { tableKeys } from '../../core/storage-keys.js';
 import type { LogEntry, LogStore } from '../../ports/log-store.js';
@@ -116,7 +116,8 @@ export class DynamoDbLogStore implements LogStore {
 
   /** Writes `item` at `offset` if that offset is free; true when the record there is ours. */
   private async claim(item: Item, offset: number): Promise<boolean> {
-    if (offset > MAX_OFFSET) throw new RangeError(`log ${item.pk!.S} is full: offset ${offset} does not fit a sort key`);
+    // Must hold: a log stays below 10^15 records, what its sort key can order.
+    if (offset > MAX_OFFSET) throw new InvariantError(`log ${item.pk!.S} is full: offset ${offset} does not fit a sort key`);
     const sk = tableKeys.logSk(offset);
     const key = `${item.pk!.S}/${sk}`;
     try {

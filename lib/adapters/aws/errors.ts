@@ -6,26 +6,28 @@
  * - a failed condition is not an error at all: each adapter turns it into its method's
  *   "false" / "rejected" result with the predicates below;
  * - anything else (access denied, a missing queue or table, a malformed request) →
- *   `AwsRequestError`, outside both families on purpose: the runtime neither retries it on
- *   the spot nor fails the job over; the batch fails, and SQS redelivers then dead-letters it.
+ *   `AwsRequestError`, of the retryable family yet never retried on the spot (only a
+ *   `TransientStorageError` is): the runtime does not fail the job over on it; the batch
+ *   fails, and SQS redelivers then dead-letters it (`classify`: retry).
  * Every translated error keeps the SDK error as its `cause`. The clients (clients.ts) make the
  * SDK retry whatever `isTransient` says, so the SDK's retries and this classification agree.
  */
-import { ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
+import { ItemTooLargeError, RetryableError, TransientStorageError, type CauseOption } from '../../core/errors.js';
 
 export type AwsService = 'sqs' | 's3' | 'dynamodb';
 
-/** An AWS call failed in a way this edge does not classify; names the call and AWS's code. */
-export class AwsRequestError extends Error {
+/** An AWS call failed in a way this edge does not classify; names the call and AWS's code.
+ *  The message ends with the cause's (AWS's own words). */
+export class AwsRequestError extends RetryableError {
+  readonly code = 'AWS_REQUEST';
   constructor(
     readonly service: AwsService,
     readonly operation: string,
     readonly awsCode: string,
     readonly httpStatus: number | undefined,
-    cause: unknown,
+    options: CauseOption,
   ) {
-    super(`${service} ${operation} failed: ${awsCode}${httpStatus ? ` (HTTP ${httpStatus})` : ''}: ${messageOf(cause)}`, { cause });
-    this.name = 'AwsRequestError';
+    super(`${service} ${operation} failed: ${awsCode}${httpStatus ? ` (HTTP ${httpStatus})` : ''}: ${messageOf(options.cause)}`, options);
   }
 }
 
@@ -143,9 +145,9 @@ export function translateError(
   e: unknown,
   item?: { key: string; bytes: number; limit: number },
 ): Error {
-  if (isTransient(e)) return new TransientStorageError(`${service} ${operation}`, e);
-  if (item && isItemTooLarge(e)) return Object.assign(new ItemTooLargeError(item.key, item.bytes, item.limit), { cause: e });
-  return new AwsRequestError(service, operation, awsCode(e), httpStatus(e), e);
+  if (isTransient(e)) return new TransientStorageError(`${service} ${operation}`, { cause: e });
+  if (item && isItemTooLarge(e)) return new ItemTooLargeError(item.key, item.bytes, item.limit, { cause: e });
+  return new AwsRequestError(service, operation, awsCode(e), httpStatus(e), { cause: e });
 }
 
 /** Runs one SDK call, translating its failure. */

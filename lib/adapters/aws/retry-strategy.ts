@@ -15,6 +15,20 @@
  *     errors stops retrying instead of multiplying the load (the token bucket of the
  *     SDK's classic standard mode: 500 tokens, 5 per retry, 1 back per success).
  */
+import { RetryableError } from '../../core/errors.js';
+
+/**
+ * How the strategy tells the SDK not to retry. The SDK's retry middleware catches it and
+ * throws the call's own last error instead (which the adapters translate), so this never
+ * reaches the runtime; it is of the retryable family because the call it stands for is —
+ * a later batch-level retry is what comes next either way.
+ */
+export class NoRetryError extends RetryableError {
+  readonly code = 'NO_RETRY';
+  constructor(readonly why: 'not retryable' | 'attempts exhausted' | 'retry budget spent') {
+    super(`no retry: ${why}`);
+  }
+}
 
 /** The parts of the SDK's retry interfaces (`@smithy/types`) this strategy uses. */
 interface RetryToken {
@@ -74,7 +88,7 @@ export class InvocationRetryStrategy {
     const retries = token.getRetryCount();
     const retryable = info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT';
     if (!retryable || retries + 1 >= this.maxAttempts || this.budget < RETRY_COST) {
-      throw new Error('no retry: ' + (!retryable ? 'not retryable' : retries + 1 >= this.maxAttempts ? 'attempts exhausted' : 'retry budget spent'));
+      throw new NoRetryError(!retryable ? 'not retryable' : retries + 1 >= this.maxAttempts ? 'attempts exhausted' : 'retry budget spent');
     }
     this.budget -= RETRY_COST;
     return new AttemptToken(retries + 1, this.delayBefore(retries, info), RETRY_COST);

@@ -92,8 +92,8 @@ export class S3BlobStore implements BlobStore {
       if (first) {
         // Per-key failures come back in a 200 response; InternalError/SlowDown are worth a retry.
         const detail = new Error(`${out.Errors!.length} of ${chunk.length} deletes failed, first ${first.Key}: ${first.Code}: ${first.Message ?? ''}`);
-        if (first.Code === 'InternalError' || first.Code === 'SlowDown') throw new TransientStorageError('s3 DeleteObjects', detail);
-        throw new AwsRequestError('s3', 'DeleteObjects', first.Code ?? 'Unknown', 200, detail);
+        if (first.Code === 'InternalError' || first.Code === 'SlowDown') throw new TransientStorageError('s3 DeleteObjects', { cause: detail });
+        throw new AwsRequestError('s3', 'DeleteObjects', first.Code ?? 'Unknown', 200, { cause: detail });
       }
     }
   }

@@ -24,7 +24,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MAX_SEND_BATCH, type OutgoingMessage, type Queue, type QueueDepth, type ReceivedMessage, type SendOutcome } from '../../ports/queue.js';
-import { TransientStorageError } from '../../core/errors.js';
+import { InvariantError, TransientStorageError } from '../../core/errors.js';
 import { attempt, awsCode, AwsRequestError } from './errors.js';
 
 /** SQS's rule: FIFO queue names end in `.fifo`. */
@@ -47,7 +47,7 @@ export class SqsQueue implements Queue {
 
   async sendBatch(queue: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
     if (messages.length === 0) return { failed: [] };
-    if (messages.length > MAX_SEND_BATCH) throw new RangeError(`sendBatch to ${queue}: ${messages.length} entries, SQS takes at most ${MAX_SEND_BATCH}`);
+    if (messages.length > MAX_SEND_BATCH) throw new InvariantError(`sendBatch to ${queue}: ${messages.length} entries, SQS takes at most ${MAX_SEND_BATCH}`);
     const fifo = isFifo(queue);
     const Entries = messages.map((m, i) =>
       fifo
@@ -60,7 +60,7 @@ export class SqsQueue implements Queue {
     const refused = (out.Failed ?? []).find((f) => f.SenderFault);
     if (refused) {
       const detail = new Error(`entry ${refused.Id} refused: ${refused.Code}: ${refused.Message ?? ''}`);
-      throw new AwsRequestError('sqs', `SendMessageBatch ${queue}`, refused.Code ?? 'Unknown', 200, detail);
+      throw new AwsRequestError('sqs', `SendMessageBatch ${queue}`, refused.Code ?? 'Unknown', 200, { cause: detail });
     }
     const failed = (out.Failed ?? []).map((f) => Number(f.Id)).filter((i) => Number.isInteger(i));
     return { failed: failed.sort((a, b) => a - b) };
@@ -98,8 +98,8 @@ export class SqsQueue implements Queue {
       const first = failed[0];
       if (first) {
         const detail = new Error(`${failed.length} of ${chunk.length} deletes failed, first: ${first.Code}: ${first.Message ?? ''}`);
-        if (first.SenderFault) throw new AwsRequestError('sqs', `DeleteMessageBatch ${queue}`, first.Code ?? 'Unknown', 200, detail);
-        throw new TransientStorageError(`sqs DeleteMessageBatch ${queue}`, detail);
+        if (first.SenderFault) throw new AwsRequestError('sqs', `DeleteMessageBatch ${queue}`, first.Code ?? 'Unknown', 200, { cause: detail });
+        throw new TransientStorageError(`sqs DeleteMessageBatch ${queue}`, { cause: detail });
       }
     }
   }

@@ -17,6 +17,7 @@
  * k for a given seed (which attempt is k-th depends on the interleaving of concurrent calls).
  * It is an explicit option of `AwsConfig` (`wireFaults`), never switched on by itself.
  */
+import { InvalidInputError } from '../../core/errors.js';
 import { murmur3 } from '../../core/keygroups.js';
 import { mulberry32 } from '../../core/rng.js';
 import type { AwsService } from './errors.js';
@@ -47,16 +48,16 @@ export interface WireFaultDecision {
 
 export const DEFAULT_MAX_LATENCY_MS = 200;
 
-/** Throws a RangeError naming the offending rate; the CLI checks the same before a run. */
+/** Throws an InvalidInputError naming the offending rate; the CLI checks the same before a run. */
 export function validateWireFaults(options: WireFaultOptions): void {
   for (const [kind, rate] of Object.entries(options.rates)) {
-    if (!(WIRE_FAULT_KINDS as readonly string[]).includes(kind)) throw new RangeError(`unknown wire fault kind ${JSON.stringify(kind)}`);
-    if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new RangeError(`wire fault rate of ${kind} must be from 0 up to 1, got ${rate}`);
+    if (!(WIRE_FAULT_KINDS as readonly string[]).includes(kind)) throw new InvalidInputError(`unknown wire fault kind ${JSON.stringify(kind)}`);
+    if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new InvalidInputError(`wire fault rate of ${kind} must be from 0 up to 1, got ${rate}`);
   }
   const { throttle = 0, '5xx': server = 0, lost = 0 } = options.rates;
   const failing = throttle + server + lost;
-  if (failing >= 1) throw new RangeError(`throttle + 5xx + lost rates add up to ${Number(failing.toFixed(6))}: no request would get through`);
-  if (options.maxLatencyMs !== undefined && !(options.maxLatencyMs >= 0)) throw new RangeError(`maxLatencyMs must be 0 or more, got ${options.maxLatencyMs}`);
+  if (failing >= 1) throw new InvalidInputError(`throttle + 5xx + lost rates add up to ${Number(failing.toFixed(6))}: no request would get through`);
+  if (options.maxLatencyMs !== undefined && !(options.maxLatencyMs >= 0)) throw new InvalidInputError(`maxLatencyMs must be 0 or more, got ${options.maxLatencyMs}`);
 }
 
 /** The decision sequence of one service: four draws per attempt, whatever is decided. */

@@ -3,6 +3,7 @@
  * group, visibility timeouts, redelivery, deduplication window, and redrive to a dead-letter
  * queue after `maxReceiveCount` receives. Time comes from the injected clock.
  */
+import { InvariantError } from '../../core/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { OutgoingMessage, Queue, QueueDepth, ReceivedMessage, SendOutcome } from '../../ports/queue.js';
 import { MAX_SEND_BATCH } from '../../ports/queue.js';
@@ -50,13 +51,14 @@ export class MemoryQueue implements Queue {
 
   private data(name: string): QueueData {
     const q = this.queues.get(name);
-    if (!q) throw new Error(`queue ${name} does not exist`);
+    // Must hold: a memory world creates every queue of its topology before anything runs.
+    if (!q) throw new InvariantError(`queue ${name} does not exist`);
     return q;
   }
 
   async sendBatch(queue: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
     this.requests.send++;
-    if (messages.length > MAX_SEND_BATCH) throw new Error(`batch of ${messages.length} exceeds ${MAX_SEND_BATCH}`);
+    if (messages.length > MAX_SEND_BATCH) throw new InvariantError(`batch of ${messages.length} exceeds ${MAX_SEND_BATCH}`);
     const q = this.data(queue);
     const failed: number[] = [];
     const failedGroups = new Set<string>();
