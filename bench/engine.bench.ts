@@ -6,7 +6,7 @@
  * three times, alternating, and the best run counts (the machine is shared and noisy). The
  * last line is one JSON object with every figure.
  */
-import { memoryPorts } from '../lib/adapters/memory/index.js';
+import { memoryPorts, provisionMemoryQueues } from '../lib/adapters/memory/index.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
@@ -32,11 +32,7 @@ async function run(interval: number | null): Promise<RunResult> {
   const graph = pipeline(interval);
   const ports = memoryPorts(systemClock);
   const topology = compileTopology(graph);
-  for (const s of topology.stages) {
-    ports.queue.createQueue(s.deadLetterQueue);
-    ports.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: 5 });
-  }
-  ports.queue.createQueue(topology.resources.timerQueue);
+  provisionMemoryQueues(ports.queue, topology, { maxReceiveCount: 5 });
   let completed = 0;
   const ack = ports.manifest.ack.bind(ports.manifest);
   ports.manifest.ack = async (...args) => {

@@ -17,6 +17,7 @@
  *   (the coordinator and recovery functions are left alone: their schedule would otherwise
  *   wait for the next heartbeat, a minute, after a kill).
  */
+import { settle, type PartialBatchResponse } from './event-source.js';
 import { scheduledEvent, sqsEvent } from './lambda-events.js';
 import { KillSwitch } from './kill-switch.js';
 import { createCoordinatorHandler } from '../functions/coordinator.js';
@@ -221,10 +222,11 @@ export class LocalLambdaHost {
       return;
     }
     if (!queue || messages.length === 0) return;
-    const failures = (outcome.value as { batchItemFailures?: { itemIdentifier: string }[] } | undefined)?.batchItemFailures ?? [];
-    const failed = new Set(failures.map((f) => f.itemIdentifier));
-    this.stats.failedMessages += failed.size;
-    const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
-    if (done.length > 0) await this.ports.queue.delete(queue, done).catch((e) => this.options.log?.(`delete failed: ${String(e)}`));
+    try {
+      const settled = await settle(this.ports.queue, queue, messages, { returned: outcome.value as PartialBatchResponse | undefined });
+      this.stats.failedMessages += settled.failed;
+    } catch (e) {
+      this.options.log?.(`delete failed: ${String(e)}`);
+    }
   }
 }

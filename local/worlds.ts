@@ -5,11 +5,11 @@
  * from the topology. On an emulator, the run's wire faults (if any) are in the AWS clients
  * of everything: provisioning, the job's functions, and the CLI's own polling and reading.
  */
-import { memoryPorts } from '../lib/adapters/memory/index.js';
+import { memoryPorts, provisionMemoryQueues } from '../lib/adapters/memory/index.js';
 import type { AwsPorts } from '../lib/adapters/aws/index.js';
 import type { WireFaultCounts, WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import { ConfigError } from '../lib/core/errors.js';
-import { emulatorProfile, stageQueues, timerQueue, type EmulatorProfileOptions } from '../lib/core/resource-spec.js';
+import type { EmulatorProfileOptions } from '../lib/core/resource-spec.js';
 import type { Topology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
 import type { Ports } from '../lib/ports/index.js';
@@ -38,14 +38,7 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     // Wire faults live in the AWS SDK's middleware: the memory adapters have no wire.
     if (options.wireFaults) throw new ConfigError('wireFaults', 'wire faults are injected at the AWS SDK edge and need an emulator, not --memory');
     const ports = memoryPorts(systemClock);
-    // The memory queues know only names and redrive: visibility is per receive, nothing expires.
-    const profile = emulatorProfile(options);
-    for (const stage of topology.stages) {
-      const { queue, deadLetterQueue } = stageQueues(stage, profile);
-      ports.queue.createQueue(deadLetterQueue.name);
-      ports.queue.createQueue(queue.name, queue.redrive);
-    }
-    ports.queue.createQueue(timerQueue(topology, profile).name);
+    provisionMemoryQueues(ports.queue, topology, options);
     return {
       kind: 'memory',
       ports,

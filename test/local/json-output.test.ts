@@ -5,7 +5,7 @@
  * to stdout on purpose) — goes to stderr.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryPorts } from '../../lib/adapters/memory/index.js';
+import { memoryPorts, provisionMemoryQueues } from '../../lib/adapters/memory/index.js';
 import { generator, collect, job } from '../../lib/api/index.js';
 import { checkpointId } from '../../lib/core/ids.js';
 import { newCheckpointRecord } from '../../lib/core/manifest.js';
@@ -43,11 +43,7 @@ describe('stdout of a local run', () => {
     const ports = memoryPorts(systemClock);
     const graph = j.build();
     const host = new LocalLambdaHost(graph, ports, { heartbeatMs: 100 });
-    for (const s of host.topology.stages) {
-      ports.queue.createQueue(s.deadLetterQueue);
-      ports.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: 5 });
-    }
-    ports.queue.createQueue(host.topology.resources.timerQueue);
+    provisionMemoryQueues(ports.queue, host.topology, { maxReceiveCount: 5 });
     const { gen } = await host.recovery.start();
     // A pending checkpoint far past its timeout: the first heartbeat aborts it.
     const stale = newCheckpointRecord({ id: checkpointId(1000), gen, expected: [], now: Date.now() - 11 * 60_000, savepoint: null, activity: 0 });

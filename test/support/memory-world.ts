@@ -3,7 +3,7 @@
  * and DLQ per stage, and a loop that plays Lambda's event source (receive, handle, delete
  * what succeeded) and the coordinator's schedule, one round at a time.
  */
-import { memoryPorts, ManualClock, type MemoryPorts } from '../../lib/adapters/memory/index.js';
+import { memoryPorts, provisionMemoryQueues, ManualClock, type MemoryPorts } from '../../lib/adapters/memory/index.js';
 import type { JobGraph } from '../../lib/core/graph.js';
 import { compileTopology, type Topology } from '../../lib/core/topology.js';
 import { CoordinatorRuntime } from '../../lib/runtime/coordinator-runtime.js';
@@ -11,6 +11,7 @@ import { DeadLetterRuntime } from '../../lib/runtime/dead-letter-runtime.js';
 import { OperatorRuntime, type OperatorRuntimeOptions } from '../../lib/runtime/operator-runtime.js';
 import { RecoveryManager } from '../../lib/runtime/recovery-manager.js';
 import { readCommitted } from '../../lib/runtime/sink-reader.js';
+import { pollOnce } from '../../local/event-source.js';
 
 export interface World {
   readonly graph: JobGraph;
@@ -38,10 +39,7 @@ export async function memoryWorld(
   const clock = new ManualClock(1_000_000);
   const memory = memoryPorts(clock, { maxItemBytes: options.maxItemBytes });
   const topology = compileTopology(graph);
-  for (const s of topology.stages) {
-    memory.queue.createQueue(s.deadLetterQueue);
-    memory.queue.createQueue(s.queue, { deadLetterQueue: s.deadLetterQueue, maxReceiveCount: 3 });
-  }
+  provisionMemoryQueues(memory.queue, topology, { maxReceiveCount: 3 });
   // No waiting inside an invocation: the manual clock only moves between rounds.
   const flow = { permit: async (_t: unknown, _s: unknown, batch: number) => batch, maxPollWaitMs: 0, idlePollMs: 0 };
   const runtime = new OperatorRuntime(graph, memory, { random: () => 0.5, flow, ...options });
@@ -62,13 +60,10 @@ export async function memoryWorld(
     deadLetters,
     async process(stage: string) {
       const s = topology.stages.find((x) => x.id === stage)!;
-      const messages = await memory.queue.receive(s.queue, { max: 10, visibilityTimeoutMs: 30_000 });
-      if (messages.length === 0) return 0;
-      const { batchItemFailures } = await runtime.handleBatch(s.id, messages);
-      const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
-      await memory.queue.delete(s.queue, messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle));
-      for (const m of messages) if (failed.has(m.messageId)) await memory.queue.changeVisibility(s.queue, m.receiptHandle, 0);
-      return messages.length;
+      // Failed messages come back at once: the manual clock never reaches a visibility timeout.
+      const options = { max: 10, visibilityTimeoutMs: 30_000, releaseFailed: () => true };
+      const { received } = await pollOnce(memory.queue, s.queue, options, async (messages) => ({ returned: await runtime.handleBatch(s.id, messages) }));
+      return received.length;
     },
     async round({ advanceMs = 200 } = {}) {
       let handled = 0;

@@ -8,6 +8,7 @@ import { MemoryOutputTable } from './memory-output-table.js';
 import type { Clock } from '../../ports/clock.js';
 
 export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock, MemoryLogStore, MemoryOutputTable };
+export { provisionMemoryQueues } from './memory-provision.js';
 
 export interface MemoryPorts {
   readonly queue: MemoryQueue;
