@@ -9,40 +9,20 @@
  * (failover to latest, rescaling, stop-with-savepoint then restore from the savepoint by
  * name or by id), which may themselves crash half-way. Then faults stop and the job must
  * finish; its committed output must equal the sequential evaluation.
+ *
+ * world.ts builds the world, tasks.ts holds what runs on the scheduler, faults.ts what the
+ * harness injects; this module plans the run, steps it and checks the end. The random
+ * stream is drawn in a fixed order (world, plan, then one action per step), so a seed
+ * reproduces its run exactly.
  */
-import { memoryPorts, ManualClock } from '../lib/adapters/memory/index.js';
-import { evaluateSequentially } from '../lib/api/evaluate.js';
-import type { CheckpointMode } from '../lib/core/config.js';
 import { isRetryable } from '../lib/core/errors.js';
-import { mulberry32, pick, randomInt } from '../lib/core/rng.js';
-import { compileTopology } from '../lib/core/topology.js';
-import { CoordinatorRuntime, type CoordinatorOptions } from '../lib/runtime/coordinator-runtime.js';
-import { DeadLetterRuntime } from '../lib/runtime/dead-letter-runtime.js';
-import { updateJob } from '../lib/runtime/job-records.js';
-import { OperatorRuntime } from '../lib/runtime/operator-runtime.js';
-import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
-import { expectedSinkOutput, readSinkOutput } from '../lib/runtime/sink-reader.js';
-import { sourceIo } from '../lib/runtime/source-io.js';
-import type { JobGraph } from '../lib/core/graph.js';
-import type { UnsafeSwitches } from '../lib/runtime/subtask-invocation.js';
-import { instrumentedPorts, type SentRecord } from './instrumented-ports.js';
-import { InvariantMonitor } from './invariants.js';
-import { SimScheduler, type Task } from './scheduler.js';
-import { diff, type SimTopology } from './topologies.js';
+import type { JobRecord } from '../lib/core/manifest.js';
+import { pick, randomInt } from '../lib/core/rng.js';
+import { injectFault, resumeFromSavepoint, type FaultState } from './faults.js';
+import { drainDeadLetters, invoke, startJob, tick } from './tasks.js';
+import { buildWorld, type SimOptions, type SimWorld } from './world.js';
 
-export interface SimOptions {
-  readonly topology: SimTopology;
-  readonly seed: number;
-  readonly mode: CheckpointMode;
-  readonly unsafe?: UnsafeSwitches;
-  /** Wraps the coordinator's decisions (to prove the invariants catch a broken coordinator). */
-  readonly decide?: CoordinatorOptions['decide'];
-  readonly maxSteps?: number;
-  /** Steps during which faults are injected. @default random 300..4000 */
-  readonly faultSteps?: number;
-  /** Called after the run with the memory world, for debugging. */
-  readonly inspect?: (world: { memory: ReturnType<typeof memoryPorts>; graph: JobGraph }) => Promise<void>;
-}
+export type { SimOptions } from './world.js';
 
 export interface SimResult {
   readonly seed: number;
@@ -51,212 +31,110 @@ export interface SimResult {
   readonly stats: Record<string, number>;
 }
 
-const VISIBILITY_MS = 30_000;
-const MAX_RECEIVE = 5;
+/** A run's plan and what it found; the seed's draws fix both. */
+interface Run extends FaultState {
+  readonly maxSteps: number;
+  /** Faults are injected in steps [faultStart, faultEnd). */
+  readonly faultStart: number;
+  readonly faultEnd: number;
+  readonly violations: string[];
+}
 
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
-  const { topology: topo, seed, mode } = options;
-  const random = mulberry32(seed);
-  const clock = new ManualClock(1_000_000);
-  const memory = memoryPorts(clock, { maxItemBytes: random() < 0.3 ? 1500 : undefined });
-  const sched = new SimScheduler({
-    random,
-    now: () => clock.now(),
-    crashProbability: 0.004,
-    stallProbability: 0.002,
-    stallMs: VISIBILITY_MS + 5000,
-    lostResponseProbability: 0,
-  });
-  const sent: SentRecord[] = [];
-  const simJob = topo.build({ mode, random });
-  const graph = simJob.graph;
-  await simJob.prepare?.(memory);
-  let evaluation: Awaited<ReturnType<typeof evaluateSequentially>> | null = null;
-  /** What the sinks hold now against the sequential evaluation (exactly-once: equal). */
-  const outputDifferences = async (): Promise<string[]> => {
-    evaluation ??= await evaluateSequentially(graph, sourceIo(memory, graph.name));
-    const out: string[] = [];
-    for (const sink of topo.sinks) {
-      const expected = expectedSinkOutput(graph, sink, evaluation.sinks.get(sink) ?? []) ?? [];
-      const actual = (await readSinkOutput(memory, graph, sink)) ?? [];
-      if (mode === 'exactly-once') {
-        const d = diff(topo.canonical(expected), topo.canonical(actual));
-        if (d.length > 0) out.push(`sink ${sink} differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
-      } else {
-        out.push(...topo.atLeastOnce(expected, actual).slice(0, 5).map((v) => `sink ${sink}: ${v}`));
-      }
-    }
-    return out;
-  };
-  const monitor = new InvariantMonitor({ job: graph.name, outputDifferences });
-  const ports = instrumentedPorts(monitor.watch(memory), sched, sent);
-  const base = compileTopology(graph);
-  for (const stage of base.stages) {
-    memory.queue.createQueue(stage.deadLetterQueue);
-    memory.queue.createQueue(stage.queue, { deadLetterQueue: stage.deadLetterQueue, maxReceiveCount: MAX_RECEIVE });
-  }
-  let nonce = 0;
-  const runtimeOptions = {
-    persistence: { rebaseEvery: randomInt(random, 2, 8) },
-    flow: { permit: async (_t: unknown, _s: unknown, b: number) => b, maxPollWaitMs: 0, idlePollMs: 0 },
-    nonce: () => `n${++nonce}`,
-    random,
-    ...(process.env.SIM_DEBUG ? { logger: { warn: (m: string, d?: unknown) => console.log(`[${clock.now()}] ${m} ${JSON.stringify(d)}`) } } : {}),
-    ...(options.unsafe ? { unsafe: options.unsafe } : {}),
-  };
-  const containers = new Map(base.stages.map((s) => [s.id as string, [0, 1].map(() => new OperatorRuntime(graph, ports, runtimeOptions))]));
-  const recovery = new RecoveryManager(graph, ports, runtimeOptions, (step) => sched.point(`restore:${step}`));
-  const coordinator = new CoordinatorRuntime(graph, ports, recovery, { restoreLeaseMs: VISIBILITY_MS, random, ...(options.decide ? { decide: options.decide } : {}) });
-  const deadLetters = new DeadLetterRuntime(graph, ports, random);
+  const w = await buildWorld(options);
+  const run = planRun(w);
+  startJob(w);
+  const { steps, finished } = await stepLoop(w, run);
+  await finalChecks(w, run, finished);
+  await options.inspect?.({ memory: w.memory, graph: w.graph });
+  const restoreCrashes = w.sched.crashes.filter((c) => RESTORE_TASKS.has(c.task)).length;
+  return { seed: options.seed, violations: run.violations, steps, stats: { ...run.stats, ...w.sched.stats, restoreCrashes, ...prefixed('restored', w.recovery.stats) } };
+}
 
+/** Tasks that only restore: a crash in one is a restore crashed half-way (at a port call). */
+const RESTORE_TASKS: ReadonlySet<string> = new Set(['start', 'restore', 'restore-savepoint']);
+
+function planRun(w: SimWorld): Run {
+  const { options, random } = w;
   const stats: Record<string, number> = { restores: 0, rescales: 0, savepoints: 0, duplicates: 0, jumps: 0, malformed: 0, retriedTasks: 0 };
-  const maxSteps = options.maxSteps ?? 60_000;
   // Faults start after a random warm-up (so some runs restore from completed checkpoints)
   // and stop after a while (so every run must finish).
   const faultStart = options.faultSteps === 0 ? 0 : randomInt(random, 0, 1500);
-  const faultSteps = faultStart + (options.faultSteps ?? randomInt(random, 300, 4000));
-  let savepoint: { name: string; byId: boolean; parallelism: Record<string, number> } | null = null;
-  let restoring: Task | null = null;
-  const violations: string[] = [];
+  const faultEnd = faultStart + (options.faultSteps ?? randomInt(random, 300, 4000));
+  return { stats, maxSteps: options.maxSteps ?? 60_000, faultStart, faultEnd, violations: [], savepoint: null, restoring: null };
+}
 
-  const invoke = (stageId: string, queue: string) =>
-    sched.spawn(`invoke:${stageId}`, async () => {
-      const messages = await ports.queue.receive(queue, { max: randomInt(random, 1, 10), visibilityTimeoutMs: VISIBILITY_MS });
-      if (messages.length === 0) return;
-      const runtime = pick(random, containers.get(stageId)!);
-      const response = await runtime.handleBatch(stageId, messages);
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
-      if (done.length > 0) await ports.queue.delete(queue, done);
-      for (const m of messages) if (failed.has(m.messageId) && random() < 0.5) await ports.queue.changeVisibility(queue, m.receiptHandle, 0);
-    });
-
-  const drainDeadLetters = (queue: string) =>
-    sched.spawn('dead-letters', async () => {
-      const messages = await ports.queue.receive(queue, { max: 10, visibilityTimeoutMs: VISIBILITY_MS });
-      if (messages.length === 0) return;
-      const report = await deadLetters.handle(messages.map((m) => m.body));
-      stats.malformed! += report.malformed;
-      await ports.queue.delete(queue, messages.map((m) => m.receiptHandle));
-    });
-
-  // Like a user, submit again until the job item is there (a start may see a lost response).
-  sched.spawn('start', async () => {
-    for (;;) {
-      try {
-        await recovery.start();
-        return;
-      } catch (e) {
-        if (!isRetryable(e)) throw e;
-      }
-    }
-  });
-
+/** Steps until the job FAILED, or FINISHED with nothing left to run or deliver. */
+async function stepLoop(w: SimWorld, run: Run): Promise<{ steps: number; finished: boolean }> {
+  let jobCache: JobRecord | null = null;
   let step = 0;
-  let finishedAt = -1;
-  let jobCache: Awaited<ReturnType<typeof memory.manifest.getJob>> = null;
-  for (; step < maxSteps; step++) {
-    const faulty = step >= faultStart && step < faultSteps;
-    sched.options.crashProbability = faulty ? 0.004 : 0;
-    sched.options.stallProbability = faulty ? 0.002 : 0;
-    sched.options.lostResponseProbability = faulty ? 0.01 : 0;
-    const job = step % 16 === 0 || jobCache === null ? (jobCache = await memory.manifest.getJob(graph.name)) : jobCache;
+  for (; step < run.maxSteps; step++) {
+    const faulty = step >= run.faultStart && step < run.faultEnd;
+    w.sched.options.crashProbability = faulty ? 0.004 : 0;
+    w.sched.options.stallProbability = faulty ? 0.002 : 0;
+    w.sched.options.lostResponseProbability = faulty ? 0.01 : 0;
+    const job = step % 16 === 0 || jobCache === null ? (jobCache = await w.memory.manifest.getJob(w.graph.name)) : jobCache;
     if (job?.status === 'FAILED') {
-      violations.push(`job FAILED: ${job.detail}`);
+      run.violations.push(`job FAILED: ${job.detail}`);
       break;
     }
-    if (job?.status === 'FINISHED' && sched.busy === 0) {
-      const pending = base.stages.reduce((n, s) => n + memory.queue.peek(s.queue).length + memory.queue.peek(s.deadLetterQueue).length, 0);
-      if (pending === 0) {
-        finishedAt = step;
-        break;
-      }
-    }
-    // Like a user, retry the restore from the savepoint until the job runs again (the
-    // restore task itself may crash before it records anything).
-    if (job?.status === 'STOPPED' && savepoint && !(restoring && !restoring.done && !restoring.crashed)) {
-      const sp = savepoint;
-      restoring = sched.spawn('restore-savepoint', async () => {
-        const checkpoints = await ports.manifest.listCheckpoints(graph.name);
-        const target = checkpoints.find((c) => c.savepoint === sp.name && c.status === 'COMPLETED');
-        if (!target) throw new Error(`stopped, but savepoint ${sp.name} is not completed`);
-        await recovery.restore({
-          request: sp.byId ? { kind: 'checkpoint', checkpoint: target.id } : { kind: 'savepoint', name: sp.name },
-          reason: 'resume from savepoint',
-          parallelism: sp.parallelism,
-        });
-      });
-    }
-    if (job?.status !== 'STOPPED' && restoring?.done) {
-      savepoint = null;
-      restoring = null;
-    }
-
-    const r = random();
-    if (r < 0.6 && sched.runnable().length > 0) {
-      await sched.step();
-    } else if (r < 0.9) {
-      if (sched.busy < 10) {
-        const stage = pick(random, base.stages);
-        invoke(stage.id, stage.queue);
-      }
-    } else if (r < 0.93) {
-      if (sched.tasks().filter((t) => t.name === 'tick').length < 2) sched.spawn('tick', async () => void (await coordinator.tick()));
-    } else if (r < 0.98) {
-      clock.advance(randomInt(random, 10, 300));
-    } else if (r < 0.99) {
-      const stage = pick(random, base.stages);
-      if (memory.queue.peek(stage.deadLetterQueue).length > 0) drainDeadLetters(stage.deadLetterQueue);
-    } else if (faulty) {
-      const f = random();
-      if (f < 0.3) {
-        clock.advance(randomInt(random, VISIBILITY_MS / 2, VISIBILITY_MS + 5000));
-        stats.jumps!++;
-      } else if (f < 0.7 && sent.length > 0) {
-        const s = pick(random, sent);
-        memory.queue.injectDuplicate(s.queue, s.group, s.body);
-        stats.duplicates!++;
-      } else if (f < 0.8 && sent.length > 0) {
-        const stage = pick(random, base.stages);
-        memory.queue.injectDuplicate(stage.queue, '0', pick(random, ['not json', '{"v":99}', `{"v":1,"job":"${graph.name}","gen":1,"kind":"records","from":{"op":"x","subtask":0},"to":{"op":"nope","subtask":0},"seq":1,"recs":[]}`]));
-      } else if (stats.restores! < 3 && job?.status === 'RUNNING' && !savepoint) {
-        stats.restores!++;
-        const parallelism = topo.rescale && random() < 0.6 ? pick(random, topo.rescale) : {};
-        if (Object.keys(parallelism).length > 0) stats.rescales!++;
-        if (random() < 0.35) {
-          stats.savepoints!++;
-          const name = `sp${stats.savepoints}`;
-          savepoint = { name, byId: random() < 0.5, parallelism };
-          sched.spawn('request-savepoint', async () => {
-            await updateJob(ports.manifest, graph.name, (j) => (j.status === 'RUNNING' ? { ...j, savepointRequest: { name, stop: true } } : null));
-          });
-        } else {
-          sched.spawn('restore', async () => {
-            await recovery.restore({ request: { kind: 'latest' }, reason: 'simulated failover', parallelism });
-          });
-        }
-      }
-    }
+    if (job?.status === 'FINISHED' && w.sched.busy === 0 && pendingMessages(w) === 0) return { steps: step, finished: true };
+    resumeFromSavepoint(w, run, job);
+    await act(w, run, job, faulty);
   }
+  return { steps: step, finished: false };
+}
 
-  // A retryable error ends a coordinator tick, a dead-letter drain or a restore the way a
-  // failed Lambda invocation ends: it runs again later. Anything else is a bug.
-  for (const f of sched.failures) {
+const pendingMessages = (w: SimWorld) =>
+  w.base.stages.reduce((n, s) => n + w.memory.queue.peek(s.queue).length + w.memory.queue.peek(s.deadLetterQueue).length, 0);
+
+/** One step's action, chosen by the seed: run a task a step, invoke a stage, tick the
+ *  coordinator, move the clock, drain a dead-letter queue, or (fault phase) inject a fault. */
+async function act(w: SimWorld, run: Run, job: JobRecord | null, faulty: boolean): Promise<void> {
+  const { random, sched, base } = w;
+  const r = random();
+  if (r < 0.6 && sched.runnable().length > 0) {
+    await sched.step();
+  } else if (r < 0.9) {
+    if (sched.busy < 10) {
+      const stage = pick(random, base.stages);
+      invoke(w, stage.id, stage.queue);
+    }
+  } else if (r < 0.93) {
+    if (sched.tasks().filter((t) => t.name === 'tick').length < 2) tick(w);
+  } else if (r < 0.98) {
+    w.clock.advance(randomInt(random, 10, 300));
+  } else if (r < 0.99) {
+    const stage = pick(random, base.stages);
+    if (w.memory.queue.peek(stage.deadLetterQueue).length > 0) drainDeadLetters(w, stage.deadLetterQueue, run.stats);
+  } else if (faulty) {
+    injectFault(w, run, job);
+  }
+}
+
+/**
+ * A retryable error ends a coordinator tick, a dead-letter drain or a restore the way a
+ * failed Lambda invocation ends: it runs again later. Anything else is a bug. A run without
+ * violations so far must have finished with exactly the sequential output and the expected
+ * dead letters.
+ */
+async function finalChecks(w: SimWorld, run: Run, finished: boolean): Promise<void> {
+  const { violations, stats } = run;
+  for (const f of w.sched.failures) {
     if (isRetryable(f.error)) stats.retriedTasks!++;
     else violations.push(`task ${f.task} threw: ${String(f.error)}`);
   }
-  violations.push(...monitor.violations);
-  if (finishedAt < 0 && violations.length === 0) {
-    const job = await memory.manifest.getJob(graph.name);
-    violations.push(`did not finish in ${maxSteps} steps (status ${job?.status}, gen ${job?.gen}, detail ${job?.detail})`);
+  violations.push(...w.monitor.violations);
+  if (!finished && violations.length === 0) {
+    const job = await w.memory.manifest.getJob(w.graph.name);
+    violations.push(`did not finish in ${run.maxSteps} steps (status ${job?.status}, gen ${job?.gen}, detail ${job?.detail})`);
   }
   if (violations.length === 0) {
-    violations.push(...(await outputDifferences()));
-    const dead = (await memory.blobs.list(`jobs/${graph.name}/dead-letters/`)).length;
-    if (dead !== (simJob.deadLetters ?? 0)) violations.push(`${dead} dead-lettered input lines, expected ${simJob.deadLetters ?? 0}`);
+    violations.push(...(await w.outputDifferences()));
+    const expected = w.simJob.deadLetters ?? 0;
+    const dead = (await w.memory.blobs.list(`jobs/${w.graph.name}/dead-letters/`)).length;
+    if (dead !== expected) violations.push(`${dead} dead-lettered input lines, expected ${expected}`);
   }
-  await options.inspect?.({ memory, graph });
-  return { seed, violations, steps: step, stats: { ...stats, ...sched.stats, ...prefixed('restored', recovery.stats) } };
 }
 
 const prefixed = (prefix: string, o: Record<string, number>) =>

@@ -48,6 +48,8 @@ export class SimScheduler {
   private readonly parked: Fiber[] = [];
   private nextId = 0;
   readonly stats = { spawned: 0, crashed: 0, stalled: 0, resumed: 0, lostResponses: 0 };
+  /** Where each crash happened: the task's name and the point it never got past. */
+  readonly crashes: { task: string; at: string }[] = [];
   /** Errors thrown by tasks that are not expected (bugs): the harness reports them. */
   readonly failures: { task: string; error: unknown }[] = [];
 
@@ -88,16 +90,16 @@ export class SimScheduler {
   }
 
   /** Called before every port call of the current task. Outside a task it does nothing. */
-  point(_label: string): Promise<void> {
+  point(label: string): Promise<void> {
     const task = this.current;
     if (!task) return Promise.resolve();
-    return this.park(task);
+    return this.park(task, label);
   }
 
-  private park(task: Task): Promise<void> {
+  private park(task: Task, label = 'start'): Promise<void> {
     return new Promise<void>((resume) => {
       task.steps++;
-      this.parked.push({ task, resume });
+      this.parked.push({ task, label, resume });
     });
   }
 
@@ -134,6 +136,7 @@ export class SimScheduler {
       // Never resumed: every fiber of the task is abandoned, like a Lambda that dies.
       task.crashed = true;
       this.stats.crashed++;
+      this.crashes.push({ task: task.name, at: fiber.label });
       for (let i = this.parked.length - 1; i >= 0; i--) if (this.parked[i]!.task === task) this.parked.splice(i, 1);
       return true;
     }
@@ -155,5 +158,7 @@ export class SimScheduler {
 
 interface Fiber {
   readonly task: Task;
+  /** The point it is parked at. */
+  readonly label: string;
   readonly resume: () => void;
 }

@@ -1,12 +1,22 @@
 /**
- * Barrier alignment (DESIGN §5.3) as explicit states, after Flink's barrier handlers:
- * WAITING_FOR_FIRST_BARRIER → COLLECTING_BARRIERS → (all inputs) → snapshot → WAITING.
+ * The barrier handler (DESIGN §5.3): barrier alignment as one explicit state machine, after
+ * Flink's BarrierHandlerState: WAITING_FOR_FIRST_BARRIER → COLLECTING_BARRIERS → (barrier on
+ * every input) → snapshot → WAITING. `barrierHandler` takes every event a channel delivers:
  *
- * In exactly-once mode a channel that delivered barrier N is blocked: what it sends next is
- * buffered (in working state) until N has come on every input. At-least-once never blocks.
- * A newer barrier on any channel cancels the current alignment (its checkpoint can no
- * longer complete here: the coordinator aborted it or a source never got the trigger); the
- * buffer is released and alignment starts over for the newer checkpoint, as Flink does.
+ * - a barrier: collected; the last missing one completes the alignment (snapshot, forward,
+ *   release the buffer). A newer barrier on any channel cancels the current alignment (its
+ *   checkpoint can no longer complete here: the coordinator aborted it or a source never got
+ *   the trigger); the buffer is released and alignment starts over for the newer
+ *   checkpoint, as Flink does. Cancellation only ever arrives this way: the coordinator's
+ *   abort and timeout never reach a subtask, so there is no abort or timeout event here.
+ * - data (records, a watermark) and end of input: passed on, or buffered while the channel
+ *   is blocked. End of input neither completes nor cancels an alignment: an ended channel
+ *   keeps delivering barriers (a finished source still answers every trigger), so counting
+ *   it as aligned would snapshot before its barrier and then again at it.
+ *
+ * In exactly-once mode a channel that delivered barrier N is blocked: what it sends next
+ * (its barrier N+1 too) is buffered, in working state, until N has come on every input.
+ * At-least-once never blocks.
  *
  * Pure: the caller persists the state and carries out the decision.
  */
@@ -80,4 +90,39 @@ export function onBarrier(
 /** Whether records from `channel` must be buffered right now. */
 export function isBlocked(state: AlignmentState, channel: string, mode: CheckpointMode): boolean {
   return mode === 'exactly-once' && state.phase === 'collecting' && state.received.includes(channel);
+}
+
+export type BarrierHandlerEvent =
+  | { readonly kind: 'barrier'; readonly channel: string; readonly checkpoint: number; readonly now: number }
+  /** Records or a watermark. */
+  | { readonly kind: 'data'; readonly channel: string }
+  | { readonly kind: 'end'; readonly channel: string };
+
+export type BarrierHandlerDecision =
+  /** Process the event now. */
+  | { readonly kind: 'pass' }
+  /** The channel is blocked: keep the event for after the alignment. */
+  | { readonly kind: 'buffer' }
+  /** A barrier was handled: the alignment's decision, and whether to release the buffer
+   *  (the alignment completed or was cancelled). */
+  | { readonly kind: 'barrier'; readonly alignment: AlignmentDecision; readonly release: boolean };
+
+export interface BarrierHandlerContext {
+  /** Every input channel of the subtask. */
+  readonly inputs: readonly string[];
+  readonly mode: CheckpointMode;
+}
+
+/** The one transition function of the barrier handler. */
+export function barrierHandler(
+  state: AlignmentState,
+  event: BarrierHandlerEvent,
+  context: BarrierHandlerContext,
+): { state: AlignmentState; decision: BarrierHandlerDecision } {
+  if (isBlocked(state, event.channel, context.mode)) return { state, decision: { kind: 'buffer' } };
+  if (event.kind !== 'barrier') return { state, decision: { kind: 'pass' } };
+  const next = onBarrier(state, { channel: event.channel, checkpoint: event.checkpoint, now: event.now, ...context });
+  const d = next.decision;
+  const release = d.kind === 'snapshot' || (d.kind === 'collect' && d.cancelled !== undefined);
+  return { state: next.state, decision: { kind: 'barrier', alignment: d, release } };
 }

@@ -10,7 +10,7 @@ import type { Ports } from '../ports/index.js';
 import type { OutgoingMessage } from '../ports/queue.js';
 import { endsJob } from '../core/manifest.js';
 import { sendCommits } from './control-messages.js';
-import type { EffectLog } from './effects.js';
+import type { EffectLog } from '../core/effects.js';
 import { updateJob } from './job-records.js';
 import { sendInOrder, type SenderOptions } from './sender.js';
 import { ENVELOPE_VERSION } from '../core/envelope.js';

@@ -16,14 +16,15 @@ import { subtaskKey, type SubtaskRef } from '../core/ids.js';
 import { versionText } from '../core/storage-keys.js';
 import { stateKeys } from '../core/state-keys.js';
 import { compileTopology, stageById, type ParallelismOverrides, type Topology } from '../core/topology.js';
+import { EffectLog } from '../core/effects.js';
+import type { SubtaskDecider } from '../core/subtask-protocol.js';
 import type { Ports } from '../ports/index.js';
 import { executeEffects, unlimitedFlow, type FlowControl } from './effect-executor.js';
-import { EffectLog } from './effects.js';
 import { describeEnvelope, failureOf, requestFailover, type Failure } from './failover.js';
 import { sendInOrder, type SenderOptions } from './sender.js';
 import { StateCache } from './state-cache.js';
 import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
-import { SubtaskInvocation, type UnsafeSwitches } from './subtask-invocation.js';
+import { SubtaskInvocation } from './subtask-invocation.js';
 import type { WorkingState } from './working-state.js';
 
 /** Characters of a malformed body kept in its dead letter (SQS messages are at most 256 KiB–1 MiB). */
@@ -47,7 +48,9 @@ export interface RuntimeLogger {
 export const silentLogger: RuntimeLogger = { warn: () => {} };
 
 export interface OperatorRuntimeOptions {
-  readonly unsafe?: UnsafeSwitches;
+  /** The data path's decision per envelope. The simulation swaps in broken ones to prove
+   *  it catches them. @default decideSubtask */
+  readonly decide?: SubtaskDecider;
   readonly persistence?: PersistenceOptions;
   readonly flow?: FlowControl;
   readonly sender?: SenderOptions;
@@ -137,7 +140,7 @@ export class OperatorRuntime {
       const topology = this.topologyFor(ws.get<ParallelismOverrides>(stateKeys.topology) ?? {});
       const effects = new EffectLog();
       const stage = stageById(topology, ref.stage);
-      const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.io, this.options.unsafe);
+      const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.io, this.options.decide);
       for (const { message, envelope } of items) {
         handling = envelope;
         try {

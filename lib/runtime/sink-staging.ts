@@ -12,7 +12,7 @@ import { checkpointId, type SubtaskRef } from '../core/ids.js';
 import { stateKeys } from '../core/state-keys.js';
 import { blobKeys } from '../core/storage-keys.js';
 import type { StageTopology } from '../core/topology.js';
-import type { EffectLog } from './effects.js';
+import type { EffectLog } from '../core/effects.js';
 import type { WorkingState } from './working-state.js';
 
 export class SinkStaging {

@@ -4,22 +4,24 @@
  * offsets into the snapshot, barriers out). Reads depend only on the offset in working state
  * and what the poll carries, so a retried poll emits exactly the same envelopes.
  *
+ * The task keeps the source's own state (offset, round, rate limiting) and returns the rest
+ * as `SourceAction`s in the order they must be carried out, which the subtask invocation
+ * runs through its chain, router and sinks: the task knows nothing of the invocation.
+ *
  * What the reader's own code throws (a generator's `make`, a timestamp function, a custom
  * reader) is a `UserFunctionError` naming the source and the position it read from, and
  * fails over at once, whatever `onUserError` says: a source cannot skip a position it cannot
  * read. What storage throws keeps its own classification (see `readerFailure`).
  */
+import type { Effect } from '../core/effects.js';
 import { MalformedEnvelopeError, TidemarkError, UserFunctionError, type FailedInput } from '../core/errors.js';
 import type { PollEnvelope, TriggerEnvelope } from '../core/envelope.js';
-import type { JobGraph, SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
+import type { JobGraph, OperatorSpec, SourceBatch, SourceIo } from '../core/graph.js';
 import type { SubtaskRef } from '../core/ids.js';
 import { stateKeys } from '../core/state-keys.js';
 import { blobKeys } from '../core/storage-keys.js';
 import { messageGroupOf, type StageTopology } from '../core/topology.js';
-import { MAX_WATERMARK, MIN_WATERMARK, sourceWatermark, type ChannelWatermark, type WatermarkStrategy } from '../core/watermarks.js';
-import type { EffectLog } from './effects.js';
-import type { OperatorChain } from './operator-chain.js';
-import type { OutputRouter } from './output-router.js';
+import { MAX_WATERMARK, MIN_WATERMARK, sourceWatermark, type ChannelWatermark } from '../core/watermarks.js';
 import type { WorkingState } from './working-state.js';
 
 export interface SourceState {
@@ -38,93 +40,74 @@ export interface SourceState {
   activeAt: number;
 }
 
-/** What the subtask invocation lends its source. */
-export interface SourceHost {
-  readonly graph: JobGraph;
-  readonly stage: StageTopology;
-  readonly ref: SubtaskRef;
-  readonly ws: WorkingState;
-  readonly effects: EffectLog;
-  readonly router: OutputRouter;
-  readonly chain: OperatorChain;
-  readonly io: SourceIo;
-  addProgress(n: number): void;
-  endOfInput(part: string, watermark: ChannelWatermark | null): void;
-  forwardWatermark(w: ChannelWatermark): boolean;
-  snapshot(checkpoint: number, alignmentMs: number): void;
-}
+/** What a trigger or a poll leaves the invocation to do, in this order. */
+export type SourceAction =
+  /** Records read: through the chain, counted as progress. */
+  | { readonly kind: 'emit'; readonly values: readonly unknown[]; readonly timestamps?: readonly number[] }
+  /** The subtask's watermark is now the source's. */
+  | { readonly kind: 'watermark'; readonly wm: number }
+  /** The end of the poll's input: stage sink output as `part`, send the buffers, the
+   *  watermark (when there is one and it moved) riding on them. */
+  | { readonly kind: 'end-of-input'; readonly part: string; readonly watermark: ChannelWatermark | null }
+  | { readonly kind: 'forward-watermark'; readonly watermark: ChannelWatermark }
+  /** End of input on every output channel. */
+  | { readonly kind: 'broadcast-end' }
+  /** A checkpoint begins here: snapshot (offsets), ack, barriers out. */
+  | { readonly kind: 'snapshot'; readonly checkpoint: number }
+  | { readonly kind: 'save'; readonly state: SourceState }
+  | { readonly kind: 'effect'; readonly effect: Effect };
+
+type SourceSpec = Extract<OperatorSpec, { kind: 'source' }>;
+
+const SOURCE_FINISHED: SourceAction = { kind: 'effect', effect: { kind: 'source-finished' } };
 
 export class SourceTask {
-  constructor(private readonly host: SourceHost) {}
+  constructor(
+    private readonly graph: JobGraph,
+    private readonly stage: StageTopology,
+    private readonly ref: SubtaskRef,
+    private readonly ws: WorkingState,
+    private readonly io: SourceIo,
+  ) {}
 
+  /** The source's state; created (at the reader's start offset) on first use. */
   state(): SourceState {
-    const key = stateKeys.source(this.host.stage.id);
-    let s = this.host.ws.get<SourceState>(key);
+    const key = stateKeys.source(this.stage.id);
+    let s = this.ws.get<SourceState>(key);
     if (s === undefined) {
-      const reader = this.reader();
-      s = {
-        offset: reader.start(this.host.ref.index, this.host.stage.parallelism),
-        round: 0,
-        lastTrigger: 0,
-        finished: false,
-        stopped: false,
-        idle: false,
-        rateAt: 0,
-        rateEmitted: 0,
-        emitted: 0,
-        maxTs: MIN_WATERMARK,
-        activeAt: 0,
-      };
-      this.host.ws.set(key, s);
+      const offset = this.head().reader.start(this.ref.index, this.stage.parallelism);
+      s = { offset, round: 0, lastTrigger: 0, finished: false, stopped: false, idle: false, rateAt: 0, rateEmitted: 0, emitted: 0, maxTs: MIN_WATERMARK, activeAt: 0 };
+      this.ws.set(key, s);
     }
     return s as SourceState;
   }
 
-  private save(s: SourceState): void {
-    this.host.ws.set(stateKeys.source(this.host.stage.id), s);
+  save(s: SourceState): void {
+    this.ws.set(stateKeys.source(this.stage.id), s);
   }
 
-  private reader(): SourceReader {
-    const head = this.host.stage.operators[0]!.spec;
-    if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.host.stage.id} is not a source`);
-    return head.reader;
+  private head(): SourceSpec {
+    const head = this.stage.operators[0]!.spec;
+    if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.stage.id} is not a source`);
+    return head;
   }
 
-  /** Input the source could not read goes to the job's dead-letter output, once per place it came from. */
-  private deadLetter(rejected: NonNullable<SourceBatch['rejected']>): void {
-    const source = this.host.stage.id;
-    for (const r of rejected) {
-      const body = JSON.stringify({ source, where: r.where, reason: r.reason, text: r.text });
-      this.host.effects.add({ kind: 'blob', key: blobKeys.deadLetter(this.host.graph.name, source, r.where), body });
-    }
-    const counter = stateKeys.counter(source, 'deadLetters');
-    this.host.ws.set(counter, (this.host.ws.get<number>(counter) ?? 0) + rejected.length);
-  }
-
-  /** The source's watermark after a poll: behind its largest timestamp by the strategy's
-   *  out-of-orderness; idle once it has read nothing for the idleness timeout. */
-  private sourceWatermark(strategy: WatermarkStrategy | undefined, s: SourceState, at: number): ChannelWatermark | null {
-    if (!strategy) return null;
-    const idle = strategy.idleness !== undefined && at - s.activeAt >= strategy.idleness;
-    const wm = Math.max(this.host.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK, sourceWatermark(s.maxTs, strategy.outOfOrderness));
-    this.host.ws.set(stateKeys.watermark, wm);
-    return { wm, idle };
-  }
-
-  onTrigger(env: TriggerEnvelope): void {
+  /** A trigger seen before is ignored. The snapshot holds the source as it was at the
+   *  trigger; stop-with-savepoint stops it only after that. */
+  trigger(env: TriggerEnvelope): SourceAction[] {
     const s = { ...this.state() };
-    if (env.cp <= s.lastTrigger) return;
+    if (env.cp <= s.lastTrigger) return [];
     s.lastTrigger = env.cp;
-    this.save(s);
-    this.host.snapshot(env.cp, 0);
-    if (env.stop) this.save({ ...s, stopped: true });
+    const actions: SourceAction[] = [{ kind: 'save', state: s }, { kind: 'snapshot', checkpoint: env.cp }];
+    if (env.stop) actions.push({ kind: 'save', state: { ...s, stopped: true } });
+    return actions;
   }
 
-  async onPoll(env: PollEnvelope): Promise<void> {
-    const head = this.host.stage.operators[0]!.spec;
-    if (head.kind !== 'source') throw new MalformedEnvelopeError('invalid-field', `${this.host.stage.id} is not a source`);
+  /** A poll of another round (a duplicate, or one of before a restore) is ignored. */
+  async poll(env: PollEnvelope): Promise<SourceAction[]> {
+    const head = this.head();
     const s = { ...this.state() };
-    if (env.round !== s.round) return;
+    if (env.round !== s.round) return [];
     s.round++;
     if (env.start) {
       s.rateAt = env.at;
@@ -133,63 +116,93 @@ export class SourceTask {
     }
     if (s.finished) {
       // A restored finished source re-announces end of input to the new generation.
-      if (env.start) {
-        this.host.forwardWatermark({ wm: MAX_WATERMARK, idle: false });
-        this.host.router.broadcast('end');
-        this.host.effects.add({ kind: 'source-finished' });
-      }
-      this.save(s);
-      return;
+      const again: SourceAction[] = [{ kind: 'forward-watermark', watermark: { wm: MAX_WATERMARK, idle: false } }, { kind: 'broadcast-end' }];
+      return [...(env.start ? [...again, SOURCE_FINISHED] : []), { kind: 'save', state: s }];
     }
-    if (s.stopped) return this.save(s);
+    if (s.stopped) return [{ kind: 'save', state: s }];
 
     let n = Math.min(head.batchSize, env.max);
-    const perSubtask = head.rate === undefined ? undefined : head.rate / this.host.stage.parallelism;
+    const perSubtask = head.rate === undefined ? undefined : head.rate / this.stage.parallelism;
     if (perSubtask !== undefined) {
       // Records allowed by the poll's time: one at the start, then `rate` per second.
       const allowed = Math.floor(((env.at - s.rateAt) * perSubtask) / 1000) + 1;
       n = Math.max(0, Math.min(n, allowed - (s.emitted - s.rateEmitted)));
     }
-    if (n > 0) {
-      const fromIo = new Set<unknown>();
-      let batch: SourceBatch;
-      try {
-        batch = await head.reader.read(this.host.ref.index, this.host.stage.parallelism, s.offset, n, notingFailures(this.host.io, fromIo), env.limits);
-      } catch (e) {
-        throw readerFailure(this.host.stage.operators[0]!.name, e, { position: s.offset }, fromIo);
-      }
-      if (batch.rejected?.length) this.deadLetter(batch.rejected);
-      const ts = batch.timestamps;
-      for (let i = 0; i < batch.values.length; i++) this.host.chain.push(batch.values[i], ts?.[i]);
-      this.host.addProgress(batch.values.length);
-      if (ts) for (const t of ts) if (t > s.maxTs) s.maxTs = t;
-      if (batch.values.length > 0) s.activeAt = env.at;
-      this.host.endOfInput(`poll@${env.round}`, batch.finished ? { wm: MAX_WATERMARK, idle: false } : this.sourceWatermark(head.watermarks, s, env.at));
-      s.emitted += batch.values.length;
-      s.offset = batch.next;
-      if (batch.values.length > 0 && s.idle) this.host.effects.add({ kind: 'activity' });
-      s.idle = batch.values.length === 0 && !batch.finished;
-      if (batch.finished) {
-        s.finished = true;
-        this.host.router.broadcast('end');
-        this.host.effects.add({ kind: 'source-finished' });
-      }
+    const actions = n > 0 ? await this.read(head, s, env, n) : [];
+    actions.push({ kind: 'save', state: s });
+    if (!s.finished) actions.push(this.nextPoll(s, env, perSubtask));
+    return actions;
+  }
+
+  /** Reads up to `n` records into `s` (updated in place) and says what they lead to. */
+  private async read(head: SourceSpec, s: SourceState, env: PollEnvelope, n: number): Promise<SourceAction[]> {
+    const fromIo = new Set<unknown>();
+    let batch: SourceBatch;
+    try {
+      batch = await head.reader.read(this.ref.index, this.stage.parallelism, s.offset, n, notingFailures(this.io, fromIo), env.limits);
+    } catch (e) {
+      throw readerFailure(this.stage.operators[0]!.name, e, { position: s.offset }, fromIo);
     }
-    this.save(s);
-    if (!s.finished) {
-      // When the next record is due; the invocation waits for it (bounded) before re-polling.
-      const notBefore = perSubtask === undefined ? undefined : s.rateAt + Math.ceil(((s.emitted - s.rateEmitted) * 1000) / perSubtask);
-      this.host.effects.add({
+    const actions: SourceAction[] = batch.rejected?.length ? this.deadLetter(batch.rejected) : [];
+    const ts = batch.timestamps;
+    actions.push({ kind: 'emit', values: batch.values, ...(ts ? { timestamps: ts } : {}) });
+    if (ts) for (const t of ts) if (t > s.maxTs) s.maxTs = t;
+    if (batch.values.length > 0) s.activeAt = env.at;
+    let watermark: ChannelWatermark | null = { wm: MAX_WATERMARK, idle: false };
+    if (!batch.finished) {
+      watermark = this.sourceWatermark(head, s, env.at);
+      if (watermark) actions.push({ kind: 'watermark', wm: watermark.wm });
+    }
+    actions.push({ kind: 'end-of-input', part: `poll@${env.round}`, watermark });
+    s.emitted += batch.values.length;
+    s.offset = batch.next;
+    if (batch.values.length > 0 && s.idle) actions.push({ kind: 'effect', effect: { kind: 'activity' } });
+    s.idle = batch.values.length === 0 && !batch.finished;
+    if (batch.finished) {
+      s.finished = true;
+      actions.push({ kind: 'broadcast-end' }, SOURCE_FINISHED);
+    }
+    return actions;
+  }
+
+  /** Input the source could not read goes to the job's dead-letter output, once per place it came from. */
+  private deadLetter(rejected: NonNullable<SourceBatch['rejected']>): SourceAction[] {
+    const source = this.stage.id;
+    const counter = stateKeys.counter(source, 'deadLetters');
+    this.ws.set(counter, (this.ws.get<number>(counter) ?? 0) + rejected.length);
+    return rejected.map((r) => {
+      const body = JSON.stringify({ source, where: r.where, reason: r.reason, text: r.text });
+      return { kind: 'effect', effect: { kind: 'blob', key: blobKeys.deadLetter(this.graph.name, source, r.where), body } };
+    });
+  }
+
+  /** The source's watermark after a poll: behind its largest timestamp by the strategy's
+   *  out-of-orderness (never going back); idle once it has read nothing for the idleness timeout. */
+  private sourceWatermark(head: SourceSpec, s: SourceState, at: number): ChannelWatermark | null {
+    const strategy = head.watermarks;
+    if (!strategy) return null;
+    const idle = strategy.idleness !== undefined && at - s.activeAt >= strategy.idleness;
+    const wm = Math.max(this.ws.get<number>(stateKeys.watermark) ?? MIN_WATERMARK, sourceWatermark(s.maxTs, strategy.outOfOrderness));
+    return { wm, idle };
+  }
+
+  /** The next poll; when rate limited, not before the next record is due (the invocation
+   *  waits for it, bounded, before sending it). */
+  private nextPoll(s: SourceState, env: PollEnvelope, perSubtask: number | undefined): SourceAction {
+    const notBefore = perSubtask === undefined ? undefined : s.rateAt + Math.ceil(((s.emitted - s.rateEmitted) * 1000) / perSubtask);
+    return {
+      kind: 'effect',
+      effect: {
         kind: 'poll',
-        queue: this.host.stage.queue,
-        group: messageGroupOf(this.host.ref.index),
+        queue: this.stage.queue,
+        group: messageGroupOf(this.ref.index),
         round: s.round,
-        dedupId: `${this.host.ws.gen}:poll:${this.host.ref.index}:${s.round}`,
+        dedupId: `${this.ws.gen}:poll:${this.ref.index}:${s.round}`,
         idle: s.idle,
         offset: s.offset,
         ...(notBefore === undefined || notBefore <= env.at ? {} : { notBefore }),
-      });
-    }
+      },
+    };
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decideTick, type CoordinatorFacts } from '../../lib/core/coordinator.js';
+import { withoutAlignmentBuffer, withoutDedup, withoutFencing } from '../../sim/broken-deciders.js';
 import { runSimulation } from '../../sim/harness.js';
 import { TOPOLOGIES } from '../../sim/topologies.js';
 
@@ -14,7 +15,7 @@ const SEEDS = 120;
 describe.each(Object.keys(TOPOLOGIES))('simulation of %s', (name) => {
   it(`exactly-once holds for ${SEEDS} seeds`, async () => {
     const failures: string[] = [];
-    const totals = { restores: 0, crashed: 0, duplicates: 0, fromCheckpoint: 0 };
+    const totals = { restores: 0, crashed: 0, duplicates: 0, fromCheckpoint: 0, restoreCrashes: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const r = await runSimulation({ topology: TOPOLOGIES[name]!, seed, mode: 'exactly-once' });
       if (r.violations.length > 0) failures.push(`seed ${seed}: ${r.violations.join(' | ')}`);
@@ -22,6 +23,7 @@ describe.each(Object.keys(TOPOLOGIES))('simulation of %s', (name) => {
       totals.crashed += r.stats.crashed ?? 0;
       totals.duplicates += r.stats.duplicates ?? 0;
       totals.fromCheckpoint += r.stats['restored.fromCheckpoint'] ?? 0;
+      totals.restoreCrashes += r.stats.restoreCrashes ?? 0;
     }
     expect(failures).toEqual([]);
     // The faults really happened (a harness that injects nothing proves nothing).
@@ -29,6 +31,8 @@ describe.each(Object.keys(TOPOLOGIES))('simulation of %s', (name) => {
     expect(totals.duplicates).toBeGreaterThan(SEEDS);
     expect(totals.restores).toBeGreaterThan(SEEDS / 2);
     expect(totals.fromCheckpoint).toBeGreaterThan(SEEDS / 4);
+    // Restores crash half-way too (at their port calls) and are resumed.
+    expect(totals.restoreCrashes).toBeGreaterThan(0);
   });
 
   it('at-least-once loses nothing for 20 seeds', async () => {
@@ -40,16 +44,17 @@ describe.each(Object.keys(TOPOLOGIES))('simulation of %s', (name) => {
 });
 
 describe('the harness can fail', () => {
-  // Each mechanism switched off alone, inside this test only: the simulation must notice.
+  // Each mechanism switched off alone, by a broken data-path decider swapped in for this
+  // test only (sim/broken-deciders.ts): the simulation must notice.
   it.each([
-    ['sequence dedup', { skipDedup: true }, 'fanin'],
-    ['generation fencing', { skipFencing: true }, 'rescale'],
-    ['the alignment buffer', { skipAlignmentBuffer: true }, 'chain'],
-  ])('without %s it reports violations', async (_what, unsafe, topology) => {
+    ['sequence dedup', withoutDedup, 'fanin'],
+    ['generation fencing', withoutFencing, 'rescale'],
+    ['the alignment buffer', withoutAlignmentBuffer, 'chain'],
+  ] as const)('without %s it reports violations', async (_what, subtaskDecide, topology) => {
     let caught = 0;
     let seed = 1;
     for (; seed <= 60 && caught < 2; seed++) {
-      const r = await runSimulation({ topology: TOPOLOGIES[topology]!, seed, mode: 'exactly-once', unsafe });
+      const r = await runSimulation({ topology: TOPOLOGIES[topology]!, seed, mode: 'exactly-once', subtaskDecide });
       if (r.violations.length > 0) caught++;
     }
     expect(caught, `violations found in seeds 1..${seed - 1}`).toBe(2);
