@@ -8,6 +8,7 @@ import { isRetryable } from '../lib/core/errors.js';
 import { pick, randomInt } from '../lib/core/rng.js';
 import { updateJob } from '../lib/runtime/job-records.js';
 import type { ParallelismOverrides } from '../lib/core/topology.js';
+import { pollOnce } from '../local/event-source.js';
 import type { Task } from './scheduler.js';
 import { VISIBILITY_MS, type SimWorld } from './world.js';
 
@@ -16,14 +17,9 @@ import { VISIBILITY_MS, type SimWorld } from './world.js';
 export const invoke = (w: SimWorld, stageId: string, queue: string): Task =>
   w.sched.spawn(`invoke:${stageId}`, async () => {
     const { ports, random } = w;
-    const messages = await ports.queue.receive(queue, { max: randomInt(random, 1, 10), visibilityTimeoutMs: VISIBILITY_MS });
-    if (messages.length === 0) return;
-    const runtime = pick(random, w.containers.get(stageId)!);
-    const response = await runtime.handleBatch(stageId, messages);
-    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
-    if (done.length > 0) await ports.queue.delete(queue, done);
-    for (const m of messages) if (failed.has(m.messageId) && random() < 0.5) await ports.queue.changeVisibility(queue, m.receiptHandle, 0);
+    // Draws, in order: the batch size, the container, then one per failed message.
+    const options = { max: randomInt(random, 1, 10), visibilityTimeoutMs: VISIBILITY_MS, releaseFailed: () => random() < 0.5 };
+    await pollOnce(ports.queue, queue, options, async (messages) => ({ returned: await pick(random, w.containers.get(stageId)!).handleBatch(stageId, messages) }));
   });
 
 /** The dead-letter handler on one DLQ; counts the malformed messages it saw. */

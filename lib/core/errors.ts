@@ -57,17 +57,10 @@ export class StateConflictError extends RetryableError {
  */
 export class TransientStorageError extends RetryableError {
   readonly code = 'TRANSIENT_STORAGE';
-  constructor(operation: string, options?: CauseOption);
-  /** @deprecated pass `{ cause }` */
-  constructor(operation: string, cause: unknown);
-  constructor(readonly operation: string, causeOrOptions?: unknown) {
-    super(`${operation} failed transiently`, isCauseOption(causeOrOptions) ? causeOrOptions : { cause: causeOrOptions });
+  constructor(readonly operation: string, options?: CauseOption) {
+    super(`${operation} failed transiently`, options);
   }
 }
-
-/** `{ cause }` and nothing else (not an Error, which could itself be a cause). */
-const isCauseOption = (x: unknown): x is CauseOption =>
-  typeof x === 'object' && x !== null && !(x instanceof Error) && Object.keys(x).every((k) => k === 'cause');
 
 /** An envelope arrived from a generation the subtask's state has not reached yet. */
 export class NotYetRestoredError extends RetryableError {

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { UserFunctionError } from '../core/errors.js';
 import { subtaskKey, type JobName, type SubtaskRef } from '../core/ids.js';
 import { blobKeys } from '../core/storage-keys.js';
-import type { Effect } from './effects.js';
+import type { Effect } from '../core/effects.js';
 
 /** The `deadLetters` counter on the job item these objects count under. */
 export const USER_FUNCTION_REASON = 'user-function';

@@ -9,7 +9,8 @@
  * the reason, and count as consumed.
  */
 import { decodeEnvelope, type Envelope } from '../core/envelope.js';
-import { MalformedEnvelopeError, TerminalError, TidemarkError, StateConflictError, TransientStorageError } from '../core/errors.js';
+import { classify } from '../core/error-boundary.js';
+import { MalformedEnvelopeError, TidemarkError, StateConflictError, TransientStorageError } from '../core/errors.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { sourceIo } from './source-io.js';
 import { subtaskKey, type SubtaskRef } from '../core/ids.js';
@@ -45,8 +46,6 @@ export interface RuntimeLogger {
   warn(message: string, data?: Record<string, unknown>): void;
 }
 
-export const silentLogger: RuntimeLogger = { warn: () => {} };
-
 export interface OperatorRuntimeOptions {
   /** The data path's decision per envelope. The simulation swaps in broken ones to prove
    *  it catches them. @default decideSubtask */
@@ -80,10 +79,6 @@ export class OperatorRuntime {
     const persistence = new StatePersistence(graph.name, ports.state, ports.blobs, options.persistence, options.nonce);
     this.cache = new StateCache(persistence);
     this.io = sourceIo(ports, graph.name);
-  }
-
-  get cacheStats() {
-    return this.cache.stats;
   }
 
   topologyFor(overrides: ParallelismOverrides = {}): Topology {
@@ -146,10 +141,10 @@ export class OperatorRuntime {
         try {
           await invocation.handle(envelope, message.body);
         } catch (e) {
-          if (!(e instanceof MalformedEnvelopeError)) throw e;
+          if (classify(e) !== 'dead-letter') throw e;
           // Sending it to the DLQ failed (throttled, lost response): retry the group later;
           // the malformed envelope itself must not fail the job over.
-          if (!(await this.deadLetter(deadLetterQueue, message, e))) throw new TransientStorageError(`dead-letter ${message.messageId} to ${deadLetterQueue}`, e);
+          if (!(await this.deadLetter(deadLetterQueue, message, e))) throw new TransientStorageError(`dead-letter ${message.messageId} to ${deadLetterQueue}`, { cause: e });
         }
       }
       handling = null;
@@ -177,7 +172,7 @@ export class OperatorRuntime {
       return [];
     } catch (e) {
       this.stats.failures++;
-      if (e instanceof TerminalError && ws) {
+      if (classify(e) === 'terminal' && ws) {
         const input = handling === null ? null : describeEnvelope(handling);
         await this.failover(ws, failureOf(e, ref, input)).catch((f) => this.log('failover request failed', ref, f));
       }
@@ -193,7 +188,7 @@ export class OperatorRuntime {
 
   /** Sends a message that cannot be processed to the DLQ with its reason; false if that failed. */
   private async deadLetter(queue: string, message: IncomingMessage, error: unknown): Promise<boolean> {
-    if (!(error instanceof MalformedEnvelopeError)) throw error;
+    if (classify(error) !== 'dead-letter' || !(error instanceof MalformedEnvelopeError)) throw error;
     this.stats.deadLettered++;
     // The dead letter must itself fit in a message: a huge body is kept only in part.
     const truncated = message.body.length > DEAD_LETTER_BODY_CHARS;

@@ -23,7 +23,7 @@ import { messageGroupOf, outputTargets, stageById, type Topology } from '../core
 import type { UserErrorPolicy } from '../core/config.js';
 import type { OutputPort, Partitioning } from '../core/graph.js';
 import { recordDeadLetter } from './dead-letter-output.js';
-import type { EffectLog } from './effects.js';
+import type { EffectLog } from '../core/effects.js';
 import { keyOf } from './keyed-state.js';
 import type { WorkingState } from './working-state.js';
 

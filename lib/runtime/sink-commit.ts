@@ -7,19 +7,12 @@
  *   s3        one NDJSON object per transaction under the sink's prefix, then the marker
  *   dynamodb  an upsert per record, in order, guarded by the checkpoint id, then the marker
  */
+import type { SinkTransactionRef } from '../core/effects.js';
 import type { JobGraph, SinkSpec } from '../core/graph.js';
 import { InvariantError, MissingDataError } from '../core/errors.js';
 import { checkpointId, type JobName } from '../core/ids.js';
 import { blobKeys } from '../core/storage-keys.js';
 import type { Ports } from '../ports/index.js';
-
-export interface SinkTransactionRef {
-  readonly op: string;
-  readonly checkpoint: number;
-  /** The subtask that staged it (a rescaled restore may commit another subtask's). */
-  readonly subtask: number;
-  readonly parts: readonly string[];
-}
 
 export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>, graph: JobGraph, txn: SinkTransactionRef): Promise<void> {
   const spec = sinkSpecOf(graph, txn.op);

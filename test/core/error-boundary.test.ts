@@ -110,7 +110,6 @@ describe('the error classes', () => {
       ['ConfigError', new ConfigError('f', 'bad', { cause })],
       ['StateConflictError', new StateConflictError('s/0', '1', { cause })],
       ['TransientStorageError', new TransientStorageError('op', { cause })],
-      ['TransientStorageError (positional, deprecated)', new TransientStorageError('op', cause)],
       ['NotYetRestoredError', new NotYetRestoredError('s/0', 1, 2, { cause })],
       ['MissingDataError', new MissingDataError('k', 'staged part', { cause })],
       ['LostMessageError', new LostMessageError('c', 1, 3, { cause })],
