@@ -7,7 +7,7 @@
  * The order of the draws here is part of a seed's identity: building the world draws the
  * item size limit, then the job's own parameters, then the rebase interval.
  */
-import { memoryPorts, ManualClock, type MemoryPorts } from '../lib/adapters/memory/index.js';
+import { memoryPorts, provisionMemoryQueues, ManualClock, type MemoryPorts } from '../lib/adapters/memory/index.js';
 import { evaluateSequentially } from '../lib/api/evaluate.js';
 import type { CheckpointMode } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
@@ -89,10 +89,7 @@ export async function buildWorld(options: SimOptions): Promise<SimWorld> {
   const monitor = new InvariantMonitor({ job: graph.name, outputDifferences });
   const ports = instrumentedPorts(monitor.watch(memory), sched, sent);
   const base = compileTopology(graph);
-  for (const stage of base.stages) {
-    memory.queue.createQueue(stage.deadLetterQueue);
-    memory.queue.createQueue(stage.queue, { deadLetterQueue: stage.deadLetterQueue, maxReceiveCount: MAX_RECEIVE });
-  }
+  provisionMemoryQueues(memory.queue, base, { maxReceiveCount: MAX_RECEIVE });
   let nonce = 0;
   const runtimeOptions = {
     persistence: { rebaseEvery: randomInt(random, 2, 8) },

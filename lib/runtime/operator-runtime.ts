@@ -188,7 +188,9 @@ export class OperatorRuntime {
 
   /** Sends a message that cannot be processed to the DLQ with its reason; false if that failed. */
   private async deadLetter(queue: string, message: IncomingMessage, error: unknown): Promise<boolean> {
-    if (classify(error) !== 'dead-letter' || !(error instanceof MalformedEnvelopeError)) throw error;
+    // The caller's classify said dead-letter, and without an onUserError policy only a
+    // malformed envelope is one; the check narrows the type.
+    if (!(error instanceof MalformedEnvelopeError)) throw error;
     this.stats.deadLettered++;
     // The dead letter must itself fit in a message: a huge body is kept only in part.
     const truncated = message.body.length > DEAD_LETTER_BODY_CHARS;
