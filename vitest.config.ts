@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The SDK warns that releases after January 2027 need Node 22; the pinned ones run on 20.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    // One AWS emulator (moto, installed into .venv/ on first use) for the whole run.
+    // One AWS emulator (MiniStack, installed into .venv/ on first use) for the whole run.
     globalSetup: ['test/support/emulator-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,

@@ -1,7 +1,7 @@
 /**
  * End-to-end benchmark on the emulator (`npm run bench:local`): the same 3-stage keyed
  * pipeline as the engine benchmark, run by the local Lambda host against SQS/S3/DynamoDB on
- * the emulator (moto started by the project, or AWS_ENDPOINT_URL). Three runs in one
+ * the emulator (MiniStack started by the project, or AWS_ENDPOINT_URL). Three runs in one
  * process: checkpoints off, checkpoints every second, and a run with a forced failure
  * (recovery time = restore requested → first record reaching the sink in the new
  * generation). Request counts come from the AWS adapters' counters. Last line: one JSON object.

@@ -21,6 +21,7 @@ export interface JobAlarmsProps {
 const SQS_PERIOD = Duration.minutes(1);
 
 export class JobAlarms extends Construct {
+  /** Per stage: messages visible in its dead-letter queue, then messages in flight there. */
   readonly deadLetterDepth: readonly cloudwatch.Alarm[];
   readonly oldestMessageAge: readonly cloudwatch.Alarm[];
   readonly failedCheckpoints: cloudwatch.Alarm;
@@ -28,26 +29,27 @@ export class JobAlarms extends Construct {
   constructor(scope: Construct, id: string, props: JobAlarmsProps) {
     super(scope, id);
     const { job } = props;
-    this.deadLetterDepth = props.stages.map((s) => {
-      // Visible plus in flight: the recovery function drains the queue within seconds, so
-      // visible alone would miss a message that is being handled (or failing) right now.
-      const depth = new cloudwatch.MathExpression({
-        expression: 'visible + inFlight',
-        label: `${s.stage.deadLetterQueue} depth`,
-        period: SQS_PERIOD,
-        usingMetrics: {
-          visible: s.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: SQS_PERIOD }),
-          inFlight: s.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: SQS_PERIOD }),
-        },
-      });
-      return depth.createAlarm(this, `DeadLetters-${s.stage.id}`, {
-        alarmDescription: `Tidemark ${job}: messages in ${s.stage.deadLetterQueue}. A valid message there was lost to its channel and fails the job over; the recovery function counts malformed ones on the job item.`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    });
+    // Two plain alarms per dead-letter queue, visible and in flight, not one on the metric
+    // math `visible + inFlight`: the recovery function drains the queue within seconds, so
+    // visible alone would miss a message that is being handled (or failing) right now, and
+    // MiniStack (the embedded emulator) rejects metric-math alarms, while the stack must
+    // deploy unchanged to AWS and to it.
+    this.deadLetterDepth = props.stages.flatMap((s) =>
+      (
+        [
+          ['DeadLetters', 'waiting in', s.deadLetterQueue.metricApproximateNumberOfMessagesVisible.bind(s.deadLetterQueue)],
+          ['DeadLettersInFlight', 'being handled from', s.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible.bind(s.deadLetterQueue)],
+        ] as const
+      ).map(([id, where, metric]) =>
+        metric({ statistic: 'Maximum', period: SQS_PERIOD }).createAlarm(this, `${id}-${s.stage.id}`, {
+          alarmDescription: `Tidemark ${job}: messages ${where} ${s.stage.deadLetterQueue}. A valid message there was lost to its channel and fails the job over; the recovery function counts malformed ones on the job item.`,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+    );
 
     this.oldestMessageAge = props.stages.map((s) =>
       s.queue

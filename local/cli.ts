@@ -6,7 +6,7 @@
  *                           [--memory] [--no-verify] [--json]
  *   tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
  *
- * Runs the job locally — on the emulator (AWS_ENDPOINT_URL, or moto which the project
+ * Runs the job locally — on the emulator (AWS_ENDPOINT_URL, or MiniStack which the project
  * installs and starts itself) or, with --memory, on the in-memory adapters — until it
  * finishes (or for --duration seconds, then stops it with a savepoint), with optional fault
  * injection, then prints the checkpoint table and an exactly-once check against a

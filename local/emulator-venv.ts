@@ -1,6 +1,6 @@
 /**
- * Installs the embedded emulator into the project's own virtualenv `.venv/` (never a moto
- * that happens to be on the machine): `python3 -m venv`, then `pip install -r` of the pinned
+ * Installs the embedded emulator into the project's own virtualenv `.venv/` (never a
+ * MiniStack that happens to be on the machine): `python3 -m venv`, then `pip install -r` of the pinned
  * requirements. Skipped when the pinned versions are installed already.
  *
  * What must hold: two processes starting on a fresh checkout at once (two test runs, a test
@@ -25,14 +25,17 @@ export class EmulatorError extends TerminalError {
   }
 }
 
-/** `moto[server]==5.2.5` → `5.2.5`. */
+/** The package the requirements install as the emulator. */
+export const EMULATOR_PACKAGE = 'ministack';
+
+/** `ministack==1.5.33` → `1.5.33`. */
 export function pinnedVersion(requirements: string): string {
-  const m = /^moto(?:\[[^\]]*\])?==(\S+)/m.exec(requirements);
-  if (!m) throw new EmulatorError(`${REQUIREMENTS} must pin moto (moto[server]==X.Y.Z)`);
+  const m = /^ministack==(\S+)/m.exec(requirements);
+  if (!m) throw new EmulatorError(`${REQUIREMENTS} must pin ${EMULATOR_PACKAGE} (${EMULATOR_PACKAGE}==X.Y.Z)`);
   return m[1]!;
 }
 
-/** Returns the virtualenv's python and the moto version in it, installing it first when needed. */
+/** Returns the virtualenv's python and the emulator's version in it, installing it first when needed. */
 export async function ensureVenv(root: string, log: (line: string) => void): Promise<{ python: string; version: string }> {
   const venv = join(root, '.venv');
   const python = join(venv, 'bin', 'python');
@@ -41,7 +44,7 @@ export async function ensureVenv(root: string, log: (line: string) => void): Pro
   // The marker is written after a complete `pip install -r` (so extras are there too).
   const marker = join(venv, '.tidemark-emulator');
   const ready = async () =>
-    existsSync(marker) && readFileSync(marker, 'utf8') === requirements && (await installedMotoVersion(python)) === version;
+    existsSync(marker) && readFileSync(marker, 'utf8') === requirements && (await installedVersion(python)) === version;
   if (await ready()) return { python, version };
 
   mkdirSync(venv, { recursive: true });
@@ -60,7 +63,7 @@ export async function ensureVenv(root: string, log: (line: string) => void): Pro
         throw e;
       }
     }
-    log(`emulator: installing moto ${version} into .venv/ (first use only, takes a minute)`);
+    log(`emulator: installing ${EMULATOR_PACKAGE} ${version} into .venv/ (first use only, a few seconds)`);
     await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', join(root, REQUIREMENTS)], log, 'pip install');
     writeFileSync(marker, requirements);
     log(`emulator: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -70,10 +73,10 @@ export async function ensureVenv(root: string, log: (line: string) => void): Pro
   }
 }
 
-/** The moto version installed in the virtualenv, or null. */
-async function installedMotoVersion(python: string): Promise<string | null> {
+/** The emulator's version installed in the virtualenv, or null. */
+async function installedVersion(python: string): Promise<string | null> {
   if (!existsSync(python)) return null;
-  const script = 'import importlib.metadata as m\ntry:\n    print(m.version("moto"))\nexcept Exception:\n    print("")';
+  const script = `import importlib.metadata as m\ntry:\n    print(m.version("${EMULATOR_PACKAGE}"))\nexcept Exception:\n    print("")`;
   const lines: string[] = [];
   try {
     await run(python, ['-c', script], (l) => lines.push(l), 'version check', true);

@@ -1,24 +1,22 @@
 /**
  * The embedded AWS emulator (DESIGN §9). `AWS_ENDPOINT_URL` wins (LocalStack or anything
- * compatible, used as is); otherwise moto in server mode, installed by the project into its
- * own virtualenv `.venv/` on first use (pinned in emulator-requirements.txt), on a free
- * loopback port.
+ * compatible, used as is); otherwise MiniStack, installed by the project into its own
+ * virtualenv `.venv/` on first use (pinned in emulator-requirements.txt), on a free loopback
+ * port.
  *
- * What must hold: no moto outlives its owner. It runs in its own process group, which
+ * What must hold: no emulator outlives its owner. It runs in its own process group, which
  * `stop()`, process exit (including a crash on an uncaught error), SIGINT, SIGTERM and SIGHUP
- * kill; and it exits by itself when its stdin closes, so even a SIGKILLed owner leaves no
- * orphan behind.
+ * kill; and it exits by itself when its stdin closes (emulator-server.py), so even a
+ * SIGKILLed owner leaves no orphan behind.
  *
- * moto 5.2.5 as the callers must know it:
- * - it checks conditions without locks (DynamoDB conditional puts, S3 `If-None-Match: *`,
- *   SQS FIFO group locking), so racing writers could both win and concurrent ReceiveMessage
- *   callers on one FIFO queue broke per-group order (17 of 300 deliveries out of order with
- *   4 receivers). emulator-server.py runs each service's requests one at a time, which gives
- *   AWS's atomicity back (0 of 300, 0 double winners in 2,000 races). SQS long polls are the
- *   exception, and an external endpoint (AWS_ENDPOINT_URL) gets none of this;
- * - FIFO deduplication ends when a message is deleted (SQS keeps the id for 5 minutes), so a
- *   resend after delete is delivered again: downstream seq dedup must drop it;
- * - every SQS call costs time proportional to queue depth: keep queues short, poll gently.
+ * MiniStack 1.5.33 as the callers must know it (the README lists these for users):
+ * - it keeps SQS FIFO order, deduplication and DynamoDB/S3 conditional writes atomic, as AWS
+ *   does, and its SQS calls cost the same whatever the queue depth;
+ * - it runs Lambda functions as local `node` processes (the host's Node, whatever runtime the
+ *   function names) and passes its own environment into them: it is started with a minimal
+ *   one, so nothing of the user's shell (credentials, endpoints) reaches a function;
+ * - with `AUTH=true` it enforces IAM: functions then run under sessions of their execution
+ *   roles, and only the emulator's own key (EMULATOR_ACCESS_KEY) is the account's root.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
@@ -32,13 +30,19 @@ export { EmulatorError } from './emulator-venv.js';
 
 export interface Emulator {
   readonly endpoint: string;
-  readonly kind: 'external' | 'moto';
+  readonly kind: 'external' | 'ministack';
   stop(): Promise<void>;
 }
 
 export interface EmulatorOptions {
   /** Progress and status lines (install, start); silent when absent. */
   readonly log?: (line: string) => void;
+  /**
+   * Enforce IAM: every request is checked against its caller's policies, and functions run
+   * under their execution roles. Ignored for an external endpoint (its own setting holds).
+   * @default false
+   */
+  readonly enforceIam?: boolean;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,9 +50,23 @@ const HEALTH_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 const START_ATTEMPTS = 3;
 
+/**
+ * The embedded emulator's root credentials. A key of its own, not the customary `test`: the
+ * CDK CLI caches the account it resolved per access key, and another emulator's account
+ * cached for `test` would break `cdk bootstrap` here.
+ */
+export const EMULATOR_ACCESS_KEY = 'tidemark-local';
+const EMULATOR_SECRET_KEY = 'tidemark-local';
+const EMULATOR_REGION = 'us-east-1';
+
 /** The environment the AWS SDK (and the AWS CLI) needs to talk to an emulator. */
 export function emulatorEnv(endpoint: string): Record<string, string> {
-  return { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_SECRET_KEY,
+    AWS_REGION: EMULATOR_REGION,
+  };
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -63,15 +81,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { python, version } = await ensureVenv(ROOT, log);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startMoto(python, version, log);
+      return await startMiniStack(python, version, log, options.enforceIam ?? false);
     } catch (e) {
-      // Another process can take the port between our probe and moto's bind: try another.
+      // Another process can take the port between our probe and the emulator's bind: try another.
       if (!(e instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw e;
     }
   }
 }
 
-/** Another process bound moto's port first: starting again, on another port, may work. */
+/** Another process bound the emulator's port first: starting again, on another port, may work. */
 class PortTakenError extends RetryableError {
   readonly code = 'PORT_TAKEN';
 }
@@ -81,7 +99,7 @@ const REACH_TIMEOUT_MS = 5_000;
 /**
  * An endpoint the user named must answer before anything is provisioned on it: otherwise
  * every call would fail its SDK attempts and the run would end on whichever came first.
- * A TCP connection is enough (LocalStack and moto differ in what they serve at `/`).
+ * A TCP connection is enough (emulators differ in what they serve at `/`).
  */
 export async function ensureReachable(endpoint: string, via = 'AWS_ENDPOINT_URL'): Promise<void> {
   const url = URL.canParse(endpoint) ? new URL(endpoint) : null;
@@ -105,15 +123,38 @@ export async function ensureReachable(endpoint: string, via = 'AWS_ENDPOINT_URL'
   });
 }
 
-/** moto's server with a stdin watchdog and atomic requests: see emulator-server.py. */
+/** MiniStack with a stdin watchdog: see emulator-server.py. */
 const SERVER_SCRIPT = 'local/emulator-server.py';
+const HEALTH_PATH = '/_ministack/health';
 
-async function startMoto(python: string, version: string, log: (line: string) => void): Promise<Emulator> {
+/**
+ * The emulator's whole environment: MiniStack passes its own environment into every function
+ * it runs, so it gets only what a process needs to run (PATH finds `node`) and its settings.
+ */
+function serverEnv(port: number, enforceIam: boolean): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT'];
+  const base = Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+  return {
+    ...base,
+    GATEWAY_PORT: String(port),
+    BIND_HOST: '127.0.0.1',
+    LOG_LEVEL: 'WARNING',
+    MINISTACK_REGION: EMULATOR_REGION,
+    AUTH: enforceIam ? 'true' : 'false',
+    // The root key under AUTH=true (see EMULATOR_ACCESS_KEY).
+    AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_SECRET_KEY,
+    PYTHONUNBUFFERED: '1',
+  };
+}
+
+async function startMiniStack(python: string, version: string, log: (line: string) => void, enforceIam: boolean): Promise<Emulator> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const started = Date.now();
-  const child = spawn(python, [join(ROOT, SERVER_SCRIPT), '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, [join(ROOT, SERVER_SCRIPT)], {
     cwd: ROOT,
+    env: serverEnv(port, enforceIam),
     detached: true, // its own process group, so that killing the group takes every descendant
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -130,14 +171,14 @@ async function startMoto(python: string, version: string, log: (line: string) =>
     await waitHealthy(endpoint, child, tail);
   } catch (e) {
     await stopChild(child);
-    if (tail.join('\n').includes('Address already in use')) throw new PortTakenError(`${endpoint}: the port was taken before moto could listen on it`, { cause: e });
+    if (/already in use/i.test(tail.join('\n'))) throw new PortTakenError(`${endpoint}: the port was taken before MiniStack could listen on it`, { cause: e });
     throw e;
   }
-  log(`moto ${version} listening on ${endpoint} (started in ${Date.now() - started} ms)`);
-  return { endpoint, kind: 'moto', stop: () => stopChild(child) };
+  log(`MiniStack ${version} listening on ${endpoint}${enforceIam ? ' (IAM enforced)' : ''} (started in ${Date.now() - started} ms)`);
+  return { endpoint, kind: 'ministack', stop: () => stopChild(child) };
 }
 
-/** Keeps the last lines moto printed (for error messages) and drains its pipes. */
+/** Keeps the last lines the emulator printed (for error messages) and drains its pipes. */
 function keepTail(child: ChildProcess): string[] {
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -154,18 +195,18 @@ async function waitHealthy(endpoint: string, child: ChildProcess, tail: string[]
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited(child)) {
-      throw new EmulatorError(`moto exited during start (code ${child.exitCode ?? child.signalCode}):\n${tail.join('\n')}`);
+      throw new EmulatorError(`MiniStack exited during start (code ${child.exitCode ?? child.signalCode}):\n${tail.join('\n')}`);
     }
     try {
-      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${endpoint}${HEALTH_PATH}`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status < 500) return;
+      if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new EmulatorError(`moto did not answer on ${endpoint} within ${HEALTH_TIMEOUT_MS / 1000} s:\n${tail.join('\n')}`);
+  throw new EmulatorError(`MiniStack did not answer on ${endpoint} within ${HEALTH_TIMEOUT_MS / 1000} s:\n${tail.join('\n')}`);
 }
 
 function freePort(): Promise<number> {
@@ -207,7 +248,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /**
  * Process-wide cleanup registry: the one piece of module state, unavoidable because exit
- * and signal handlers are process-wide. Hooks are installed while a moto runs and removed
+ * and signal handlers are process-wide. Hooks are installed while an emulator runs and removed
  * when the last one stops.
  */
 const cleanup = new (class {

@@ -3,9 +3,9 @@
  * (memory adapters or an SQS/S3/DynamoDB emulator), calling the same handlers `functions/`
  * exports.
  *
- * - Per stage queue, Lambda's SQS event source: one receiver (moto's FIFO ordering breaks
- *   with concurrent ReceiveMessage callers; and it short-polls, backing off when idle,
- *   because moto's long polls do not return when a message becomes available), batches of
+ * - Per stage queue, Lambda's SQS event source: one receiver (which keeps the FIFO order of
+ *   any emulator, even one without group locking; it short-polls, backing off when idle, so
+ *   that an emulator whose long polls return late costs nothing), batches of
  *   at most `batchSize`, each handed to
  *   an invocation while the receiver goes on receiving; the queue itself keeps one batch in
  *   flight per message group; up to `parallelism` invocations at once (the construct's

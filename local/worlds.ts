@@ -1,6 +1,6 @@
 /**
  * Where a local run happens: the in-memory adapters, or an AWS-compatible emulator — the
- * endpoint in AWS_ENDPOINT_URL (LocalStack on 4566, …) or, by default, moto started and
+ * endpoint in AWS_ENDPOINT_URL (LocalStack on 4566, …) or, by default, MiniStack started and
  * stopped by the project. Either way the job's queues, bucket and table are provisioned
  * from the topology. On an emulator, the run's wire faults (if any) are in the AWS clients
  * of everything: provisioning, the job's functions, and the CLI's own polling and reading.
@@ -15,7 +15,7 @@ import { systemClock } from '../lib/ports/clock.js';
 import type { Ports } from '../lib/ports/index.js';
 
 export interface LocalWorld {
-  readonly kind: 'memory' | 'moto' | 'external';
+  readonly kind: 'memory' | 'ministack' | 'external';
   readonly ports: Ports;
   /** API calls made, when talking to an emulator. */
   readonly requests: AwsPorts['requests'] | null;

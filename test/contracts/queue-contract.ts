@@ -64,7 +64,7 @@ export function queueContract(setup: () => Promise<QueueFixture>): void {
   });
 
   it('redelivers a whole in-flight batch of a group in its original order', async () => {
-    // moto 5.2.5 gets this wrong (it skips the first message); local/emulator-server.py fixes it.
+    // An emulator that releases expired messages one at a time while it iterates gets this wrong.
     const f = await setup();
     const { name } = await f.create({ maxReceiveCount: 5 });
     await f.queue.sendBatch(name, [msg('g', 1), msg('g', 2), msg('g', 3), msg('g', 4)]);

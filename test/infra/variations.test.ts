@@ -107,7 +107,7 @@ describe('storage and alarms from the props', () => {
 
   it('send every alarm to the given actions, with the given age threshold', () => {
     const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2 * 4 + 1);
+    expect(alarms).toHaveLength(3 * 4 + 1);
     const topic = Object.keys(resourcesOf(s.template, 'AWS::SNS::Topic'))[0]!;
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(alarms.filter((a) => a.Properties.MetricName === 'ApproximateAgeOfOldestMessage').map((a) => a.Properties.Threshold)).toEqual([300, 300, 300, 300]);

@@ -1,5 +1,5 @@
 /**
- * Vitest globalSetup: one AWS emulator per test run (moto from the project's .venv/, or the
+ * Vitest globalSetup: one AWS emulator per test run (MiniStack from the project's .venv/, or the
  * endpoint in AWS_ENDPOINT_URL), shared with every test file as `inject('awsEndpoint')`, and
  * stopped at teardown. Tests create their own uniquely named queues, buckets and tables, so
  * files can run in parallel against the one emulator.

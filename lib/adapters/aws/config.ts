@@ -9,7 +9,7 @@ import type { WireFaultOptions } from './wire-faults.js';
 
 export interface AwsConfig {
   readonly region: string;
-  /** An emulator endpoint (LocalStack, moto); unset on AWS. S3 then uses path-style URLs. */
+  /** An emulator endpoint (LocalStack, MiniStack); unset on AWS. S3 then uses path-style URLs. */
   readonly endpoint?: string;
   readonly table: string;
   readonly bucket: string;

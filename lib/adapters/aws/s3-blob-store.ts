@@ -12,9 +12,8 @@
  * bodies under immutable keys (snapshots, commit markers), so both answers lead to the same
  * state.
  *
- * moto 5.2.5 honours `If-None-Match: *` (412 PreconditionFailed), but checks and writes
- * without a lock; the embedded emulator serializes S3 requests to make it atomic (see
- * local/emulator-server.py).
+ * `If-None-Match: *` must be atomic (AWS's is, and so is the embedded emulator's): two
+ * racing writers may not both succeed.
  */
 import {
   DeleteObjectsCommand,

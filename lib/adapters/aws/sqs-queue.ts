@@ -11,8 +11,8 @@
  *   caller (runtime/sender) must be written for that.
  * - Queue URLs are looked up by name once per adapter (GetQueueUrl) and forgotten when SQS
  *   says the queue does not exist, so a queue created later is found.
- * On moto, deduplication ends when a message is deleted (SQS keeps ids for 5 minutes), and
- * concurrent receivers keep group order only on the embedded emulator (local/emulator.ts).
+ * Some emulators end deduplication when a message is deleted (SQS keeps ids for 5 minutes):
+ * downstream sequence dedup drops such a resend.
  */
 import {
   ChangeMessageVisibilityCommand,
