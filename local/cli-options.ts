@@ -12,6 +12,7 @@ import { validateWireFaults, WIRE_FAULT_KINDS, type WireFaultKind, type WireFaul
 import { UsageError } from './cli-errors.js';
 
 export const USAGE = `usage: tidemark run <job-file> [options]
+       tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
   --records N      records the job reads (examples honour it through TIDEMARK_RECORDS)
@@ -27,6 +28,9 @@ run options:
   --input S=PATH   load a file into source S first (the job module's \`inputs\` do this too)
   --no-verify      skip the comparison with a sequential evaluation
   --json           print one JSON summary on stdout (progress and table go to stderr)
+deploy --local: \`cdk deploy\` of the job's stack (default examples/wordcount.ts) into the embedded emulator
+  (or AWS_ENDPOINT_URL), run there from its bundles, watched and checked like \`run\`;
+  --enforce-iam runs the functions under their own roles, with IAM enforced
 ingest options:
   --source NAME    the log source to append to (when the job has several)
   --key FIELD      partition by this field of each record (one key stays in order)
@@ -46,7 +50,25 @@ const RUN_ONLY = {
   json: { type: 'boolean' },
 } as const;
 const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
-const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, help: { type: 'boolean' } } as const;
+const DEPLOY_ONLY = { local: { type: 'boolean' }, 'enforce-iam': { type: 'boolean' } } as const;
+const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, help: { type: 'boolean' } } as const;
+
+type CommandName = 'run' | 'ingest' | 'deploy';
+/** Which commands take each option (all of RUN_ONLY but these belong to `run` alone). */
+const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
+  ...(Object.fromEntries(Object.keys(RUN_ONLY).map((k) => [k, ['run']])) as Record<keyof typeof RUN_ONLY, CommandName[]>),
+  duration: ['run', 'deploy'],
+  'restore-at': ['run', 'deploy'],
+  'no-verify': ['run', 'deploy'],
+  json: ['run', 'deploy'],
+  source: ['ingest'],
+  key: ['ingest'],
+  local: ['deploy'],
+  'enforce-iam': ['deploy'],
+};
+
+/** The CDK app's default job (infra/app.ts), which `deploy` takes when given none. */
+export const DEFAULT_DEPLOY_JOB = 'examples/wordcount.ts';
 
 export interface RunArgs {
   readonly jobFile: string;
@@ -69,7 +91,20 @@ export interface IngestArgs {
   readonly key?: string;
 }
 
-export type Command = { readonly kind: 'help' } | { readonly kind: 'run'; readonly args: RunArgs } | { readonly kind: 'ingest'; readonly args: IngestArgs };
+export interface DeployArgs {
+  readonly jobFile: string;
+  readonly durationSeconds?: number;
+  readonly restoreAt?: number;
+  readonly enforceIam: boolean;
+  readonly verify: boolean;
+  readonly json: boolean;
+}
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'run'; readonly args: RunArgs }
+  | { readonly kind: 'ingest'; readonly args: IngestArgs }
+  | { readonly kind: 'deploy'; readonly args: DeployArgs };
 
 type Values = ReturnType<typeof parse>['values'];
 
@@ -77,10 +112,10 @@ export function parseCommand(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv);
   if (values.help) return { kind: 'help' };
   const [command, jobFile, ...rest] = positionals;
-  if (command !== 'run' && command !== 'ingest') throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'missing command', true);
-  const given = (names: object) => Object.keys(names).filter((n) => values[n as keyof Values] !== undefined);
-  const foreign = given(command === 'run' ? INGEST_ONLY : RUN_ONLY)[0];
-  if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${command === 'run' ? 'ingest' : 'run'}\`, not of \`tidemark ${command}\``);
+  if (command !== 'run' && command !== 'ingest' && command !== 'deploy') throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'missing command', true);
+  const foreign = (Object.keys(TAKEN_BY) as (keyof typeof TAKEN_BY)[]).find((n) => values[n] !== undefined && !TAKEN_BY[n].includes(command));
+  if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
+  if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
   if (!jobFile) throw new UsageError('missing <job-file>', true);
   if (command === 'ingest') {
     if (rest.length !== 1) throw new UsageError('ingest takes <job-file> and one <file|->', true);
@@ -88,6 +123,23 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   return { kind: 'run', args: runArgs(jobFile, values) };
+}
+
+function deployArgs(jobFile: string | undefined, rest: readonly string[], values: Values): DeployArgs {
+  if (!values.local) {
+    throw new UsageError('tidemark deploy needs --local (the embedded emulator, or AWS_ENDPOINT_URL); deploy to AWS with `npx cdk deploy -c job=<job-file>`');
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  const durationSeconds = positive('duration', values.duration);
+  const restoreAt = whole('restore-at', positive('restore-at', values['restore-at']));
+  return {
+    jobFile: jobFile ?? DEFAULT_DEPLOY_JOB,
+    ...(durationSeconds === undefined ? {} : { durationSeconds }),
+    ...(restoreAt === undefined ? {} : { restoreAt }),
+    enforceIam: values['enforce-iam'] ?? false,
+    verify: !values['no-verify'],
+    json: values.json ?? false,
+  };
 }
 
 function parse(argv: readonly string[]) {

@@ -4,21 +4,25 @@
  *   tidemark run <job-file> [--records N] [--duration S] [--interval MS] [--kill-rate P]
  *                           [--restore-at N] [--wire-faults SPEC [--wire-faults-seed N]]
  *                           [--memory] [--no-verify] [--json]
+ *   tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam]
+ *                           [--no-verify] [--json]
  *   tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
  *
  * Runs the job locally — on the emulator (AWS_ENDPOINT_URL, or MiniStack which the project
  * installs and starts itself) or, with --memory, on the in-memory adapters — until it
  * finishes (or for --duration seconds, then stops it with a savepoint), with optional fault
  * injection, then prints the checkpoint table and an exactly-once check against a
- * sequential evaluation. With --json, stdout carries exactly one JSON object (the summary);
+ * sequential evaluation. `deploy --local` does the same with the job's real stack, deployed
+ * with `cdk deploy` into the emulator and run there by it (deploy-local.ts). With --json, stdout carries exactly one JSON object (the summary);
  * everything else goes to stderr. Exit status: 0 on success, 1 if the job failed, the check
  * found differences or something went wrong while running, 2 for bad usage (options, a job
  * file that is not there or not a job). Mistakes get one line, not a stack trace.
  */
 import { report } from './cli-errors.js';
-import { parseCommand, USAGE, type RunArgs } from './cli-options.js';
+import { parseCommand, USAGE } from './cli-options.js';
+import { deployLocal } from './deploy-local.js';
 import { ingestCommand } from './ingest-command.js';
-import { printSummary, runJob } from './run-job.js';
+import { printSummary, runJob, type RunSummary } from './run-job.js';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -31,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       await ingestCommand({ ...command.args, out: (l) => console.log(l), warn: (l) => console.error(`tidemark: ${l}`) });
       return 0;
     }
-    return await run(command.args);
+    if (command.kind === 'deploy') return await watched(command.args.json, (io) => deployLocal({ ...command.args, ...io }));
+    return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
   } catch (e) {
     const known = report(e);
     if (!known) throw e;
@@ -40,22 +45,29 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function run(args: RunArgs): Promise<number> {
-  const out = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const tty = process.stderr.isTTY && !args.json;
+interface Io {
+  readonly out: (line: string) => void;
+  readonly log: (line: string) => void;
+  readonly progress: ((line: string) => void) | null;
+}
+
+/** Runs a watched job (`run`, `deploy --local`), then prints its summary and verdict. */
+async function watched(json: boolean, start: (io: Io) => Promise<RunSummary>): Promise<number> {
+  const out = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+  const tty = process.stderr.isTTY && !json;
   // A diagnostic line clears the live progress line first; the next poll redraws it.
   const log = (line: string) => process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   let summary;
   try {
-    summary = await runJob({ ...args, out, log, progress: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : null });
+    summary = await start({ out, log, progress: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : null });
   } finally {
     if (tty) process.stderr.write('\n');
   }
-  if (args.json) {
+  if (json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     printSummary(summary, out);
-    // verifyRun's result, passed through by runJob.
+    // verifyRun's result, passed through by the run.
     const check = summary.exactlyOnce as import('./verify.js').Verification | null;
     if (check?.ok) out(`exactly-once: OK (${check.summary})`);
     else if (check?.verdict === 'non-deterministic') {

@@ -1,13 +1,17 @@
 """MiniStack, as local/emulator.ts runs it (emulator only; never used against AWS).
 
-One thing on top of `ministack`: a watchdog. The process exits when its stdin reaches EOF,
-i.e. when the Node process that owns the pipe is gone, however it died (even SIGKILL), so
-no emulator is left orphaned. MiniStack has no such option of its own.
+One thing on top of `ministack`: a watchdog. When its stdin reaches EOF, i.e. when the Node
+process that owns the pipe is gone, however it died (even SIGKILL), it kills its whole
+process group: itself and the `node` processes it runs the functions in (they inherit the
+group; local/emulator.ts starts this script as a group of its own). So no emulator and no
+function is left orphaned. MiniStack has no such option of its own.
 
 Everything else is configured by the environment local/emulator.ts passes (GATEWAY_PORT,
 BIND_HOST, AUTH, ...); this script adds nothing to MiniStack's behaviour.
 """
 import os
+import shutil
+import signal
 import sys
 import threading
 
@@ -19,7 +23,12 @@ def _watch_stdin() -> None:
         while os.read(0, 4096):
             pass
     finally:
-        os._exit(0)
+        try:
+            # The scratch directory local/emulator.ts made for this run (its owner is gone).
+            shutil.rmtree(os.environ.get("TIDEMARK_EMULATOR_TMP", ""), ignore_errors=True)
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        finally:
+            os._exit(0)
 
 
 threading.Thread(target=_watch_stdin, daemon=True).start()

@@ -19,7 +19,9 @@
  *   roles, and only the emulator's own key (EMULATOR_ACCESS_KEY) is the account's root.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +60,8 @@ const START_ATTEMPTS = 3;
 export const EMULATOR_ACCESS_KEY = 'tidemark-local';
 const EMULATOR_SECRET_KEY = 'tidemark-local';
 const EMULATOR_REGION = 'us-east-1';
+/** The account every request of the embedded emulator runs in (MiniStack's default). */
+export const EMULATOR_ACCOUNT = '000000000000';
 
 /** The environment the AWS SDK (and the AWS CLI) needs to talk to an emulator. */
 export function emulatorEnv(endpoint: string): Record<string, string> {
@@ -131,8 +135,8 @@ const HEALTH_PATH = '/_ministack/health';
  * The emulator's whole environment: MiniStack passes its own environment into every function
  * it runs, so it gets only what a process needs to run (PATH finds `node`) and its settings.
  */
-function serverEnv(port: number, enforceIam: boolean): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT'];
+function serverEnv(port: number, enforceIam: boolean, tmp: string): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'SYSTEMROOT'];
   const base = Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
   return {
     ...base,
@@ -140,11 +144,15 @@ function serverEnv(port: number, enforceIam: boolean): Record<string, string> {
     BIND_HOST: '127.0.0.1',
     LOG_LEVEL: 'WARNING',
     MINISTACK_REGION: EMULATOR_REGION,
+    MINISTACK_ACCOUNT_ID: EMULATOR_ACCOUNT,
     AUTH: enforceIam ? 'true' : 'false',
     // The root key under AUTH=true (see EMULATOR_ACCESS_KEY).
     AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY,
     AWS_SECRET_ACCESS_KEY: EMULATOR_SECRET_KEY,
     PYTHONUNBUFFERED: '1',
+    // Its pid file and every function's unpacked code go here, removed when it stops.
+    TMPDIR: tmp,
+    TIDEMARK_EMULATOR_TMP: tmp,
   };
 }
 
@@ -152,9 +160,10 @@ async function startMiniStack(python: string, version: string, log: (line: strin
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const started = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'tidemark-emulator-'));
   const child = spawn(python, [join(ROOT, SERVER_SCRIPT)], {
     cwd: ROOT,
-    env: serverEnv(port, enforceIam),
+    env: serverEnv(port, enforceIam, tmp),
     detached: true, // its own process group, so that killing the group takes every descendant
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -167,15 +176,19 @@ async function startMiniStack(python: string, version: string, log: (line: strin
   // The emulator must never keep its owner alive: the owner's exit is what stops it.
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(tmp, { recursive: true, force: true });
+  };
   try {
     await waitHealthy(endpoint, child, tail);
   } catch (e) {
-    await stopChild(child);
+    await stop();
     if (/already in use/i.test(tail.join('\n'))) throw new PortTakenError(`${endpoint}: the port was taken before MiniStack could listen on it`, { cause: e });
     throw e;
   }
   log(`MiniStack ${version} listening on ${endpoint}${enforceIam ? ' (IAM enforced)' : ''} (started in ${Date.now() - started} ms)`);
-  return { endpoint, kind: 'ministack', stop: () => stopChild(child) };
+  return { endpoint, kind: 'ministack', stop };
 }
 
 /** Keeps the last lines the emulator printed (for error messages) and drains its pipes. */

@@ -3,29 +3,22 @@
  * prints the checkpoint table, and compares what the sinks committed with a sequential
  * evaluation of the same job.
  *
- * The run's own calls (starting the job, polling its status, the forced restore, the stop
- * request, reading the sinks' output and verifying it) go over the same wire as the job's,
- * so each is made `patiently`: a transient failure is retried with backoff, and only one
- * that keeps failing ends the run. Each of them is idempotent: reads, conditional writes,
- * and a restore fenced by the generation it was asked for.
+ * The run's own calls (starting the job, and watch-job's polling, restore, stop, reading and
+ * verifying) go over the same wire as the job's, so each is made `patiently`: a transient
+ * failure is retried with backoff, and only one that keeps failing ends the run.
  */
-import { JobStateError } from '../lib/core/errors.js';
 import type { WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
-import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
-import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
-import { blobKeys, tableKeys } from '../lib/core/storage-keys.js';
+import type { JobGraph } from '../lib/core/graph.js';
 import { LOCAL_RUN_PROFILE } from '../lib/core/resource-spec.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { queueDepthFlow } from '../lib/runtime/flow-control.js';
-import { updateJob } from '../lib/runtime/job-records.js';
-import { readSinkOutput } from '../lib/runtime/sink-reader.js';
 import { checkpointRow } from './checkpoint-table.js';
 import { inputFiles, loadInputs } from './inputs.js';
 import { loadJob, type JobModule } from './job-file.js';
 import { LocalLambdaHost } from './lambda-host.js';
 import { patiently, type Patience } from './retry.js';
-import { lastFailureOf, progressLine, restartsOf, type RunSummary, type SinkSummary } from './run-summary.js';
-import { verifyRun } from './verify.js';
+import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
+import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
 import { openWorld, type LocalWorld } from './worlds.js';
 
 export { loadJob } from './job-file.js';
@@ -60,8 +53,6 @@ export interface RunOptions {
   readonly patience?: Patience;
 }
 
-const POLL_MS = 200;
-
 export async function runJob(options: RunOptions): Promise<RunSummary> {
   if (options.records !== undefined) process.env.TIDEMARK_RECORDS = String(options.records);
   const { graph, module } = await loadJob(options.jobFile, options.interval);
@@ -92,71 +83,37 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     metrics: log,
     runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) }) },
   });
-  const seen = new Map<number, CheckpointRecord>();
-  const started = Date.now();
   // A job that already ended there (an external endpoint keeps it) would look finished at
   // once and its old output would be checked: refuse instead of reporting a run that did not happen.
-  const before = await patiently(`reading the job item of ${graph.name}`, () => ports.manifest.getJob(graph.name), patience);
-  if (before && ['FINISHED', 'FAILED', 'STOPPED'].includes(before.status)) {
-    throw new JobStateError(`job ${graph.name} already ran on this endpoint and is ${before.status}${before.detail ? ` (${before.detail})` : ''}: give the job another name, or use a fresh emulator`);
-  }
+  await refuseEndedJob(ports, graph, patience, 'give the job another name, or use a fresh emulator');
   await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);
   host.start();
-  let job: JobRecord | null = null;
-  let stopRequested = false;
-  let restores = 0;
-  const generations: string[] = [];
-  let lastGen = 0;
+  let watched;
   try {
-    for (;;) {
-      await new Promise((r) => setTimeout(r, POLL_MS));
-      job = await patiently(`reading the job item of ${graph.name}`, () => ports.manifest.getJob(graph.name), patience);
-      if (job && job.gen !== lastGen && (job.restore || job.status === 'RUNNING')) {
-        lastGen = job.gen;
-        generations.push(`generation ${job.gen}: ${job.restore?.reason ?? job.detail ?? ''}`);
-      }
-      const recent = await patiently(`listing the checkpoints of ${graph.name}`, () => ports.manifest.listCheckpoints(graph.name, { limit: 20 }), patience);
-      for (const c of recent) seen.set(c.id, c);
-      const r = host.records;
-      options.progress?.(progressLine({ elapsedMs: Date.now() - started, sourceRecords: r.sourceRecords, recordsToSinks: r.recordsToSinks, kills: host.stats.kills, job }, seen));
-      if (!job || ['FINISHED', 'FAILED', 'STOPPED'].includes(job.status)) break;
-      const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED').length;
-      if (options.restoreAt !== undefined && restores === 0 && completed >= options.restoreAt && job.status === 'RUNNING') {
-        restores++;
-        // Fenced by the generation seen: a retry after a bump that landed resumes that restore.
-        const command = { request: { kind: 'latest' } as const, reason: `forced by --restore-at ${options.restoreAt}`, expectGen: job.gen };
-        await patiently(`restoring ${graph.name}`, () => host.recovery.restore(command), patience);
-      }
-      if (options.durationSeconds !== undefined && !stopRequested && Date.now() - started > options.durationSeconds * 1000) {
-        stopRequested = true;
-        const stop = { name: `stop-${Date.now()}`, stop: true };
-        await patiently(`asking ${graph.name} to stop`, () =>
-          updateJob(ports.manifest, graph.name, (j) => (j.status === 'RUNNING' ? { ...j, savepointRequest: stop } : null)),
-          patience,
-        );
-      }
-    }
+    watched = await watchJob(ports, graph, {
+      ...options,
+      patience,
+      counters: () => ({ ...host.records, kills: host.stats.kills }),
+      restore: (command) => host.recovery.restore(command),
+    });
   } finally {
     await host.stop();
   }
-  const sinks: Record<string, SinkSummary> = {};
-  for (const op of graph.operators) {
-    if (op.spec.kind !== 'sink') continue;
-    const records = (await patiently(`reading the output of sink ${op.name}`, () => readSinkOutput(ports, graph, op.name), patience)) ?? [];
-    sinks[op.name] = { location: sinkLocation(world, graph, op.spec.sink, op.name, options.json), records: records.length, sample: records.slice(0, 5) };
-  }
-  const deadLetterPrefix = `${blobKeys.jobPrefix(graph.name)}dead-letters/`;
-  const deadLetters = (await patiently('listing the dead letters', () => ports.blobs.list(deadLetterPrefix), patience)).length;
-  const exactlyOnce =
-    options.verify && job?.status === 'FINISHED' ? await patiently('verifying the output', () => verifyRun(ports, graph, module.describeResult), patience) : null;
+  const { job } = watched;
+  const outcome = await jobOutcome(ports, graph, module, job?.status, {
+    ...options,
+    patience,
+    location: world.location,
+    table: compileTopology(graph).resources.table,
+  });
   return {
     job: graph.name,
-    startedAt: started,
+    startedAt: watched.startedAt,
     world: world.kind,
     kills: host.stats.kills,
-    restores,
-    ...(options.restoreAt !== undefined && restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
-    generations,
+    restores: watched.restores,
+    ...(options.restoreAt !== undefined && watched.restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
+    generations: watched.generations,
     requests: world.requests,
     wireFaults: options.wireFaults && world.injected ? { ...options.wireFaults, injected: world.injected } : null,
     status: job?.status ?? 'UNKNOWN',
@@ -164,24 +121,9 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     generation: job?.gen ?? 0,
     restarts: restartsOf(job),
     lastFailure: lastFailureOf(job),
-    elapsedMs: Date.now() - started,
+    elapsedMs: Date.now() - watched.startedAt,
     sourceRecords: host.records.sourceRecords,
-    checkpoints: [...seen.values()].map(checkpointRow),
-    sinks,
-    deadLetters: { count: deadLetters, location: world.location(deadLetterPrefix) },
-    exactlyOnce,
+    checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
+    ...outcome,
   };
-}
-
-function sinkLocation(world: LocalWorld, graph: JobGraph, spec: SinkSpec, name: string, json: boolean): string {
-  switch (spec.kind) {
-    case 'collect':
-      return world.location(blobKeys.committedPrefix(graph.name, name));
-    case 's3':
-      return world.location(`${blobKeys.jobPrefix(graph.name)}${spec.prefix}`);
-    case 'dynamodb':
-      return `table ${compileTopology(graph).resources.table}, pk ${tableKeys.outputPk(graph.name, name)}`;
-    case 'print':
-      return json ? 'stderr' : 'stdout';
-  }
 }

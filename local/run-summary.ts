@@ -17,7 +17,8 @@ export interface SinkSummary {
 export interface RunSummary {
   readonly job: string;
   readonly startedAt: number;
-  readonly world: LocalWorld['kind'];
+  /** Where it ran: `memory`, `ministack`, `external`, or a deployed stack on one of them. */
+  readonly world: string;
   readonly kills: number;
   readonly restores: number;
   readonly note?: string;
@@ -45,11 +46,17 @@ export interface RunSummary {
 export const restartsOf = (job: JobRecord | null) => job?.restarts ?? 0;
 export const lastFailureOf = (job: JobRecord | null): FailureInfo | null => job?.lastFailure ?? null;
 
-export interface Progress {
-  readonly elapsedMs: number;
+/** What the local host counts as the job runs (a deployed job's functions count for themselves). */
+export interface Counters {
   readonly sourceRecords: number;
   readonly recordsToSinks: number;
   readonly kills: number;
+}
+
+export interface Progress {
+  readonly elapsedMs: number;
+  /** Null where the watcher cannot see them (a deployed job). */
+  readonly counters: Counters | null;
   readonly job: JobRecord | null;
 }
 
@@ -59,7 +66,10 @@ export function progressLine(p: Progress, seen: Map<number, CheckpointRecord>): 
   const lastMs = last?.completedAt ? `${last.completedAt - last.triggeredAt} ms` : '-';
   const failure = lastFailureOf(p.job);
   const restarts = `restarts ${restartsOf(p.job)}${failure ? ` (last: ${failure.code}${failure.subtask ? ` in ${failure.subtask}` : failure.operator ? ` in ${failure.operator}` : ''})` : ''}`;
-  return `${(p.elapsedMs / 1000).toFixed(1)} s  in ${p.sourceRecords} records  out ${p.recordsToSinks} records  checkpoints ${completed.length} (last ${lastMs})  kills ${p.kills}  ${restarts}`;
+  const c = p.counters;
+  const counted = c ? `  in ${c.sourceRecords} records  out ${c.recordsToSinks} records` : '';
+  const kills = c ? `  kills ${c.kills}` : '';
+  return `${(p.elapsedMs / 1000).toFixed(1)} s${counted}  checkpoints ${completed.length} (last ${lastMs})${kills}  ${restarts}`;
 }
 
 export function printSummary(summary: RunSummary, out: (line: string) => void): void {

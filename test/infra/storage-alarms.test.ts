@@ -5,7 +5,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTopology, type Topology } from '../../lib/core/topology.js';
-import { loadJob, logicalIdOf, queueIdOf, synthJob, type Synthesized } from './synth.js';
+import { functionIdOf, loadJob, logicalIdOf, queueIdOf, synthJob, type Synthesized } from './synth.js';
 
 let s: Synthesized;
 let topology: Topology;
@@ -103,6 +103,7 @@ describe('alarms and outputs', () => {
     for (const name of [...topology.stages.flatMap((t) => [t.queue, t.deadLetterQueue]), topology.resources.timerQueue]) {
       expect(values).toContain(JSON.stringify({ 'Fn::GetAtt': [queueId(name), 'QueueName'] }));
     }
-    expect(Object.keys(outputs)).toHaveLength(2 + 2 * topology.stages.length + 1);
+    expect(values).toContain(JSON.stringify({ Ref: functionIdOf(s.template, /checkpoint coordinator/) }));
+    expect(Object.keys(outputs)).toHaveLength(2 + 2 * topology.stages.length + 2);
   });
 });

@@ -30,9 +30,11 @@ describe('restarts and the last failure in a run’s report', () => {
   it('the progress line counts restarts and shows the last failure in short', () => {
     const failure: FailureInfo = { code: 'LOST_MESSAGE', message: 'channel x expected seq 3 but received 5', operator: 'counts', subtask: 'counts/1', input: null, at: 1 };
     const job = { ...initialJobRecord(jobName('j'), generation(4)), restarts: 3, lastFailure: failure };
-    const line = progressLine({ elapsedMs: 2500, sourceRecords: 10, recordsToSinks: 7, kills: 1, job }, new Map());
+    const line = progressLine({ elapsedMs: 2500, counters: { sourceRecords: 10, recordsToSinks: 7, kills: 1 }, job }, new Map());
     expect(line).toBe('2.5 s  in 10 records  out 7 records  checkpoints 0 (last -)  kills 1  restarts 3 (last: LOST_MESSAGE in counts/1)');
-    const fresh = progressLine({ elapsedMs: 0, sourceRecords: 0, recordsToSinks: 0, kills: 0, job: null }, new Map());
+    const fresh = progressLine({ elapsedMs: 0, counters: { sourceRecords: 0, recordsToSinks: 0, kills: 0 }, job: null }, new Map());
     expect(fresh).toMatch(/restarts 0$/);
+    // A deployed job's functions count for themselves: the line leaves out what it cannot see.
+    expect(progressLine({ elapsedMs: 1000, counters: null, job }, new Map())).toBe('1.0 s  checkpoints 0 (last -)  restarts 3 (last: LOST_MESSAGE in counts/1)');
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * `tidemark deploy --local <job.ts>`: the job's real stack, deployed with `cdk deploy` into
+ * the embedded emulator (or AWS_ENDPOINT_URL), runs there from its bundles — fed by the
+ * deployed event source mappings, EventBridge rule and timer queue — and is watched like a
+ * `tidemark run`: progress, the checkpoint table, and the exactly-once check against a
+ * sequential evaluation, read from the deployed table and bucket.
+ *
+ * Nothing here plays AWS's part: this process only deploys, loads the job's input files,
+ * ticks the coordinator once (so the job starts now rather than at the first heartbeat, a
+ * minute later), forces the restore `--restore-at` asks for, and reads. The deployed
+ * functions do everything else, as they would on AWS.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { awsPorts, type AwsConfig } from '../lib/adapters/aws/index.js';
+import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
+import { bootstrap, deployStack, DeployError, DEPLOY_CACHE, outputNamed } from './cdk-cli.js';
+import { checkpointRow } from './checkpoint-table.js';
+import { EMULATOR_ACCOUNT, emulatorEnv, startEmulator, type Emulator } from './emulator.js';
+import { inputFiles, loadInputs } from './inputs.js';
+import { loadJob } from './job-file.js';
+import { scheduledEvent } from './lambda-events.js';
+import { patiently, type Patience } from './retry.js';
+import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
+import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
+import { join } from 'node:path';
+
+export interface DeployLocalOptions {
+  readonly jobFile: string;
+  /** Force one restore from the latest checkpoint after this many completed checkpoints. */
+  readonly restoreAt?: number;
+  /** Stop the job with a savepoint after this many seconds if it has not finished. */
+  readonly durationSeconds?: number;
+  /** Run the functions with their roles' permissions enforced (the emulator's IAM mode). */
+  readonly enforceIam?: boolean;
+  readonly verify: boolean;
+  readonly json: boolean;
+  readonly out: (line: string) => void;
+  readonly progress: ((line: string) => void) | null;
+  readonly log?: (line: string) => void;
+  readonly patience?: Patience;
+}
+
+export async function deployLocal(options: DeployLocalOptions): Promise<RunSummary> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const patience: Patience = { onRetry: (what, attempt, e) => log(`retrying ${what} (attempt ${attempt + 1}): ${e.message}`), ...options.patience };
+  const { graph, module } = await loadJob(options.jobFile);
+  const emulator = await startEmulator({ log: options.out, enforceIam: options.enforceIam ?? false });
+  try {
+    const deployed = await deploy(emulator, options.jobFile, options.out);
+    const ports = awsPorts(deployed.config);
+    await refuseEndedJob(ports, graph, patience, 'destroy its stack first, or use the embedded emulator (unset AWS_ENDPOINT_URL)');
+    const files = inputFiles(options.jobFile, module.inputs, []);
+    for (const l of await loadInputs(ports, graph, files)) options.out(`input ${l.source}: ${l.lines} lines from ${l.file} into ${l.where}`);
+    await patiently(`ticking the coordinator of ${graph.name}`, () => firstTick(deployed.config, deployed.coordinator), patience);
+    const recovery = new RecoveryManager(graph, ports);
+    const watched = await watchJob(ports, graph, { ...options, patience, restore: (command) => recovery.restore(command) });
+    const { job } = watched;
+    const location = (prefix: string) => `s3://${deployed.config.bucket}/${prefix} (endpoint ${emulator.endpoint})`;
+    const outcome = await jobOutcome(ports, graph, module, job?.status, { ...options, patience, location, table: deployed.config.table });
+    return {
+      job: graph.name,
+      startedAt: watched.startedAt,
+      world: `${emulator.kind}, stack ${deployed.stack}`,
+      kills: 0,
+      restores: watched.restores,
+      ...(options.restoreAt !== undefined && watched.restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
+      generations: watched.generations,
+      requests: null,
+      wireFaults: null,
+      status: job?.status ?? 'UNKNOWN',
+      detail: job?.detail ?? null,
+      generation: job?.gen ?? 0,
+      restarts: restartsOf(job),
+      lastFailure: lastFailureOf(job),
+      elapsedMs: Date.now() - watched.startedAt,
+      sourceRecords: 0,
+      checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
+      ...outcome,
+    };
+  } finally {
+    await emulator.stop();
+  }
+}
+
+interface Deployed {
+  readonly stack: string;
+  readonly config: AwsConfig;
+  readonly coordinator: string;
+}
+
+/** Bootstraps the emulator's account and deploys the stack; returns where its parts are. */
+async function deploy(emulator: Emulator, jobFile: string, out: (line: string) => void): Promise<Deployed> {
+  const target = emulatorEnv(emulator.endpoint);
+  const env = { ...cleanEnv(), ...target, CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${target.AWS_ACCESS_KEY_ID}`) };
+  const started = Date.now();
+  await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out });
+  const { stack, outputs } = await deployStack(jobFile, { env, log: out });
+  out(`deployed stack ${stack} to ${emulator.endpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s (bootstrap included)`);
+  const config: AwsConfig = {
+    region: target.AWS_REGION!,
+    endpoint: emulator.endpoint,
+    table: outputNamed(outputs, 'TableName'),
+    bucket: outputNamed(outputs, 'BucketName'),
+    credentials: { accessKeyId: target.AWS_ACCESS_KEY_ID!, secretAccessKey: target.AWS_SECRET_ACCESS_KEY! },
+  };
+  return { stack, config, coordinator: outputNamed(outputs, 'CoordinatorFunctionName') };
+}
+
+/** The user's environment without anything that would point the CDK CLI elsewhere. */
+function cleanEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !/^(AWS_|CDK_)/.test(e[0])));
+}
+
+/** One heartbeat now, as the EventBridge rule would send it: the first one starts the job. */
+async function firstTick(config: AwsConfig, coordinator: string): Promise<void> {
+  const lambda = new LambdaClient({ region: config.region, endpoint: config.endpoint, ...(config.credentials ? { credentials: config.credentials } : {}) });
+  try {
+    const response = await lambda.send(new InvokeCommand({ FunctionName: coordinator, Payload: JSON.stringify(scheduledEvent('deploy', Date.now())) }));
+    if (response.FunctionError) {
+      const payload = Buffer.from(response.Payload ?? []).toString('utf8');
+      throw new DeployError(`the coordinator's first tick failed (${response.FunctionError}): ${payload.slice(0, 500)}`);
+    }
+  } finally {
+    lambda.destroy();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `tidemark deploy --local` end to end, as a user runs it: the clicks example's real stack is
+ * deployed with `cdk deploy` into a fresh embedded emulator (the CLI's own), its bundled
+ * functions run there on the deployed event source mappings, rule and timer queue, one
+ * restore is forced from the CLI, and the output read from the deployed bucket must equal
+ * the sequential evaluation.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../local/run-summary.js';
+
+/** The user's shell: nothing pointing at another endpoint or account. */
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k)));
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/tidemark.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('tidemark deploy --local', () => {
+  it('deploys the clicks stack into the emulator, where it runs exactly once through a forced restore', async () => {
+    const { code, stdout, stderr } = await cli(['deploy', '--local', 'examples/clicks.ts', '--restore-at', '1', '--json']);
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as RunSummary;
+    expect(stderr).toMatch(/cdk deploy: ✅ {2}Tidemark-clicks/);
+    expect(summary.world).toBe('ministack, stack Tidemark-clicks');
+    expect(summary.status).toBe('FINISHED');
+    expect(summary.exactlyOnce).toMatchObject({ ok: true, differences: [] });
+    expect(summary.restores).toBe(1);
+    expect(summary.generation).toBe(2);
+    expect(summary.deadLetters.count).toBe(3);
+    // Read from the deployed bucket, whose name CloudFormation chose.
+    expect(summary.sinks['minute-counts']!.location).toMatch(/^s3:\/\/tidemark-clicks-jobstoragebucket/);
+    expect(summary.sinks['minute-counts']!.records).toBeGreaterThan(1000);
+    expect(summary.checkpoints.filter((c) => c.status === 'COMPLETED').length).toBeGreaterThanOrEqual(2);
+  }, 180_000);
+
+  it('refuses to deploy without --local, saying how to deploy to AWS', async () => {
+    const { code, stderr } = await cli(['deploy', 'examples/clicks.ts']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/needs --local.*npx cdk deploy -c job=<job-file>/);
+  });
+});
