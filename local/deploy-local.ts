@@ -22,7 +22,10 @@ import { scheduledEvent } from './lambda-events.js';
 import { patiently, type Patience } from './retry.js';
 import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
 import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 
 export interface DeployLocalOptions {
   readonly jobFile: string;
@@ -46,7 +49,7 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
   const { graph, module } = await loadJob(options.jobFile);
   const emulator = await startEmulator({ log: options.out, enforceIam: options.enforceIam ?? false });
   try {
-    const deployed = await deploy(emulator, options.jobFile, options.out);
+    const deployed = await deploy(emulator, options.jobFile, options.enforceIam ?? false, options.out);
     const ports = awsPorts(deployed.config);
     await refuseEndedJob(ports, graph, patience, 'destroy its stack first, or use the embedded emulator (unset AWS_ENDPOINT_URL)');
     const files = inputFiles(options.jobFile, module.inputs, []);
@@ -89,11 +92,13 @@ interface Deployed {
 }
 
 /** Bootstraps the emulator's account and deploys the stack; returns where its parts are. */
-async function deploy(emulator: Emulator, jobFile: string, out: (line: string) => void): Promise<Deployed> {
+async function deploy(emulator: Emulator, jobFile: string, enforceIam: boolean, out: (line: string) => void): Promise<Deployed> {
   const target = emulatorEnv(emulator.endpoint);
-  const env = { ...cleanEnv(), ...target, CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${target.AWS_ACCESS_KEY_ID}`) };
+  // The CDK CLI builds its own https agent from AWS_CA_BUNDLE; node's own trust covers the rest.
+  const trust: Record<string, string> = emulator.certificate ? { NODE_EXTRA_CA_CERTS: emulator.certificate, AWS_CA_BUNDLE: emulator.certificate } : {};
+  const env = { ...cleanEnv(), ...target, ...trust, CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${target.AWS_ACCESS_KEY_ID}`) };
   const started = Date.now();
-  await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out });
+  await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out, forEnforcedIam: enforceIam });
   const { stack, outputs } = await deployStack(jobFile, { env, log: out });
   out(`deployed stack ${stack} to ${emulator.endpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s (bootstrap included)`);
   const config: AwsConfig = {
@@ -102,6 +107,7 @@ async function deploy(emulator: Emulator, jobFile: string, out: (line: string) =
     table: outputNamed(outputs, 'TableName'),
     bucket: outputNamed(outputs, 'BucketName'),
     credentials: { accessKeyId: target.AWS_ACCESS_KEY_ID!, secretAccessKey: target.AWS_SECRET_ACCESS_KEY! },
+    ...(emulator.certificate ? { trustedCertificates: readFileSync(emulator.certificate, 'utf8') } : {}),
   };
   return { stack, config, coordinator: outputNamed(outputs, 'CoordinatorFunctionName') };
 }
@@ -113,7 +119,12 @@ function cleanEnv(): Record<string, string> {
 
 /** One heartbeat now, as the EventBridge rule would send it: the first one starts the job. */
 async function firstTick(config: AwsConfig, coordinator: string): Promise<void> {
-  const lambda = new LambdaClient({ region: config.region, endpoint: config.endpoint, ...(config.credentials ? { credentials: config.credentials } : {}) });
+  const lambda = new LambdaClient({
+    region: config.region,
+    endpoint: config.endpoint,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(config.trustedCertificates ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: [...rootCertificates, config.trustedCertificates] }) } } : {}),
+  });
   try {
     const response = await lambda.send(new InvokeCommand({ FunctionName: coordinator, Payload: JSON.stringify(scheduledEvent('deploy', Date.now())) }));
     if (response.FunctionError) {

@@ -6,8 +6,13 @@ process group: itself and the `node` processes it runs the functions in (they in
 group; local/emulator.ts starts this script as a group of its own). So no emulator and no
 function is left orphaned. MiniStack has no such option of its own.
 
+And one correction, which matters only with IAM enforced (AUTH=true): SQS authorizes its
+batch calls by the action of the single call (`SendMessageBatch` needs `sqs:SendMessage`,
+and so on: there are no `sqs:*Batch` IAM actions), while MiniStack 1.5.33 checks an action
+named after the call, which no policy grants. The mapping below restores AWS's rule.
+
 Everything else is configured by the environment local/emulator.ts passes (GATEWAY_PORT,
-BIND_HOST, AUTH, ...); this script adds nothing to MiniStack's behaviour.
+BIND_HOST, AUTH, USE_SSL, ...).
 """
 import os
 import shutil
@@ -33,7 +38,26 @@ def _watch_stdin() -> None:
 
 threading.Thread(target=_watch_stdin, daemon=True).start()
 
-from ministack.app import main  # noqa: E402  (after the watchdog: the import takes a while)
+from ministack.core import iam_actions  # noqa: E402  (after the watchdog: imports take a while)
+
+# The IAM action AWS checks for each SQS batch call.
+_AUTHORIZED_AS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+_extract_iam_action = iam_actions.extract_iam_action
+
+
+def _extract_authorized_action(*args, **kwargs):
+    action = _extract_iam_action(*args, **kwargs)
+    return _AUTHORIZED_AS.get(action, action)
+
+
+# MiniStack imports the function where it checks a request, so this replaces every use.
+iam_actions.extract_iam_action = _extract_authorized_action
+
+from ministack.app import main  # noqa: E402
 
 sys.argv = ["ministack"]
 sys.exit(main())

@@ -20,6 +20,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +35,8 @@ export { EmulatorError } from './emulator-venv.js';
 export interface Emulator {
   readonly endpoint: string;
   readonly kind: 'external' | 'ministack';
+  /** The PEM file of its self-signed certificate, when it serves https (IAM enforced). */
+  readonly certificate?: string;
   stop(): Promise<void>;
 }
 
@@ -41,7 +45,10 @@ export interface EmulatorOptions {
   readonly log?: (line: string) => void;
   /**
    * Enforce IAM: every request is checked against its caller's policies, and functions run
-   * under their execution roles. Ignored for an external endpoint (its own setting holds).
+   * under their execution roles. It then serves https (with a self-signed certificate):
+   * the job's bucket, like CDK's staging bucket, denies every request without TLS
+   * (`aws:SecureTransport`), as it should on AWS. Ignored for an external endpoint (its own
+   * setting holds).
    * @default false
    */
   readonly enforceIam?: boolean;
@@ -146,6 +153,7 @@ function serverEnv(port: number, enforceIam: boolean, tmp: string): Record<strin
     MINISTACK_REGION: EMULATOR_REGION,
     MINISTACK_ACCOUNT_ID: EMULATOR_ACCOUNT,
     AUTH: enforceIam ? 'true' : 'false',
+    USE_SSL: enforceIam ? '1' : '0',
     // The root key under AUTH=true (see EMULATOR_ACCESS_KEY).
     AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY,
     AWS_SECRET_ACCESS_KEY: EMULATOR_SECRET_KEY,
@@ -158,7 +166,7 @@ function serverEnv(port: number, enforceIam: boolean, tmp: string): Record<strin
 
 async function startMiniStack(python: string, version: string, log: (line: string) => void, enforceIam: boolean): Promise<Emulator> {
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${enforceIam ? 'https' : 'http'}://127.0.0.1:${port}`;
   const started = Date.now();
   const tmp = mkdtempSync(join(tmpdir(), 'tidemark-emulator-'));
   const child = spawn(python, [join(ROOT, SERVER_SCRIPT)], {
@@ -188,7 +196,9 @@ async function startMiniStack(python: string, version: string, log: (line: strin
     throw e;
   }
   log(`MiniStack ${version} listening on ${endpoint}${enforceIam ? ' (IAM enforced)' : ''} (started in ${Date.now() - started} ms)`);
-  return { endpoint, kind: 'ministack', stop };
+  // MiniStack writes its certificate there at start (see its core/tls.py).
+  const certificate = enforceIam ? join(tmp, 'ministack-tls', 'server.crt') : undefined;
+  return { endpoint, kind: 'ministack', ...(certificate ? { certificate } : {}), stop };
 }
 
 /** Keeps the last lines the emulator printed (for error messages) and drains its pipes. */
@@ -210,16 +220,26 @@ async function waitHealthy(endpoint: string, child: ChildProcess, tail: string[]
     if (exited(child)) {
       throw new EmulatorError(`MiniStack exited during start (code ${child.exitCode ?? child.signalCode}):\n${tail.join('\n')}`);
     }
-    try {
-      const res = await fetch(`${endpoint}${HEALTH_PATH}`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
+    if (await answersHealthy(`${endpoint}${HEALTH_PATH}`)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new EmulatorError(`MiniStack did not answer on ${endpoint} within ${HEALTH_TIMEOUT_MS / 1000} s:\n${tail.join('\n')}`);
+}
+
+/**
+ * Whether the health path answers 2xx. Over https the certificate is not checked: this is
+ * our own child on loopback, probed before its certificate is known to be written.
+ */
+function answersHealthy(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const req = get(url, { timeout: 1000, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 300);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+  });
 }
 
 function freePort(): Promise<number> {

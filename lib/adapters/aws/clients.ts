@@ -8,6 +8,8 @@
  *   2. the retry classifier: what errors.ts calls transient is retried by the SDK too;
  *   3. wire faults, when `AwsConfig.wireFaults` asks for them (wire-faults.ts).
  */
+import { Agent as HttpsAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -41,7 +43,11 @@ export function createClients(config: AwsConfig, requests: RequestCounts, inject
     ...(config.credentials ? { credentials: config.credentials } : {}),
   } as const;
   // A socket that goes quiet for this long is given up (and retried): longer than a long poll.
-  const requestHandler = { connectionTimeout: 5_000, requestTimeout: Math.max(30_000, (waitSeconds + 10) * 1000) };
+  const requestHandler = {
+    connectionTimeout: 5_000,
+    requestTimeout: Math.max(30_000, (waitSeconds + 10) * 1000),
+    ...(config.trustedCertificates ? { httpsAgent: new HttpsAgent({ keepAlive: true, ca: [...rootCertificates, config.trustedCertificates] }) } : {}),
+  };
   const clients: AwsClients = {
     sqs: new SQSClient({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts) }),
     s3: new S3Client({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts), forcePathStyle: config.endpoint !== undefined }),

@@ -13,6 +13,11 @@ export interface AwsConfig {
   readonly endpoint?: string;
   readonly table: string;
   readonly bucket: string;
+  /**
+   * PEM certificate(s) to trust besides the system's: an emulator serving https with a
+   * self-signed certificate. @default - the system's roots only
+   */
+  readonly trustedCertificates?: string;
   /** Static credentials (an emulator's dummy keys); the SDK's default chain when unset. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /** ReceiveMessage long-poll wait. @default 0 (the local host polls; Lambda's poller long-polls itself) */
