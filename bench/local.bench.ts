@@ -7,7 +7,7 @@
  * generation). Request counts come from the AWS adapters' counters. Last line: one JSON object.
  */
 import type { JobGraph } from '../lib/core/graph.js';
-import { blobKeys } from '../lib/core/storage-keys.js';
+import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import { compileTopology } from '../lib/core/topology.js';
 import type { AwsPorts } from '../lib/adapters/aws/index.js';
 import { awsConfigFromEnv } from '../lib/adapters/aws/config.js';

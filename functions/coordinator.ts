@@ -12,7 +12,8 @@ import type { ScheduledEvent, SQSEvent } from 'aws-lambda';
 import type { CheckpointFailureReason } from '../lib/core/manifest.js';
 import { failedCheckpointMetric } from '../lib/core/metrics.js';
 import { CoordinatorRuntime, type CoordinatorOptions } from '../lib/runtime/coordinator-runtime.js';
-import { onSchedule, parseTimerMessage } from '../lib/runtime/coordinator-schedule.js';
+import { onSchedule } from '../lib/runtime/coordinator-schedule.js';
+import { parseTimerMessage } from '../lib/core/wire/queue-bodies.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
 import { handlerContext, type HandlerContext, type HandlerDeps, type JobInput } from './handler-context.js';
 

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import type { JobGraph } from '../lib/core/graph.js';
 import type { JobName } from '../lib/core/ids.js';
 import { BUCKET_SPEC, TABLE_SPEC, type KeyAttribute, type TableSpec } from '../lib/core/resource-spec.js';
-import { blobKeys } from '../lib/core/storage-keys.js';
+import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import { acceptNoAccessLogs } from './nag-suppressions.js';
 
 /**
@@ -34,7 +34,7 @@ export interface JobStorageProps {
 export class JobStorage extends Construct {
   readonly bucket: s3.Bucket;
   readonly table: dynamodb.Table;
-  /** Every key the job writes starts with it (core/storage-keys). */
+  /** Every key the job writes starts with it (core/wire/storage-keys). */
   readonly objectPrefix: string;
   private readonly job: JobName;
 

@@ -118,7 +118,7 @@ export class TidemarkJob extends Construct {
 
   private addOutputs(): void {
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    out('BucketName', this.storage.bucket.bucketName, `Tidemark ${this.topology.job}: snapshots, spilled state and sink output (jobs/${this.topology.job}/)`);
+    out('BucketName', this.storage.bucket.bucketName, `Tidemark ${this.topology.job}: snapshots, spilled state and sink output (${this.storage.objectPrefix})`);
     out('TableName', this.storage.table.tableName, `Tidemark ${this.topology.job}: job item, checkpoint manifest, working state`);
     for (const s of this.stages) {
       out(`Queue-${s.stage.id}`, s.queue.queueName, `Tidemark ${this.topology.job}: queue of stage ${s.stage.id}`);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ConfigError } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
-import { blobKeys } from '../lib/core/storage-keys.js';
+import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import type { Ports } from '../lib/ports/index.js';
 
 export interface LoadedInput {
@@ -45,7 +45,7 @@ export async function loadInputs(ports: Pick<Ports, 'blobs' | 'logs'>, graph: Jo
     }
     const lines = text.split('\n').filter((l) => l.length > 0);
     if (input.kind === 'objects') {
-      const key = `${blobKeys.jobPrefix(graph.name)}${input.prefix}${basename(file)}`;
+      const key = blobKeys.jobObject(graph.name, `${input.prefix}${basename(file)}`);
       await ports.blobs.put(key, text);
       loaded.push({ source, file, lines: lines.length, where: key });
     } else {

@@ -10,7 +10,7 @@
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import { JobStateError } from '../lib/core/errors.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
-import { blobKeys, tableKeys } from '../lib/core/storage-keys.js';
+import { blobKeys, tableKeys } from '../lib/core/wire/storage-keys.js';
 import type { Ports } from '../lib/ports/index.js';
 import { updateJob } from '../lib/runtime/job-records.js';
 import type { RestoreCommand } from '../lib/runtime/recovery-manager.js';
@@ -114,7 +114,7 @@ export async function jobOutcome(
     const records = (await patiently(`reading the output of sink ${op.name}`, () => readSinkOutput(ports, graph, op.name), patience)) ?? [];
     sinks[op.name] = { location: sinkLocation(options, graph, op.spec.sink, op.name), records: records.length, sample: records.slice(0, 5) };
   }
-  const deadLetterPrefix = `${blobKeys.jobPrefix(graph.name)}dead-letters/`;
+  const deadLetterPrefix = blobKeys.deadLettersPrefix(graph.name);
   const deadLetters = (await patiently('listing the dead letters', () => ports.blobs.list(deadLetterPrefix), patience)).length;
   const exactlyOnce =
     options.verify && status === 'FINISHED' ? await patiently('verifying the output', () => verifyRun(ports, graph, module.describeResult), patience) : null;
@@ -126,7 +126,7 @@ function sinkLocation(options: OutcomeOptions, graph: JobGraph, spec: SinkSpec, 
     case 'collect':
       return options.location(blobKeys.committedPrefix(graph.name, name));
     case 's3':
-      return options.location(`${blobKeys.jobPrefix(graph.name)}${spec.prefix}`);
+      return options.location(blobKeys.jobObject(graph.name, spec.prefix));
     case 'dynamodb':
       return `table ${options.table}, pk ${tableKeys.outputPk(graph.name, name)}`;
     case 'print':

@@ -5,7 +5,7 @@
  * nothing. They live here, never in lib/: production code has no switch that disables a
  * mechanism, only an `OperatorRuntimeOptions.decide` to swap the decider.
  */
-import { isChannelEnvelope } from '../lib/core/envelope.js';
+import { isChannelEnvelope } from '../lib/core/wire/envelope.js';
 import { LostMessageError } from '../lib/core/errors.js';
 import { channelOf, decideSubtask, type SubtaskDecider } from '../lib/core/subtask-protocol.js';
 

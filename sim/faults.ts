@@ -8,6 +8,7 @@
  */
 import type { JobRecord } from '../lib/core/manifest.js';
 import { pick, randomInt } from '../lib/core/rng.js';
+import { envelopes } from '../lib/core/wire/envelope-builders.js';
 import { failover, requestSavepoint, restoreFromSavepoint, type SavepointPlan } from './tasks.js';
 import type { Task } from './scheduler.js';
 import { VISIBILITY_MS, type SimWorld } from './world.js';
@@ -39,10 +40,12 @@ export function injectFault(w: SimWorld, run: FaultState, job: JobRecord | null)
   }
 }
 
+/** Bodies every operator must dead-letter: not JSON, a version from the future, and a valid
+ *  records envelope addressed to an operator that does not exist. */
 const malformedBodies = (job: string) => [
   'not json',
   '{"v":99}',
-  `{"v":1,"job":"${job}","gen":1,"kind":"records","from":{"op":"x","subtask":0},"to":{"op":"nope","subtask":0},"seq":1,"recs":[]}`,
+  envelopes.records({ job, gen: 1, from: { op: 'x', subtask: 0 }, to: { op: 'nope', subtask: 0 } }, 1, '[]', undefined),
 ];
 
 function injectRestore(w: SimWorld, run: FaultState): void {

@@ -18,6 +18,7 @@
 import { isRetryable } from '../lib/core/errors.js';
 import type { JobRecord } from '../lib/core/manifest.js';
 import { pick, randomInt } from '../lib/core/rng.js';
+import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import { injectFault, resumeFromSavepoint, type FaultState } from './faults.js';
 import { drainDeadLetters, invoke, startJob, tick } from './tasks.js';
 import { buildWorld, type SimOptions, type SimWorld } from './world.js';
@@ -132,7 +133,7 @@ async function finalChecks(w: SimWorld, run: Run, finished: boolean): Promise<vo
   if (violations.length === 0) {
     violations.push(...(await w.outputDifferences()));
     const expected = w.simJob.deadLetters ?? 0;
-    const dead = (await w.memory.blobs.list(`jobs/${w.graph.name}/dead-letters/`)).length;
+    const dead = (await w.memory.blobs.list(blobKeys.deadLettersPrefix(w.graph.name))).length;
     if (dead !== expected) violations.push(`${dead} dead-lettered input lines, expected ${expected}`);
   }
 }

@@ -14,7 +14,8 @@
  */
 import type { MemoryPorts } from '../lib/adapters/memory/index.js';
 import type { CheckpointStatus, JobRecord } from '../lib/core/manifest.js';
-import { parseCommitMarker, parseStagedPart } from '../lib/core/storage-keys.js';
+import { parseCommitMarker, parseStagedPart } from '../lib/core/wire/storage-keys.js';
+import { parseCommitMarkerBody } from '../lib/core/wire/blob-bodies.js';
 
 export interface MonitorOptions {
   readonly job: string;
@@ -110,7 +111,7 @@ export class InvariantMonitor {
   private beforeBlobPut(key: string, body: string): void {
     const marker = parseCommitMarker(key);
     if (!marker) return;
-    const { parts } = JSON.parse(body) as { parts: string[] };
+    const { parts } = parseCommitMarkerBody(body);
     for (const part of parts) {
       const staged = parseStagedPart(part);
       if (!staged) {

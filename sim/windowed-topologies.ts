@@ -7,6 +7,8 @@
 import { collect, dynamoSink, generator, job, logSource, s3Sink, s3Source, session, sliding, tumbling, valueState, type Window } from '../lib/api/index.js';
 import type { WindowAssigner } from '../lib/core/windows.js';
 import { randomFor, randomInt, type Random } from '../lib/core/rng.js';
+import type { JobName } from '../lib/core/ids.js';
+import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import { canonicalCounts, countsAtLeastOnce, event, settings, type Event, type SimJob, type SimTopology } from './topology-support.js';
 
 interface Timed extends Event {
@@ -44,8 +46,9 @@ function windowed(name: string, input: 'generator' | 'files' | 'log', output: 'c
         deadLetters = bad.length;
         const cut = randomInt(random, 1, lines.length - 1);
         prepare = async (ports) => {
-          await ports.blobs.put(`jobs/sim${name}/input/a.ndjson`, lines.slice(0, cut).join('\n') + '\n');
-          await ports.blobs.put(`jobs/sim${name}/input/b.ndjson`, lines.slice(cut).join('\n'));
+          const input = (file: string) => blobKeys.jobObject(`sim${name}` as JobName, `input/${file}`);
+          await ports.blobs.put(input('a.ndjson'), lines.slice(0, cut).join('\n') + '\n');
+          await ports.blobs.put(input('b.ndjson'), lines.slice(cut).join('\n'));
         };
         source = j.source('src', s3Source<Timed>({ prefix: 'input/', batchSize, timestamp: (e) => e.ts }), { parallelism: 1, watermarks });
       } else {

@@ -9,7 +9,7 @@ import { RestoreError } from './errors.js';
 import type { CheckpointId, Generation } from './ids.js';
 import { subtaskForKeyGroup } from './keygroups.js';
 import type { CheckpointRecord, Lineage, RestoreRequest } from './manifest.js';
-import { keyGroupOfEntry } from './state-keys.js';
+import { keyGroupOfEntry, parseStateKey, stateKeyFamily, type SinkTransactionEntry } from './wire/state-keys.js';
 import type { StageTopology } from './topology.js';
 
 export interface SubtaskSnapshot {
@@ -86,28 +86,34 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
       throw new RestoreError(`snapshots of stage ${stage.id} disagree on parallelism`);
     }
     for (const [key, value] of snap.entries) {
-      if (key.startsWith('snk/')) {
-        const m = /^snk\/([^/]+)\/t\/(\d+)\/(\d+)$/.exec(key);
-        if (m) transactions.push({ op: m[1]!, checkpoint: Number(m[2]), subtask: Number(m[3]), parts: (value as { parts: string[] }).parts });
-        continue;
-      }
+      // Keyed entries are nearly all of a big state: their key group comes from a scan,
+      // without parsing the rest of the key.
       const group = keyGroupOfEntry(key);
       if (group !== null) {
         entries[subtaskForKeyGroup(group as never, maxParallelism, p)]!.set(key, value);
         continue;
       }
-      if (key.startsWith('wm/')) {
-        // Every new subtask resumes from the lowest watermark any old one had: never ahead.
-        for (const e of entries) e.set(key, Math.min((e.get(key) as number | undefined) ?? Number.MAX_SAFE_INTEGER, value as number));
-        continue;
-      }
-      if (key.startsWith('cnt/')) {
-        entries[0]!.set(key, ((entries[0]!.get(key) as number | undefined) ?? 0) + (value as number));
-        continue;
+      const entry = parseStateKey(key);
+      switch (entry.kind) {
+        case 'sink-txn': {
+          const { op, checkpoint, subtask } = entry;
+          transactions.push({ op, checkpoint, subtask, parts: (value as SinkTransactionEntry).parts });
+          continue;
+        }
+        case 'sink-part':
+          continue;
+        case 'watermark':
+        case 'input-watermark':
+          // Every new subtask resumes from the lowest watermark any old one had: never ahead.
+          for (const e of entries) e.set(key, Math.min((e.get(key) as number | undefined) ?? Number.MAX_SAFE_INTEGER, value as number));
+          continue;
+        case 'counter':
+          entries[0]!.set(key, ((entries[0]!.get(key) as number | undefined) ?? 0) + (value as number));
+          continue;
       }
       if (oldParallelism !== p) {
         throw new RestoreError(
-          `stage ${stage.id} holds non-keyed state (${key.split('/')[0]}) and cannot change parallelism from ${oldParallelism} to ${p}`,
+          `stage ${stage.id} holds non-keyed state (${stateKeyFamily(key)}) and cannot change parallelism from ${oldParallelism} to ${p}`,
         );
       }
       entries[snap.subtask]!.set(key, value);

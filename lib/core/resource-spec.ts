@@ -153,7 +153,7 @@ export interface TableSpec {
   readonly billingMode: 'PAY_PER_REQUEST';
 }
 
-/** The job's table, as the DynamoDB adapters write it (core/storage-keys builds the values). */
+/** The job's table, as the DynamoDB adapters write it (core/wire/storage-keys builds the values). */
 export const TABLE_SPEC: TableSpec = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },

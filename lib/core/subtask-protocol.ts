@@ -21,10 +21,11 @@
  */
 import { barrierHandler, INITIAL_ALIGNMENT, type AlignmentState, type BarrierHandlerEvent } from './alignment.js';
 import type { CheckpointMode } from './config.js';
-import type { ChannelEnvelope, CommitEnvelope, Envelope, PollEnvelope, RecordsEnvelope, TriggerEnvelope } from './envelope.js';
+import type { ChannelEnvelope, CommitEnvelope, Envelope, PollEnvelope, RecordsEnvelope, TriggerEnvelope } from './wire/envelope.js';
 import { InvariantError, LostMessageError, MalformedEnvelopeError, NotYetRestoredError, type TidemarkError } from './errors.js';
 import { channelId, subtaskKey, type ChannelId, type SubtaskRef } from './ids.js';
-import { stateKeys } from './state-keys.js';
+import { stateKeys } from './wire/state-keys.js';
+import { partNames } from './wire/storage-keys.js';
 import { inputChannels, type Topology } from './topology.js';
 import { MAX_WATERMARK, MIN_WATERMARK, onInputWatermark, type ChannelWatermark, type WatermarkStep, type WatermarkView } from './watermarks.js';
 
@@ -163,7 +164,7 @@ function onChannel(facts: SubtaskFacts, channel: ChannelId, seq: number | null, 
   const handled = barrierHandler(facts.state.alignment(), event, { inputs: facts.inputs.channels, mode: facts.mode });
   const at = { channel, seq };
   if (handled.decision.kind === 'buffer') return { ...at, kind: 'buffer', env };
-  const part = `${channel}@${env.seq}`;
+  const part = partNames.channel(channel, env.seq);
   const watermark = (wm: number, idle: boolean) =>
     onInputWatermark(facts.state, facts.inputs.upstreams, facts.inputs.upstreamOf.get(channel)!, wm, idle);
   switch (env.kind) {

@@ -9,7 +9,7 @@
  * (larger payloads are spilled to the blob store by the runtime, never written here).
  */
 import type { SubtaskRef } from '../core/ids.js';
-import type { StateVersion } from '../core/storage-keys.js';
+import type { StateVersion } from '../core/wire/storage-keys.js';
 
 export interface StateItem {
   readonly version: StateVersion;

@@ -3,37 +3,42 @@
  * `trigger` to every source subtask, `commit` to every subtask with a sink, `poll` to start
  * a source. Their dedup ids are deterministic, so sending twice is harmless.
  */
-import { COORDINATOR, ENVELOPE_VERSION, type ControlEnvelope } from '../core/envelope.js';
-import type { Generation, JobName } from '../core/ids.js';
+import type { Endpoint } from '../core/wire/envelope.js';
+import { envelopes, fromCoordinator } from '../core/wire/envelope-builders.js';
+import { dedupIds } from '../core/wire/dedup-ids.js';
+import type { Generation } from '../core/ids.js';
 import { messageGroupOf, type StageTopology, type Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import { sinkStages, sourceStages } from '../core/function-spec.js';
 import { sendInOrder } from './sender.js';
 
-type Body = Omit<ControlEnvelope, 'v' | 'job' | 'gen' | 'from' | 'to'> & Record<string, unknown>;
+/** The body and dedup id of the control message to subtask `index` (endpoint `to`) of a stage. */
+type ControlMessage = (to: Endpoint, index: number) => { readonly dedupId: string; readonly body: string };
 
-function controlMessages(job: JobName, gen: Generation, stages: readonly StageTopology[], body: (index: number) => Body, tag: string) {
+function controlMessages(stages: readonly StageTopology[], message: ControlMessage) {
   return stages.flatMap((stage) =>
-    Array.from({ length: stage.parallelism }, (_, index) => ({
-      queue: stage.queue,
-      message: {
-        group: messageGroupOf(index),
-        dedupId: `${gen}:${tag}:${index}`,
-        body: JSON.stringify({ v: ENVELOPE_VERSION, job, gen, from: COORDINATOR, to: { op: stage.id, subtask: index }, ...body(index) }),
-      },
-    })),
+    Array.from({ length: stage.parallelism }, (_, index) => {
+      const { dedupId, body } = message({ op: stage.id, subtask: index }, index);
+      return { queue: stage.queue, message: { group: messageGroupOf(index), dedupId, body } };
+    }),
   );
 }
 
 export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean) {
-  const body = () => ({ kind: 'trigger' as const, cp: checkpoint, ...(stop ? { stop: true } : {}) });
-  await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sourceStages(topology), body, `trigger:${checkpoint}`));
+  const messages = controlMessages(sourceStages(topology), (to, index) => ({
+    dedupId: dedupIds.trigger(gen, checkpoint, index),
+    body: envelopes.trigger(fromCoordinator(topology.job, gen, to), checkpoint, stop),
+  }));
+  await sendInOrder(ports.queue, ports.clock, messages);
 }
 
 /** @param last the job ends with this checkpoint: sinks report their commit in the manifest */
 export async function sendCommits(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, last: boolean) {
-  const body = () => ({ kind: 'commit' as const, cp: checkpoint, ...(last ? { last: true } : {}) });
-  await sendInOrder(ports.queue, ports.clock, controlMessages(topology.job, gen, sinkStages(topology), body, `commit:${checkpoint}`));
+  const messages = controlMessages(sinkStages(topology), (to, index) => ({
+    dedupId: dedupIds.commit(gen, checkpoint, index),
+    body: envelopes.commit(fromCoordinator(topology.job, gen, to), checkpoint, last),
+  }));
+  await sendInOrder(ports.queue, ports.clock, messages);
 }
 
 /** First poll of each source subtask in a generation, at the round its restored state
@@ -50,10 +55,13 @@ export async function sendStartPolls(
     const batch = head.kind === 'source' ? head.batchSize : 0;
     const polls = await Promise.all(Array.from({ length: stage.parallelism }, (_, index) => start(stage, index)));
     messages.push(
-      ...controlMessages(topology.job, gen, [stage], (index) => {
+      ...controlMessages([stage], (to, index) => {
         const { round, limits } = polls[index]!;
-        return { kind: 'poll' as const, round, at: ports.clock.now(), max: batch, start: true, ...(limits === undefined ? {} : { limits }) };
-      }, 'start'),
+        return {
+          dedupId: dedupIds.startPoll(gen, index),
+          body: envelopes.startPoll(fromCoordinator(topology.job, gen, to), { round, at: ports.clock.now(), max: batch, limits }),
+        };
+      }),
     );
   }
   await sendInOrder(ports.queue, ports.clock, messages);

@@ -7,7 +7,7 @@ import { decideTick, type CoordinatorDecision, type CoordinatorFacts } from '../
 import type { JobGraph } from '../core/graph.js';
 import { checkpointId, subtaskKey, type CheckpointId } from '../core/ids.js';
 import { newCheckpointRecord, type CheckpointFailureReason, type JobRecord } from '../core/manifest.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
 import { compileTopology, subtasksOf, type Topology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import { sinkStages, sourceStages } from '../core/function-spec.js';

@@ -11,11 +11,8 @@ import type { Ports } from '../ports/index.js';
 import type { CoordinatorRuntime, TickReport } from './coordinator-runtime.js';
 import { updateJob } from './job-records.js';
 import { sendInOrder } from './sender.js';
-
-export interface TimerMessage {
-  readonly job: string;
-  readonly token: number;
-}
+import { dedupIds } from '../core/wire/dedup-ids.js';
+import { timerMessageBody } from '../core/wire/queue-bodies.js';
 
 export async function onSchedule(
   graph: JobGraph,
@@ -33,23 +30,12 @@ export async function onSchedule(
       j.timer.token === job.timer.token ? { ...j, timer: { token, firedAt: now } } : null,
     );
     if (moved) {
-      const body: TimerMessage = { job: graph.name, token };
       // Entries the queue refuses are sent again; if the send fails outright, the redelivery
       // of the message that fired this re-arms the chain (core/coordinator-timer).
       await sendInOrder(ports.queue, ports.clock, [
-        { queue: compileTopology(graph).resources.timerQueue, message: { group: 'timer', dedupId: `timer-${token}`, body: JSON.stringify(body), delaySeconds } },
+        { queue: compileTopology(graph).resources.timerQueue, message: { group: 'timer', dedupId: dedupIds.timer(token), body: timerMessageBody(graph.name, token), delaySeconds } },
       ]);
     }
   }
   return decision.tick ? coordinator.tick() : null;
-}
-
-/** Parses a timer queue message body; null when it is not one of ours. */
-export function parseTimerMessage(body: string, job: string): TimerMessage | null {
-  try {
-    const m = JSON.parse(body) as TimerMessage;
-    return m.job === job && Number.isInteger(m.token) ? m : null;
-  } catch {
-    return null;
-  }
 }

@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import type { UserFunctionError } from '../core/errors.js';
 import { subtaskKey, type JobName, type SubtaskRef } from '../core/ids.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
+import { recordDeadLetterBody } from '../core/wire/blob-bodies.js';
 import type { Effect } from '../core/effects.js';
 
 /** The `deadLetters` counter on the job item these objects count under. */
@@ -22,20 +23,22 @@ export const USER_FUNCTION_REASON = 'user-function';
 export function recordDeadLetter(job: JobName, at: SubtaskRef, error: UserFunctionError): Extract<Effect, { kind: 'dead-letter' }> {
   const record = recordJson(error.record);
   const cause = error.cause;
-  const meta = JSON.stringify({
-    operator: error.operator,
-    subtask: subtaskKey(at),
-    error: {
-      code: error.code,
-      message: error.message,
-      cause: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : cause === undefined ? null : { message: String(cause) },
+  const body = recordDeadLetterBody(
+    {
+      operator: error.operator,
+      subtask: subtaskKey(at),
+      error: {
+        code: error.code,
+        message: error.message,
+        cause: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : cause === undefined ? null : { message: String(cause) },
+      },
     },
-  });
+    record,
+  );
   return {
     kind: 'dead-letter',
     key: blobKeys.recordDeadLetter(job, error.operator, createHash('sha256').update(record).digest('hex').slice(0, 32)),
-    // The record goes in as its JSON text, encoded once.
-    body: `${meta.slice(0, -1)},"record":${record}}`,
+    body,
     reason: USER_FUNCTION_REASON,
   };
 }

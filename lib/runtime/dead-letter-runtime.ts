@@ -10,6 +10,7 @@ import { generation } from '../core/ids.js';
 import type { Ports } from '../ports/index.js';
 import { describeEnvelope, requestFailover, type Failure } from './failover.js';
 import { updateJob } from './job-records.js';
+import { deadLetterReasonOf } from '../core/wire/queue-bodies.js';
 
 export interface DeadLetterReport {
   readonly malformed: number;
@@ -17,8 +18,8 @@ export interface DeadLetterReport {
   readonly stale: number;
 }
 
-/** A dead-lettered body: one the operator wrapped with its reason, or an envelope. */
-type DeadBody = Parameters<typeof describeEnvelope>[0] & { deadLetter?: { reason?: string }; gen?: unknown; to?: { op?: unknown; subtask?: unknown } };
+/** A dead-lettered body: one the operator wrapped with its reason (a DeadLetterWrapper), or an envelope. */
+type DeadBody = Parameters<typeof describeEnvelope>[0] & { gen?: unknown; to?: { op?: unknown; subtask?: unknown } };
 
 /** A valid envelope SQS gave up on: the subtask it was for, and which envelope it was. */
 function lostMessage(body: DeadBody): Failure {
@@ -49,8 +50,8 @@ export class DeadLetterRuntime {
       } catch {
         parsed = null;
       }
-      if (parsed?.deadLetter) {
-        const reason = String(parsed.deadLetter.reason ?? 'unknown');
+      const reason = deadLetterReasonOf(parsed);
+      if (reason !== null) {
         reasons[reason] = (reasons[reason] ?? 0) + 1;
         report.malformed++;
         continue;

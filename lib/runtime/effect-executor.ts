@@ -13,7 +13,7 @@ import { sendCommits } from './control-messages.js';
 import type { EffectLog } from '../core/effects.js';
 import { updateJob } from './job-records.js';
 import { sendInOrder, type SenderOptions } from './sender.js';
-import { ENVELOPE_VERSION } from '../core/envelope.js';
+import { envelopes } from '../core/wire/envelope-builders.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { commitTransaction } from './sink-commit.js';
 
@@ -71,19 +71,9 @@ export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen
       await ports.clock.sleep(pause);
       max = await flow.permit(topology, stage.id, batchSize);
     }
-    const body = {
-      v: ENVELOPE_VERSION,
-      job: topology.job,
-      gen,
-      kind: 'poll',
-      from: { op: ref.stage, subtask: ref.index },
-      to: { op: ref.stage, subtask: ref.index },
-      round: s.round,
-      at: ports.clock.now(),
-      max,
-      ...(limits === undefined ? {} : { limits }),
-    };
-    messages.push({ queue: s.queue, message: { group: s.group, dedupId: s.dedupId, body: JSON.stringify(body) } });
+    const self = { op: ref.stage, subtask: ref.index };
+    const body = envelopes.poll({ job: topology.job, gen, from: self, to: self }, { round: s.round, at: ports.clock.now(), max, limits });
+    messages.push({ queue: s.queue, message: { group: s.group, dedupId: s.dedupId, body } });
   }
   if (messages.length > 0) await sendInOrder(ports.queue, ports.clock, messages, sender);
 

@@ -13,7 +13,7 @@ import { classify } from '../core/error-boundary.js';
 import { InvariantError, UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, OperatorSpec, ProcessContext } from '../core/graph.js';
 import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
-import { stateKeys } from '../core/state-keys.js';
+import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
 import { keyOf, mapState, StateJournal, valueState } from './keyed-state.js';
 import type { RoutedPort } from './output-router.js';
@@ -153,7 +153,7 @@ export class OperatorChain {
 
   /** The accumulator is stored only once the function returned: a throw leaves it as it was. */
   private accumulatorStep(name: string, spec: SpecOf<'reduce' | 'aggregate'>, { own }: Guard, threw: Threw, next: Step): Step {
-    const stateKey = this.stateKeyOf(name, 'acc');
+    const stateKey = this.stateKeyOf(name, KEYED_STATE.accumulator);
     const [ws, cur] = [this.io.ws, this.current];
     return (v, ts) => {
       const key = stateKey();

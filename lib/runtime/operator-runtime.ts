@@ -8,14 +8,16 @@
  * Malformed bodies never block a group: they are sent to the stage's dead-letter queue with
  * the reason, and count as consumed.
  */
-import { decodeEnvelope, type Envelope } from '../core/envelope.js';
+import { decodeEnvelope, type Envelope } from '../core/wire/envelope.js';
 import { classify } from '../core/error-boundary.js';
 import { MalformedEnvelopeError, TidemarkError, StateConflictError, TransientStorageError } from '../core/errors.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { sourceIo } from './source-io.js';
 import { subtaskKey, type SubtaskRef } from '../core/ids.js';
-import { versionText } from '../core/storage-keys.js';
-import { stateKeys } from '../core/state-keys.js';
+import { versionText } from '../core/wire/storage-keys.js';
+import { stateKeys } from '../core/wire/state-keys.js';
+import { deadLetterWrapperBody } from '../core/wire/queue-bodies.js';
+import { dedupIds } from '../core/wire/dedup-ids.js';
 import { compileTopology, stageById, type ParallelismOverrides, type Topology } from '../core/topology.js';
 import { EffectLog } from '../core/effects.js';
 import type { SubtaskDecider } from '../core/subtask-protocol.js';
@@ -193,14 +195,10 @@ export class OperatorRuntime {
     if (!(error instanceof MalformedEnvelopeError)) throw error;
     this.stats.deadLettered++;
     // The dead letter must itself fit in a message: a huge body is kept only in part.
-    const truncated = message.body.length > DEAD_LETTER_BODY_CHARS;
-    const wrapped = JSON.stringify({
-      deadLetter: { reason: error.reason, detail: error.message, group: message.group, messageId: message.messageId, ...(truncated ? { truncated: message.body.length } : {}) },
-      body: truncated ? message.body.slice(0, DEAD_LETTER_BODY_CHARS) : message.body,
-    });
+    const wrapped = deadLetterWrapperBody(message, error.reason, error.message, DEAD_LETTER_BODY_CHARS);
     try {
       await sendInOrder(this.ports.queue, this.ports.clock, [
-        { queue, message: { group: message.group || 'unknown', dedupId: `dlq:${message.messageId}`, body: wrapped } },
+        { queue, message: { group: message.group || 'unknown', dedupId: dedupIds.deadLetter(message.messageId), body: wrapped } },
       ]);
       return true;
     } catch (e) {

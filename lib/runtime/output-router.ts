@@ -13,12 +13,14 @@
  * after a restore, at any parallelism — rewrites the same object.
  */
 import { Buffer } from 'node:buffer';
-import { encodeRecords, ENVELOPE_VERSION, type Endpoint } from '../core/envelope.js';
+import type { Endpoint } from '../core/wire/envelope.js';
+import { envelopes, type EnvelopeHeader } from '../core/wire/envelope-builders.js';
+import { dedupIds } from '../core/wire/dedup-ids.js';
 import { classify } from '../core/error-boundary.js';
 import { formatBytes, InvariantError, UserFunctionError } from '../core/errors.js';
 import { channelId, type ChannelId, type Generation, type JobName, type SubtaskRef } from '../core/ids.js';
 import { encodeKey, keyGroupOf, subtaskForKeyGroup } from '../core/keygroups.js';
-import { stateKeys } from '../core/state-keys.js';
+import { stateKeys } from '../core/wire/state-keys.js';
 import { messageGroupOf, outputTargets, stageById, type Topology } from '../core/topology.js';
 import type { UserErrorPolicy } from '../core/config.js';
 import type { OutputPort, Partitioning } from '../core/graph.js';
@@ -52,7 +54,9 @@ interface Edge {
   readonly maxParallelism: number;
   /** The consumer's policy: with 'dead-letter', a record its keyBy fails on is skipped to the dead-letter output. */
   readonly onUserError: UserErrorPolicy | undefined;
-  rr: number;
+  /** Rebalance round-robin: how many records this edge has sent since the last flush; the
+   *  next one goes to target (own index + this) mod targets. */
+  nextRebalance: number;
 }
 
 /** Room left for the envelope's header within `bufferBytes`. */
@@ -82,7 +86,7 @@ export class OutputRouter {
       consumer: edge.stage,
       maxParallelism: topology.maxParallelism,
       onUserError: stageById(topology, edge.stage).operators[0]!.onUserError,
-      rr: 0,
+      nextRebalance: 0,
       targets: targets.map((ref) => ({
         ref,
         to: { op: ref.stage, subtask: ref.index },
@@ -113,7 +117,7 @@ export class OutputRouter {
           for (const t of edge.targets) this.add(t, value, timestamp);
           break;
         case 'rebalance':
-          this.add(edge.targets[(this.self.index + edge.rr++) % edge.targets.length]!, value, timestamp);
+          this.add(edge.targets[(this.self.index + edge.nextRebalance++) % edge.targets.length]!, value, timestamp);
           break;
         case 'hash': {
           let group;
@@ -141,7 +145,7 @@ export class OutputRouter {
   /** Sends every partly filled buffer. Called at the end of each input envelope. */
   flush(): void {
     for (const t of this.all) if (t.values.length > 0) this.send(t);
-    for (const e of this.edges) e.rr = 0;
+    for (const e of this.edges) e.nextRebalance = 0;
   }
 
   /**
@@ -157,20 +161,9 @@ export class OutputRouter {
       }
       if (t.values.length > 0) this.send(t);
       const seq = this.nextSeq(t);
-      const body = JSON.stringify({
-        v: ENVELOPE_VERSION,
-        job: this.job,
-        gen: this.gen,
-        kind: 'watermark',
-        from: this.from,
-        to: t.to,
-        seq,
-        wm,
-        ...(idle ? { idle: true } : {}),
-      });
-      this.push(t, seq, body);
+      this.push(t, seq, envelopes.watermark(this.header(t), seq, wm, idle));
     }
-    for (const e of this.edges) e.rr = 0;
+    for (const e of this.edges) e.nextRebalance = 0;
   }
 
   /** Sends a barrier or end-of-input on every output channel, after the records before it. */
@@ -178,30 +171,20 @@ export class OutputRouter {
     this.flush();
     for (const t of this.all) {
       const seq = this.nextSeq(t);
-      const body = JSON.stringify({
-        v: ENVELOPE_VERSION,
-        job: this.job,
-        gen: this.gen,
-        kind,
-        from: this.from,
-        to: t.to,
-        seq,
-        ...(kind === 'barrier' ? { cp: checkpoint } : {}),
-      });
-      this.push(t, seq, body);
+      this.push(t, seq, kind === 'barrier' ? envelopes.barrier(this.header(t), seq, checkpoint!) : envelopes.end(this.header(t), seq));
     }
   }
 
   /** Sends a target's pending records; `wm` rides on the last envelope. */
   private send(t: Target, wm?: number): void {
-    const header = { v: ENVELOPE_VERSION, job: this.job, gen: this.gen, from: this.from, to: t.to } as const;
+    const header = this.header(t);
     const room = this.bufferBytes - HEADER_RESERVE;
     const pack = (values: unknown[], ts: (number | null)[] | undefined, last: boolean): void => {
       const recs = JSON.stringify(values);
       const tsText = ts ? ts.join(',') : '';
       if (Buffer.byteLength(recs) + tsText.length + 32 <= room) {
         const seq = this.nextSeq(t);
-        this.push(t, seq, encodeRecords(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined));
+        this.push(t, seq, envelopes.records(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined));
         return;
       }
       if (values.length === 1) {
@@ -224,6 +207,10 @@ export class OutputRouter {
     this.effects.add(recordDeadLetter(this.job, this.self, error));
   }
 
+  private header(t: Target): EnvelopeHeader {
+    return { job: this.job, gen: this.gen, from: this.from, to: t.to };
+  }
+
   private nextSeq(t: Target): number {
     const key = stateKeys.outSeq(t.channel);
     const seq = (this.ws.get<number>(key) ?? 0) + 1;
@@ -235,11 +222,7 @@ export class OutputRouter {
     this.effects.add({
       kind: 'send',
       queue: t.queue,
-      message: { group: messageGroupOf(t.ref.index), body, dedupId: dedupId(this.gen, this.self, t.ref.index, seq) },
+      message: { group: messageGroupOf(t.ref.index), body, dedupId: dedupIds.channel(this.gen, this.self, t.ref.index, seq) },
     });
   }
 }
-
-/** SQS deduplication id of a channel envelope; the queue already names job and stage. */
-export const dedupId = (gen: Generation, from: SubtaskRef, toIndex: number, seq: number) =>
-  `${gen}:${from.stage}.${from.index}>${toIndex}:${seq}`;

@@ -24,7 +24,7 @@ import { sourceIo } from './source-io.js';
 import { FIRST_GENERATION, checkpointId, generation, parseSubtaskKey, type Generation } from '../core/ids.js';
 import { initialJobRecord, type JobRecord, type RestoreRequest } from '../core/manifest.js';
 import { chooseCheckpoint, redistribute, type SubtaskSnapshot } from '../core/recovery.js';
-import { stateKeys } from '../core/state-keys.js';
+import { stateKeys } from '../core/wire/state-keys.js';
 import { compileTopology, type ParallelismOverrides, type StageTopology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import { sendStartPolls } from './control-messages.js';

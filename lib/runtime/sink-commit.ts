@@ -10,8 +10,9 @@
 import type { SinkTransactionRef } from '../core/effects.js';
 import type { JobGraph, SinkSpec } from '../core/graph.js';
 import { InvariantError, MissingDataError } from '../core/errors.js';
-import { checkpointId, type JobName } from '../core/ids.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { checkpointId } from '../core/ids.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
+import { commitMarkerBody } from '../core/wire/blob-bodies.js';
 import type { Ports } from '../ports/index.js';
 
 export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>, graph: JobGraph, txn: SinkTransactionRef): Promise<void> {
@@ -22,19 +23,15 @@ export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>,
     const records = await readParts(ports, txn.parts);
     if (spec.kind === 's3') {
       const body = records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');
-      await ports.blobs.put(s3SinkObjectKey(graph.name, spec.prefix, txn.checkpoint, txn.subtask), body, { ifAbsent: true });
+      await ports.blobs.put(blobKeys.s3SinkObject(graph.name, spec.prefix, txn.checkpoint, txn.subtask), body, { ifAbsent: true });
     } else {
       for (const record of records) {
         await ports.outputs.upsert(graph.name, txn.op, String(spec.key(record)), JSON.stringify(record), txn.checkpoint);
       }
     }
   }
-  await ports.blobs.put(marker, JSON.stringify({ checkpoint: txn.checkpoint, subtask: txn.subtask, parts: txn.parts }), { ifAbsent: true });
+  await ports.blobs.put(marker, commitMarkerBody({ checkpoint: txn.checkpoint, subtask: txn.subtask, parts: txn.parts }), { ifAbsent: true });
 }
-
-/** Where an S3 sink's committed transaction lands: `jobs/<job>/<prefix><checkpoint>-<subtask>.ndjson`. */
-export const s3SinkObjectKey = (job: JobName, prefix: string, checkpoint: number, subtask: number) =>
-  `${blobKeys.jobPrefix(job)}${prefix}${String(checkpoint).padStart(12, '0')}-${subtask}.ndjson`;
 
 /** The spec of sink `op`; callers name sinks of the job's own graph, so anything else is a bug. */
 export function sinkSpecOf(graph: JobGraph, op: string): SinkSpec {

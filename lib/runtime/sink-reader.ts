@@ -6,7 +6,8 @@
 import { MissingDataError } from '../core/errors.js';
 import type { JobGraph } from '../core/graph.js';
 import type { JobName } from '../core/ids.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
+import { parseCommitMarkerBody } from '../core/wire/blob-bodies.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Ports } from '../ports/index.js';
 import { sinkSpecOf } from './sink-commit.js';
@@ -24,7 +25,7 @@ export async function readCommitted<T = unknown>(blobs: BlobStore, job: string, 
   for (const key of markers) {
     const body = await blobs.get(key);
     if (body === null) continue;
-    const marker = JSON.parse(body) as { checkpoint: number; parts: string[] };
+    const marker = parseCommitMarkerBody(body);
     checkpoints.add(marker.checkpoint);
     for (const part of marker.parts) {
       const values = await blobs.get(part);
@@ -46,7 +47,7 @@ export async function readSinkOutput(ports: Pick<Ports, 'blobs' | 'outputs'>, gr
     case 'collect':
       return (await readCommitted(ports.blobs, graph.name, sink)).records;
     case 's3': {
-      const prefix = `${blobKeys.jobPrefix(graph.name)}${spec.prefix}`;
+      const prefix = blobKeys.jobObject(graph.name, spec.prefix);
       const records: unknown[] = [];
       for (const key of await ports.blobs.list(prefix)) {
         const body = (await ports.blobs.get(key)) ?? '';

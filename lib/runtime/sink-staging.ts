@@ -6,11 +6,12 @@
  * in the manifest that this subtask did (a job is FINISHED only after that). A print
  * sink (at-least-once) writes its records as they come instead.
  */
-import type { CommitEnvelope } from '../core/envelope.js';
+import type { CommitEnvelope } from '../core/wire/envelope.js';
+import { InvariantError } from '../core/errors.js';
 import type { JobGraph } from '../core/graph.js';
 import { checkpointId, type SubtaskRef } from '../core/ids.js';
-import { stateKeys } from '../core/state-keys.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { parseStateKey, stateKeys, type SinkTransactionEntry } from '../core/wire/state-keys.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
 import type { StageTopology } from '../core/topology.js';
 import type { EffectLog } from '../core/effects.js';
 import type { WorkingState } from './working-state.js';
@@ -67,7 +68,8 @@ export class SinkStaging {
     for (const op of this.sinks) {
       const partKeys = this.ws.keysWithPrefix(stateKeys.sinkPartPrefix(op));
       if (partKeys.length === 0) continue;
-      this.ws.set(stateKeys.sinkTxn(op, checkpoint, this.ref.index), { parts: partKeys.map((k) => this.ws.get(k)) });
+      const txn: SinkTransactionEntry = { parts: partKeys.map((k) => this.ws.get<string>(k)!) };
+      this.ws.set(stateKeys.sinkTxn(op, checkpoint, this.ref.index), txn);
       for (const k of partKeys) this.ws.delete(k);
     }
   }
@@ -81,12 +83,12 @@ export class SinkStaging {
 
   private commitUpTo(checkpoint: number): void {
     for (const op of this.sinks) {
-      const prefix = stateKeys.sinkTxnPrefix(op);
-      for (const key of this.ws.keysWithPrefix(prefix)) {
-        const [cp, subtask] = key.slice(prefix.length).split('/').map(Number) as [number, number];
-        if (cp > checkpoint) continue;
-        const txn = this.ws.get<{ parts: string[] }>(key)!;
-        this.effects.add({ kind: 'commit', txn: { op, checkpoint: cp, subtask, parts: txn.parts } });
+      for (const key of this.ws.keysWithPrefix(stateKeys.sinkTxnPrefix(op))) {
+        const entry = parseStateKey(key);
+        if (entry.kind !== 'sink-txn') throw new InvariantError(`not a sink transaction key: ${key}`);
+        if (entry.checkpoint > checkpoint) continue;
+        const txn = this.ws.get<SinkTransactionEntry>(key)!;
+        this.effects.add({ kind: 'commit', txn: { op, checkpoint: entry.checkpoint, subtask: entry.subtask, parts: txn.parts } });
         this.ws.delete(key);
       }
     }

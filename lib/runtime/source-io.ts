@@ -4,14 +4,13 @@
  */
 import type { SourceIo } from '../core/graph.js';
 import type { JobName } from '../core/ids.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
 import type { Ports } from '../ports/index.js';
 
 export function sourceIo(ports: Pick<Ports, 'blobs' | 'logs'>, job: JobName): SourceIo {
-  const root = blobKeys.jobPrefix(job);
   return {
-    getObject: (key) => ports.blobs.get(root + key),
-    listObjects: async (prefix) => (await ports.blobs.list(root + prefix)).map((k) => k.slice(root.length)),
+    getObject: (key) => ports.blobs.get(blobKeys.jobObject(job, key)),
+    listObjects: async (prefix) => (await ports.blobs.list(blobKeys.jobObject(job, prefix))).map((k) => blobKeys.relativeToJob(job, k)),
     readLog: (log, partition, from, below, max) => ports.logs.read(job, log, partition, from, below, max),
     logHead: (log, partition) => ports.logs.head(job, log, partition),
   };

@@ -15,11 +15,13 @@
  */
 import type { Effect } from '../core/effects.js';
 import { MalformedEnvelopeError, TidemarkError, UserFunctionError, type FailedInput } from '../core/errors.js';
-import type { PollEnvelope, TriggerEnvelope } from '../core/envelope.js';
+import type { PollEnvelope, TriggerEnvelope } from '../core/wire/envelope.js';
 import type { JobGraph, OperatorSpec, SourceBatch, SourceIo } from '../core/graph.js';
 import type { SubtaskRef } from '../core/ids.js';
-import { stateKeys } from '../core/state-keys.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { stateKeys } from '../core/wire/state-keys.js';
+import { blobKeys, partNames } from '../core/wire/storage-keys.js';
+import { sourceDeadLetterBody } from '../core/wire/blob-bodies.js';
+import { dedupIds } from '../core/wire/dedup-ids.js';
 import { messageGroupOf, type StageTopology } from '../core/topology.js';
 import { MAX_WATERMARK, MIN_WATERMARK, sourceWatermark, type ChannelWatermark } from '../core/watermarks.js';
 import type { WorkingState } from './working-state.js';
@@ -153,7 +155,7 @@ export class SourceTask {
       watermark = this.sourceWatermark(head, s, env.at);
       if (watermark) actions.push({ kind: 'watermark', wm: watermark.wm });
     }
-    actions.push({ kind: 'end-of-input', part: `poll@${env.round}`, watermark });
+    actions.push({ kind: 'end-of-input', part: partNames.poll(env.round), watermark });
     s.emitted += batch.values.length;
     s.offset = batch.next;
     if (batch.values.length > 0 && s.idle) actions.push({ kind: 'effect', effect: { kind: 'activity' } });
@@ -171,7 +173,7 @@ export class SourceTask {
     const counter = stateKeys.counter(source, 'deadLetters');
     this.ws.set(counter, (this.ws.get<number>(counter) ?? 0) + rejected.length);
     return rejected.map((r) => {
-      const body = JSON.stringify({ source, where: r.where, reason: r.reason, text: r.text });
+      const body = sourceDeadLetterBody({ source, where: r.where, reason: r.reason, text: r.text });
       return { kind: 'effect', effect: { kind: 'blob', key: blobKeys.deadLetter(this.graph.name, source, r.where), body } };
     });
   }
@@ -197,7 +199,7 @@ export class SourceTask {
         queue: this.stage.queue,
         group: messageGroupOf(this.ref.index),
         round: s.round,
-        dedupId: `${this.ws.gen}:poll:${this.ref.index}:${s.round}`,
+        dedupId: dedupIds.poll(this.ws.gen, this.ref.index, s.round),
         idle: s.idle,
         offset: s.offset,
         ...(notBefore === undefined || notBefore <= env.at ? {} : { notBefore }),

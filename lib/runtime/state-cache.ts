@@ -5,7 +5,7 @@
  * drops the cached copy, since it may hold uncommitted changes.
  */
 import { subtaskKey, type SubtaskKey, type SubtaskRef } from '../core/ids.js';
-import { compareVersions } from '../core/storage-keys.js';
+import { compareVersions } from '../core/wire/storage-keys.js';
 import type { StatePersistence } from './state-persistence.js';
 import type { WorkingState } from './working-state.js';
 

@@ -13,10 +13,11 @@ import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { TransientStorageError } from '../core/errors.js';
 import { generation, type JobName, type SubtaskRef } from '../core/ids.js';
-import { blobKeys, compareVersions, type StateVersion } from '../core/storage-keys.js';
+import { blobKeys, compareVersions, type StateVersion } from '../core/wire/storage-keys.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { StateItem, StateStore } from '../ports/state-store.js';
-import { WorkingState, type StateDelta } from './working-state.js';
+import { WorkingState } from './working-state.js';
+import { spilledKeyOf, spillPointerBody, stateBaseBody, stateDeltaBody, type StateBase, type StateDelta } from '../core/wire/state-items.js';
 
 export interface PersistenceOptions {
   /** Fewest deltas between two bases. @default 32 */
@@ -55,7 +56,7 @@ export class StatePersistence {
       const base = items[items.length - 1]!;
       if (base.kind !== 'b') continue; // the base was pruned under us by a concurrent rebase
       const spills: string[] = [];
-      const baseBody = await this.body<{ e: [string, unknown][] }>(base, spills);
+      const baseBody = await this.body<StateBase>(base, spills);
       const ws = new WorkingState(base.version, new Map(baseBody.value.e), 0, spills, baseBody.bytes);
       const deltas = items.slice(0, -1).filter((i) => compareVersions(i.version, base.version) > 0).reverse();
       let contiguous = true;
@@ -84,7 +85,7 @@ export class StatePersistence {
     if (!delta) return true;
     const version = { gen: ws.version.gen, ver: ws.version.ver + 1 };
     const spilled: string[] = [];
-    const body = JSON.stringify(delta);
+    const body = stateDeltaBody(delta);
     const item = await this.item(ref, version, 'd', body, spilled);
     if (!(await this.store.putIfAbsent(this.job, ref, item))) {
       if (spilled.length > 0) await this.blobs.delete(spilled);
@@ -120,7 +121,7 @@ export class StatePersistence {
   }
 
   private async baseItem(ref: SubtaskRef, version: StateVersion, entries: Map<string, unknown>, spills: string[]) {
-    const body = JSON.stringify({ e: [...entries] });
+    const body = stateBaseBody(entries);
     return { item: await this.item(ref, version, 'b', body, spills), bytes: body.length };
   }
 
@@ -136,16 +137,17 @@ export class StatePersistence {
     const key = blobKeys.spilledState(this.job, ref, version, kind, this.nonce());
     await this.blobs.put(key, body);
     spills.push(key);
-    return { version, kind, body: JSON.stringify({ spill: key }) };
+    return { version, kind, body: spillPointerBody(key) };
   }
 
   /** An item's payload, read from the blob store when it was spilled, and its size. */
   private async body<T>(item: StateItem, spills: string[]): Promise<{ value: T; bytes: number }> {
-    const parsed = JSON.parse(item.body) as T & { spill?: string };
-    if (typeof parsed.spill !== 'string') return { value: parsed, bytes: item.body.length };
-    const blob = await this.blobs.get(parsed.spill);
-    if (blob === null) throw new TransientStorageError(`read spilled state ${parsed.spill}`);
-    spills.push(parsed.spill);
+    const parsed = JSON.parse(item.body) as T;
+    const spill = spilledKeyOf(parsed);
+    if (spill === undefined) return { value: parsed, bytes: item.body.length };
+    const blob = await this.blobs.get(spill);
+    if (blob === null) throw new TransientStorageError(`read spilled state ${spill}`);
+    spills.push(spill);
     return { value: JSON.parse(blob) as T, bytes: blob.length };
   }
 }

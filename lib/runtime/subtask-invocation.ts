@@ -10,12 +10,13 @@
  * behaviour (it fixes the envelopes, their seqs and the snapshot).
  */
 import type { EffectLog } from '../core/effects.js';
-import { recordsJsonOf, type ChannelEnvelope, type Envelope } from '../core/envelope.js';
+import type { ChannelEnvelope, Envelope } from '../core/wire/envelope.js';
+import { recordsJsonOf } from '../core/wire/envelope-builders.js';
 import { InvariantError } from '../core/errors.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { checkpointId, type ChannelId, type SubtaskRef } from '../core/ids.js';
-import { stateKeys, isSnapshotted } from '../core/state-keys.js';
-import { blobKeys } from '../core/storage-keys.js';
+import { stateKeys, isSnapshotted } from '../core/wire/state-keys.js';
+import { blobKeys } from '../core/wire/storage-keys.js';
 import { decideSubtask, protocolStateOf, subtaskInputs, type ChannelDecision, type SubtaskDecider, type SubtaskDecision, type SubtaskFacts } from '../core/subtask-protocol.js';
 import { keyGroupsOf, type StageTopology, type Topology } from '../core/topology.js';
 import { watermarkToForward, type ChannelWatermark, type WatermarkStep } from '../core/watermarks.js';
@@ -26,7 +27,8 @@ import { encodeSnapshot } from './snapshot.js';
 import { SourceTask, type SourceAction } from './source-task.js';
 import type { WorkingState } from './working-state.js';
 
-/** An alignment buffer entry as kept in working state. */
+/** An alignment buffer entry as kept in working state (`stateKeys.buffered`): the channel
+ *  (`ch`) and the envelope (`env`). Stored with every commit, hence the short names. */
 interface Buffered {
   readonly ch: ChannelId;
   readonly env: ChannelEnvelope;

@@ -16,11 +16,23 @@
 import { InvariantError, UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, WindowFunction } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
-import { stateKeys } from '../core/state-keys.js';
+import { parseStateKey, stateKeys } from '../core/wire/state-keys.js';
 import { assignWindows, maxTimestamp, mergeSession, parseWindowId, placement, windowId, type Window, type WindowAssigner } from '../core/windows.js';
 import type { WorkingState } from './working-state.js';
 
-type Cell = { readonly a: unknown } | { readonly e: unknown[] };
+/**
+ * One window's contents for one key, as stored in the `windowCells` entry (working state and
+ * snapshots: the one-letter names are a stored format, kept short as they repeat per window).
+ */
+type Cell = AccumulatorCell | ElementsCell;
+/** A reduce or aggregate window: its accumulator. */
+interface AccumulatorCell {
+  readonly a: unknown;
+}
+/** A process window: its elements, in arrival order. */
+interface ElementsCell {
+  readonly e: unknown[];
+}
 type Emit = (value: unknown, timestamp: number | undefined) => void;
 
 export interface WindowIO {
@@ -70,7 +82,7 @@ export class WindowOperator {
     if (ts === undefined) {
       throw UserFunctionError.invalid(this.name, 'a window needs event time: give the source a timestamp and watermarks', { record: value });
     }
-    const key = stateKeys.keyed(this.name, 'w', group, encodedKey);
+    const key = stateKeys.windowCells(this.name, group, encodedKey);
     let plan: Plan | null;
     try {
       plan = this.plan(value, ts, this.io.ws.get<Record<string, Cell>>(key) ?? {}, encodedKey);
@@ -130,7 +142,7 @@ export class WindowOperator {
     while (index.length > 0 && index[0]! <= wm) {
       const time = index.shift()!;
       for (let group = this.io.keyGroups.start; group <= this.io.keyGroups.end; group++) {
-        const timerKey = stateKeys.keyed(this.name, '$t', group, String(time));
+        const timerKey = stateKeys.windowTimers(this.name, group, time);
         const keys = this.io.ws.get<string[]>(timerKey);
         if (!keys) continue;
         this.io.ws.delete(timerKey);
@@ -141,7 +153,7 @@ export class WindowOperator {
   }
 
   private onTimer(time: number, encodedKey: string, group: number, index: number[]): void {
-    const key = stateKeys.keyed(this.name, 'w', group, encodedKey);
+    const key = stateKeys.windowCells(this.name, group, encodedKey);
     const cells = { ...(this.io.ws.get<Record<string, Cell>>(key) ?? {}) };
     for (const id of Object.keys(cells)) {
       const w = parseWindowId(id);
@@ -168,7 +180,7 @@ export class WindowOperator {
   }
 
   private schedule(time: number, encodedKey: string, group: number, index = this.timerIndex()): void {
-    const timerKey = stateKeys.keyed(this.name, '$t', group, String(time));
+    const timerKey = stateKeys.windowTimers(this.name, group, time);
     const keys = this.io.ws.get<string[]>(timerKey) ?? [];
     if (!keys.includes(encodedKey)) this.io.ws.set(timerKey, [...keys, encodedKey]);
     if (!index.includes(time)) {
@@ -183,9 +195,11 @@ export class WindowOperator {
   private timerIndex(): number[] {
     const stored = this.io.ws.get<number[]>(stateKeys.timerIndex(this.name));
     if (stored) return stored;
-    const prefix = `k/${this.name}/$t/`;
     const times = new Set<number>();
-    for (const k of this.io.ws.keysWithPrefix(prefix)) times.add(Number(k.slice(k.lastIndexOf('/') + 1)));
+    for (const k of this.io.ws.keysWithPrefix(stateKeys.windowTimersPrefix(this.name))) {
+      const entry = parseStateKey(k);
+      if (entry.kind === 'keyed') times.add(Number(entry.key));
+    }
     const index = [...times].sort((a, b) => a - b);
     this.io.ws.set(stateKeys.timerIndex(this.name), index);
     return index;
@@ -195,11 +209,11 @@ export class WindowOperator {
     const fn = this.fn;
     switch (fn.kind) {
       case 'reduce':
-        return { a: cell === undefined ? value : fn.fn(this.own((cell as { a: unknown }).a), value) };
+        return { a: cell === undefined ? value : fn.fn(this.own((cell as AccumulatorCell).a), value) };
       case 'aggregate':
-        return { a: fn.add(cell === undefined ? fn.create() : this.own((cell as { a: unknown }).a), value) };
+        return { a: fn.add(cell === undefined ? fn.create() : this.own((cell as AccumulatorCell).a), value) };
       case 'process':
-        return { e: [...(cell === undefined ? [] : (cell as { e: unknown[] }).e), value] };
+        return { e: [...(cell === undefined ? [] : (cell as ElementsCell).e), value] };
     }
   }
 
@@ -208,11 +222,11 @@ export class WindowOperator {
     const own = this.own;
     switch (fn.kind) {
       case 'reduce':
-        return { a: fn.fn(own((a as { a: unknown }).a), own((b as { a: unknown }).a)) };
+        return { a: fn.fn(own((a as AccumulatorCell).a), own((b as AccumulatorCell).a)) };
       case 'aggregate':
-        return { a: fn.merge!(own((a as { a: unknown }).a), own((b as { a: unknown }).a)) };
+        return { a: fn.merge!(own((a as AccumulatorCell).a), own((b as AccumulatorCell).a)) };
       case 'process':
-        return { e: [...(a as { e: unknown[] }).e, ...(b as { e: unknown[] }).e] };
+        return { e: [...(a as ElementsCell).e, ...(b as ElementsCell).e] };
     }
   }
 
@@ -233,12 +247,12 @@ export class WindowOperator {
     const ts = maxTimestamp(w);
     switch (fn.kind) {
       case 'reduce':
-        return [[(cell as { a: unknown }).a, ts]];
+        return [[(cell as AccumulatorCell).a, ts]];
       case 'aggregate':
-        return [[fn.result((cell as { a: unknown }).a, decodeKey(encodedKey), w), ts]];
+        return [[fn.result((cell as AccumulatorCell).a, decodeKey(encodedKey), w), ts]];
       case 'process': {
         const out: [unknown, number][] = [];
-        fn.fn(decodeKey(encodedKey), w, (cell as { e: unknown[] }).e, (v) => void out.push([v, ts]));
+        fn.fn(decodeKey(encodedKey), w, (cell as ElementsCell).e, (v) => void out.push([v, ts]));
         return out;
       }
     }

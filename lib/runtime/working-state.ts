@@ -4,14 +4,8 @@
  * as an occasional base. Values are owned by the map: callers that mutate a value in place
  * must call `touch`.
  */
-import type { StateVersion } from '../core/storage-keys.js';
-
-export interface StateDelta {
-  /** Keys set, with their new values. */
-  readonly s: [string, unknown][];
-  /** Keys deleted. */
-  readonly d: string[];
-}
+import type { StateVersion } from '../core/wire/storage-keys.js';
+import type { StateDelta } from '../core/wire/state-items.js';
 
 export class WorkingState {
   private readonly dirty = new Set<string>();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeRecords, recordsJsonOf } from '../../lib/core/envelope.js';
+import { decodeEnvelope } from '../../lib/core/wire/envelope.js';
+import { encodeRecords, recordsJsonOf } from '../../lib/core/wire/envelope-builders.js';
 import { MalformedEnvelopeError } from '../../lib/core/errors.js';
 
 const expect_ = { job: 'wc', stages: new Set(['count']), maxBytes: 1000 };

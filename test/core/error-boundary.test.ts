@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AwsRequestError } from '../../lib/adapters/aws/errors.js';
 import { NoRetryError } from '../../lib/adapters/aws/retry-strategy.js';
-import { decodeEnvelope } from '../../lib/core/envelope.js';
+import { decodeEnvelope } from '../../lib/core/wire/envelope.js';
 import { classify, type ClassifyOptions, type ErrorDecision } from '../../lib/core/error-boundary.js';
 import * as errors from '../../lib/core/errors.js';
 import {

@@ -5,7 +5,7 @@ import { checkpointId, generation, type SubtaskKey } from '../../lib/core/ids.js
 import { encodeKey, keyGroupOf, keyGroupRange } from '../../lib/core/keygroups.js';
 import { newCheckpointRecord } from '../../lib/core/manifest.js';
 import { chooseCheckpoint, redistribute, type SubtaskSnapshot } from '../../lib/core/recovery.js';
-import { stateKeys } from '../../lib/core/state-keys.js';
+import { stateKeys } from '../../lib/core/wire/state-keys.js';
 import { compileTopology, stageById } from '../../lib/core/topology.js';
 
 function graph() {

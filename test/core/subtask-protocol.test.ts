@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AlignmentState } from '../../lib/core/alignment.js';
 import type { CheckpointMode } from '../../lib/core/config.js';
-import type { ChannelEnvelope, Envelope } from '../../lib/core/envelope.js';
+import type { ChannelEnvelope, Envelope } from '../../lib/core/wire/envelope.js';
 import { LostMessageError, MalformedEnvelopeError, NotYetRestoredError, RetryableError, TerminalError } from '../../lib/core/errors.js';
 import { channelId, stageId } from '../../lib/core/ids.js';
-import { stateKeys } from '../../lib/core/state-keys.js';
+import { stateKeys } from '../../lib/core/wire/state-keys.js';
 import { decideSubtask, protocolStateOf, type SubtaskDecision, type SubtaskFacts, type SubtaskInputs } from '../../lib/core/subtask-protocol.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../../lib/core/watermarks.js';
 

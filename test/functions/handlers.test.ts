@@ -7,7 +7,7 @@ import { createCoordinatorHandler } from '../../functions/coordinator.js';
 import { createOperatorHandler } from '../../functions/operator.js';
 import { createRecoveryHandler } from '../../functions/recovery.js';
 import { collect, generator, job } from '../../lib/api/index.js';
-import { parseTimerMessage } from '../../lib/runtime/coordinator-schedule.js';
+import { parseTimerMessage } from '../../lib/core/wire/queue-bodies.js';
 import { RecoveryManager } from '../../lib/runtime/recovery-manager.js';
 import { scheduledEvent, sqsEvent } from '../../local/lambda-events.js';
 import { emulatorJob, uniqueJobName } from '../support/emulator-world.js';

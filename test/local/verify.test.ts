@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collect, generator, job } from '../../lib/api/index.js';
 import type { JobName } from '../../lib/core/ids.js';
-import { blobKeys } from '../../lib/core/storage-keys.js';
+import { blobKeys } from '../../lib/core/wire/storage-keys.js';
 import { main } from '../../local/cli.js';
 import { verifyRun } from '../../local/verify.js';
 import { memoryWorld } from '../support/memory-world.js';

@@ -26,7 +26,7 @@ import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { InvariantError, ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
 import type { JobName } from '../../core/ids.js';
-import { tableKeys } from '../../core/storage-keys.js';
+import { tableKeys } from '../../core/wire/storage-keys.js';
 import type { LogEntry, LogStore } from '../../ports/log-store.js';
 import { DYNAMODB_ITEM_LIMIT } from './dynamodb-state-store.js';
 import { attempt, isConditionFailed, translateError } from './errors.js';

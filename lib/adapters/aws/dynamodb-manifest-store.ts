@@ -34,7 +34,7 @@ import {
   type CheckpointRecord,
   type JobRecord,
 } from '../../core/manifest.js';
-import { tableKeys } from '../../core/storage-keys.js';
+import { tableKeys } from '../../core/wire/storage-keys.js';
 import type { ManifestStore } from '../../ports/manifest-store.js';
 import { DYNAMODB_ITEM_LIMIT } from './dynamodb-state-store.js';
 import { attempt, isConditionFailed, translateError } from './errors.js';

@@ -22,7 +22,7 @@ import {
 import { Buffer } from 'node:buffer';
 import { ItemTooLargeError } from '../../core/errors.js';
 import type { JobName } from '../../core/ids.js';
-import { tableKeys } from '../../core/storage-keys.js';
+import { tableKeys } from '../../core/wire/storage-keys.js';
 import type { OutputRow, OutputTable } from '../../ports/output-table.js';
 import { DYNAMODB_ITEM_LIMIT } from './dynamodb-state-store.js';
 import { attempt, isConditionFailed, translateError } from './errors.js';

@@ -23,7 +23,7 @@ import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { ItemTooLargeError, TransientStorageError } from '../../core/errors.js';
 import type { JobName, SubtaskRef } from '../../core/ids.js';
-import { tableKeys, type StateVersion } from '../../core/storage-keys.js';
+import { tableKeys, type StateVersion } from '../../core/wire/storage-keys.js';
 import type { StateItem, StateStore } from '../../ports/state-store.js';
 import { attempt, isConditionFailed, translateError } from './errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * BlobStore port on one S3 bucket. Bodies are UTF-8 strings; keys come from core/storage-keys.
+ * BlobStore port on one S3 bucket. Bodies are UTF-8 strings; keys come from core/wire/storage-keys.
  *
  * What must hold: `put` with `ifAbsent` is atomic, so it is a single PutObject with
  * `If-None-Match: *` — never a HEAD followed by a PUT. S3 answers 412 PreconditionFailed when

@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { ItemTooLargeError } from '../../core/errors.js';
 import type { SubtaskRef } from '../../core/ids.js';
-import { compareVersions, tableKeys, type StateVersion } from '../../core/storage-keys.js';
+import { compareVersions, tableKeys, type StateVersion } from '../../core/wire/storage-keys.js';
 import type { StateItem, StateStore } from '../../ports/state-store.js';
 
 /** DynamoDB's item size limit. */

@@ -7,6 +7,8 @@
  *   state/<stage>/<subtask>/<gen>-<ver>-<b|d>-<nonce>  spilled working state (too big for an item)
  *   sinks/<sink>/staged/<subtask>/<gen>/<part>    staged sink output, not visible to readers
  *   sinks/<sink>/committed/<cp>/<subtask>.json    commit marker: the parts of one transaction
+ *   <prefix><cp>-<subtask>.ndjson                 an S3 sink's committed transaction (prefix: the sink's)
+ *   <prefix>…                                     an S3 source's input objects (prefix: the source's)
  *
  * Table (DynamoDB) layout, one table per job:
  *   pk job#<job>                      sk job            the job item (status, generation, ids)
@@ -21,7 +23,7 @@
  *                                        'dead-letter'); the digest is of the record, so every
  *                                        replay, restore or rescale rewrites the same object
  */
-import type { CheckpointId, Generation, JobName, SubtaskRef } from './ids.js';
+import type { CheckpointId, Generation, JobName, SubtaskRef } from '../ids.js';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const CP_WIDTH = 12;
@@ -31,6 +33,10 @@ const OFFSET_WIDTH = 15;
 
 export const blobKeys = {
   jobPrefix: (job: JobName) => `jobs/${job}/`,
+  /** An object a user names relative to the job's area: an S3 source's input, an S3 sink's prefix. */
+  jobObject: (job: JobName, relative: string) => `jobs/${job}/${relative}`,
+  /** The inverse of `jobObject` for a key under the job's area. */
+  relativeToJob: (job: JobName, key: string) => key.slice(`jobs/${job}/`.length),
   checkpointPrefix: (job: JobName, cp: CheckpointId) => `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/`,
   snapshot: (job: JobName, cp: CheckpointId, ref: SubtaskRef) =>
     `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/${ref.stage}/${ref.index}.json`,
@@ -40,12 +46,36 @@ export const blobKeys = {
   stagedPart: (job: JobName, sink: string, subtask: number, gen: Generation, part: string) =>
     `jobs/${job}/sinks/${sink}/staged/${subtask}/${pad(gen, GEN_WIDTH)}/${part}`,
   committedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/committed/`,
+  /** Every dead letter of the job, of sources and operators alike. */
+  deadLettersPrefix: (job: JobName) => `jobs/${job}/dead-letters/`,
   deadLetterPrefix: (job: JobName, source: string) => `jobs/${job}/dead-letters/${source}/`,
   deadLetter: (job: JobName, source: string, where: string) => `jobs/${job}/dead-letters/${source}/${encodeURIComponent(where)}.json`,
   /** `digest`: hex digest of the record the operator's user function threw on. */
   recordDeadLetter: (job: JobName, operator: string, digest: string) => `jobs/${job}/dead-letters/${operator}/r-${digest}.json`,
   commitMarker: (job: JobName, sink: string, cp: CheckpointId, subtask: number) =>
     `jobs/${job}/sinks/${sink}/committed/${pad(cp, CP_WIDTH)}/${subtask}.json`,
+  /** An S3 sink's committed transaction: `jobs/<job>/<prefix><checkpoint, 12 digits>-<subtask>.ndjson`. */
+  s3SinkObject: (job: JobName, prefix: string, cp: CheckpointId | number, subtask: number) =>
+    `jobs/${job}/${prefix}${pad(cp, CP_WIDTH)}-${subtask}.ndjson`,
+};
+
+/** The checkpoint and subtask of an S3 sink's object (see `blobKeys.s3SinkObject`) with
+ *  `prefix`; null for any other key. */
+export function parseS3SinkObject(key: string, job: JobName, prefix: string): { checkpoint: CheckpointId; subtask: number } | null {
+  const head = blobKeys.jobObject(job, prefix);
+  if (!key.startsWith(head)) return null;
+  const m = /^(\d{12,})-(\d+)\.ndjson$/.exec(key.slice(head.length));
+  return m ? { checkpoint: Number(m[1]) as CheckpointId, subtask: Number(m[2]) } : null;
+}
+
+/** Names of staged sink parts (the last segment of `blobKeys.stagedPart`, the key of
+ *  `stateKeys.sinkPart`): after the input whose records they hold, so a retried input
+ *  rewrites the same part. */
+export const partNames = {
+  /** The records of envelope `seq` on input `channel`. */
+  channel: (channel: string, seq: number) => `${channel}@${seq}`,
+  /** The records of a source's poll of `round`. */
+  poll: (round: number) => `poll@${round}`,
 };
 
 /** The parts of a staged sink part's key (see `blobKeys.stagedPart`); null for any other key. */

@@ -7,8 +7,10 @@
  * manager or a source itself, and are made idempotent by their own ids instead.
  * `end` (end of input on a channel) and `poll` (a source's self-scheduling tick) are the two
  * kinds this implementation adds to the design's list.
+ *
+ * This module holds the types and the decoder; `envelope-builders.ts` makes the bodies.
  */
-import { MalformedEnvelopeError } from './errors.js';
+import { MalformedEnvelopeError } from '../errors.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -86,30 +88,6 @@ export const isChannelEnvelope = (e: Envelope): e is ChannelEnvelope => CHANNEL_
 
 /** The coordinator and the recovery manager appear as this endpoint in `from`. */
 export const COORDINATOR: Endpoint = { op: '$coordinator', subtask: 0 };
-
-/** Encodes a records envelope around its records already encoded as one JSON array
- *  (and, when present, the timestamps as one JSON array): the runtime sizes buffers by it. */
-export function encodeRecords(
-  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm'>,
-  seq: number,
-  recordsJson: string,
-  timestampsJson: string | undefined,
-  watermark?: number,
-): string {
-  const head =
-    `{"v":${header.v},"job":${JSON.stringify(header.job)},"gen":${header.gen},"kind":"records",` +
-    `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},` +
-    (watermark === undefined ? '' : `"wm":${watermark},`);
-  const ts = timestampsJson === undefined ? '' : `,"ts":${timestampsJson}`;
-  return `${head}"recs":${recordsJson}${ts}}`;
-}
-
-/** The `recs` array of a body made by `encodeRecords`, as JSON text, without parsing it. */
-export function recordsJsonOf(body: string, hasTimestamps: boolean): string {
-  const start = body.indexOf('"recs":') + 7;
-  const end = hasTimestamps ? body.lastIndexOf(',"ts":') : body.length - 1;
-  return body.slice(start, end);
-}
 
 export interface DecodeExpectations {
   readonly job: string;

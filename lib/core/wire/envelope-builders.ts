@@ -1,0 +1,144 @@
+/**
+ * The one place envelope bodies are made. Each builder returns the JSON text sent as the
+ * SQS message body.
+ *
+ * The key order of every body is fixed: a body is compared, deduplicated and sized as text
+ * (the simulation replays runs byte for byte), so a builder writes its keys in the order
+ * the senders always have. Channel envelopes and a source's own poll put `kind` before the
+ * endpoints; the coordinator's control envelopes put it after them.
+ */
+import {
+  COORDINATOR,
+  ENVELOPE_VERSION,
+  type BarrierEnvelope,
+  type CommitEnvelope,
+  type Endpoint,
+  type EndEnvelope,
+  type PollEnvelope,
+  type RecordsEnvelope,
+  type TriggerEnvelope,
+  type WatermarkEnvelope,
+} from './envelope.js';
+
+/** Who an envelope is from and for, in which job and generation. */
+export interface EnvelopeHeader {
+  readonly job: string;
+  readonly gen: number;
+  readonly from: Endpoint;
+  readonly to: Endpoint;
+}
+
+/** The header of a control envelope the coordinator (or the recovery manager) sends to `to`. */
+export const fromCoordinator = (job: string, gen: number, to: Endpoint): EnvelopeHeader => ({ job, gen, from: COORDINATOR, to });
+
+/** What a poll carries besides its header (see PollEnvelope). */
+export interface PollFields {
+  readonly round: number;
+  readonly at: number;
+  readonly max: number;
+  readonly limits?: unknown;
+}
+
+/** Encodes a records envelope around its records already encoded as one JSON array
+ *  (and, when present, the timestamps as one JSON array): the runtime sizes buffers by it. */
+export function encodeRecords(
+  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm'>,
+  seq: number,
+  recordsJson: string,
+  timestampsJson: string | undefined,
+  watermark?: number,
+): string {
+  const head =
+    `{"v":${header.v},"job":${JSON.stringify(header.job)},"gen":${header.gen},"kind":"records",` +
+    `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},` +
+    (watermark === undefined ? '' : `"wm":${watermark},`);
+  const ts = timestampsJson === undefined ? '' : `,"ts":${timestampsJson}`;
+  return `${head}"recs":${recordsJson}${ts}}`;
+}
+
+/** The `recs` array of a body made by `encodeRecords`, as JSON text, without parsing it. */
+export function recordsJsonOf(body: string, hasTimestamps: boolean): string {
+  const start = body.indexOf('"recs":') + 7;
+  const end = hasTimestamps ? body.lastIndexOf(',"ts":') : body.length - 1;
+  return body.slice(start, end);
+}
+
+export const envelopes = {
+  /** A records buffer: see `encodeRecords`; `watermark` rides on it. */
+  records: (h: EnvelopeHeader, seq: number, recordsJson: string, timestampsJson: string | undefined, watermark?: number): string =>
+    encodeRecords({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to }, seq, recordsJson, timestampsJson, watermark),
+
+  watermark: (h: EnvelopeHeader, seq: number, wm: number, idle: boolean): string =>
+    JSON.stringify({
+      v: ENVELOPE_VERSION,
+      job: h.job,
+      gen: h.gen,
+      kind: 'watermark',
+      from: h.from,
+      to: h.to,
+      seq,
+      wm,
+      ...(idle ? { idle: true as const } : {}),
+    } satisfies WatermarkEnvelope),
+
+  barrier: (h: EnvelopeHeader, seq: number, cp: number): string =>
+    JSON.stringify({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, kind: 'barrier', from: h.from, to: h.to, seq, cp } satisfies BarrierEnvelope),
+
+  end: (h: EnvelopeHeader, seq: number): string =>
+    JSON.stringify({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, kind: 'end', from: h.from, to: h.to, seq } satisfies EndEnvelope),
+
+  trigger: (h: EnvelopeHeader, cp: number, stop: boolean): string =>
+    JSON.stringify({
+      v: ENVELOPE_VERSION,
+      job: h.job,
+      gen: h.gen,
+      from: h.from,
+      to: h.to,
+      kind: 'trigger',
+      cp,
+      ...(stop ? { stop: true } : {}),
+    } satisfies TriggerEnvelope),
+
+  commit: (h: EnvelopeHeader, cp: number, last: boolean): string =>
+    JSON.stringify({
+      v: ENVELOPE_VERSION,
+      job: h.job,
+      gen: h.gen,
+      from: h.from,
+      to: h.to,
+      kind: 'commit',
+      cp,
+      ...(last ? { last: true } : {}),
+    } satisfies CommitEnvelope),
+
+  /** A generation's first poll of a source subtask, sent by the recovery manager. */
+  startPoll: (h: EnvelopeHeader, p: PollFields): string =>
+    JSON.stringify({
+      v: ENVELOPE_VERSION,
+      job: h.job,
+      gen: h.gen,
+      from: h.from,
+      to: h.to,
+      kind: 'poll',
+      round: p.round,
+      at: p.at,
+      max: p.max,
+      start: true,
+      ...(p.limits === undefined ? {} : { limits: p.limits }),
+    } satisfies PollEnvelope),
+
+  /** A source subtask's poll of itself (its next read). */
+  poll: (h: EnvelopeHeader, p: PollFields): string =>
+    JSON.stringify({
+      v: ENVELOPE_VERSION,
+      job: h.job,
+      gen: h.gen,
+      kind: 'poll',
+      from: h.from,
+      to: h.to,
+      round: p.round,
+      at: p.at,
+      max: p.max,
+      ...(p.limits === undefined ? {} : { limits: p.limits }),
+    } satisfies PollEnvelope),
+};
