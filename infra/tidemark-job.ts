@@ -124,7 +124,7 @@ export class TidemarkJob extends Construct {
       out(`Queue-${s.stage.id}`, s.queue.queueName, `Tidemark ${this.topology.job}: queue of stage ${s.stage.id}`);
       out(`DeadLetterQueue-${s.stage.id}`, s.deadLetterQueue.queueName, `Tidemark ${this.topology.job}: dead-letter queue of stage ${s.stage.id}`);
     }
-    // `tidemark deploy --local` invokes it once, so the job starts without waiting for the first heartbeat.
+    // Invoking it with a scheduled event ticks now, without waiting for the next heartbeat.
     out('CoordinatorFunctionName', this.coordinator.coordinator.function.functionName, `Tidemark ${this.topology.job}: the checkpoint coordinator (invoke it to tick now)`);
     const timer = this.coordinator.timerQueue;
     if (timer) out('TimerQueue', timer.queueName, `Tidemark ${this.topology.job}: the coordinator's timer queue`);

@@ -6,26 +6,29 @@
  * sequential evaluation, read from the deployed table and bucket.
  *
  * Nothing here plays AWS's part: this process only deploys, loads the job's input files,
- * ticks the coordinator once (so the job starts now rather than at the first heartbeat, a
- * minute later), forces the restore `--restore-at` asks for, and reads. The deployed
- * functions do everything else, as they would on AWS.
+ * starts the job and its coordinator's timer chain (so it runs now rather than at the first
+ * heartbeat, a minute later), forces the restore `--restore-at` asks for, and reads. The
+ * deployed functions do everything else, as they would on AWS.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { awsPorts, type AwsConfig } from '../lib/adapters/aws/index.js';
+import { HEARTBEAT_MS, timerPeriodMs } from '../lib/core/coordinator-timer.js';
+import type { JobGraph } from '../lib/core/graph.js';
+import { compileTopology } from '../lib/core/topology.js';
+import { dedupIds } from '../lib/core/wire/dedup-ids.js';
+import { timerMessageBody } from '../lib/core/wire/queue-bodies.js';
+import type { Ports } from '../lib/ports/index.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
+import { sendInOrder } from '../lib/runtime/sender.js';
 import { bootstrap, deployStack, DeployError, DEPLOY_CACHE, outputNamed } from './cdk-cli.js';
 import { checkpointRow } from './checkpoint-table.js';
 import { EMULATOR_ACCOUNT, emulatorEnv, startEmulator, type Emulator } from './emulator.js';
 import { inputFiles, loadInputs } from './inputs.js';
 import { loadJob } from './job-file.js';
-import { scheduledEvent } from './lambda-events.js';
 import { patiently, type Patience } from './retry.js';
 import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
 import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
 import { readFileSync } from 'node:fs';
-import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 
 export interface DeployLocalOptions {
   readonly jobFile: string;
@@ -49,13 +52,13 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
   const { graph, module } = await loadJob(options.jobFile);
   const emulator = await startEmulator({ log: options.out, enforceIam: options.enforceIam ?? false });
   try {
-    const deployed = await deploy(emulator, options.jobFile, options.enforceIam ?? false, options.out);
+    const deployed = await deployStackTo(emulator, options.jobFile, options.enforceIam ?? false, options.out);
     const ports = awsPorts(deployed.config);
     await refuseEndedJob(ports, graph, patience, 'destroy its stack first, or use the embedded emulator (unset AWS_ENDPOINT_URL)');
     const files = inputFiles(options.jobFile, module.inputs, []);
     for (const l of await loadInputs(ports, graph, files)) options.out(`input ${l.source}: ${l.lines} lines from ${l.file} into ${l.where}`);
-    await patiently(`ticking the coordinator of ${graph.name}`, () => firstTick(deployed.config, deployed.coordinator), patience);
     const recovery = new RecoveryManager(graph, ports);
+    await patiently(`starting job ${graph.name}`, () => startNow(ports, graph, recovery), patience);
     const watched = await watchJob(ports, graph, { ...options, patience, restore: (command) => recovery.restore(command) });
     const { job } = watched;
     const location = (prefix: string) => `s3://${deployed.config.bucket}/${prefix} (endpoint ${emulator.endpoint})`;
@@ -85,18 +88,27 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
   }
 }
 
-interface Deployed {
+export interface DeployedStack {
   readonly stack: string;
+  /** Where the deployed table and bucket are, and how to reach them from here. */
   readonly config: AwsConfig;
-  readonly coordinator: string;
+  /** The stack's outputs, by output id. */
+  readonly outputs: Record<string, string>;
 }
 
-/** Bootstraps the emulator's account and deploys the stack; returns where its parts are. */
-async function deploy(emulator: Emulator, jobFile: string, enforceIam: boolean, out: (line: string) => void): Promise<Deployed> {
+/** Bootstraps the emulator's account and deploys the job's stack; returns where its parts are. */
+export async function deployStackTo(emulator: Emulator, jobFile: string, enforceIam: boolean, out: (line: string) => void): Promise<DeployedStack> {
   const target = emulatorEnv(emulator.endpoint);
   // The CDK CLI builds its own https agent from AWS_CA_BUNDLE; node's own trust covers the rest.
   const trust: Record<string, string> = emulator.certificate ? { NODE_EXTRA_CA_CERTS: emulator.certificate, AWS_CA_BUNDLE: emulator.certificate } : {};
-  const env = { ...cleanEnv(), ...target, ...trust, CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${target.AWS_ACCESS_KEY_ID}`) };
+  const env = {
+    ...cleanEnv(),
+    ...target,
+    ...trust,
+    CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${target.AWS_ACCESS_KEY_ID}`),
+    // The SDK's "Node 22 after January 2027" warning: the pinned CLI runs on Node 20.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
   const started = Date.now();
   await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out, forEnforcedIam: enforceIam });
   const { stack, outputs } = await deployStack(jobFile, { env, log: out });
@@ -109,7 +121,7 @@ async function deploy(emulator: Emulator, jobFile: string, enforceIam: boolean, 
     credentials: { accessKeyId: target.AWS_ACCESS_KEY_ID!, secretAccessKey: target.AWS_SECRET_ACCESS_KEY! },
     ...(emulator.certificate ? { trustedCertificates: readFileSync(emulator.certificate, 'utf8') } : {}),
   };
-  return { stack, config, coordinator: outputNamed(outputs, 'CoordinatorFunctionName') };
+  return { stack, config, outputs };
 }
 
 /** The user's environment without anything that would point the CDK CLI elsewhere. */
@@ -117,21 +129,20 @@ function cleanEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !/^(AWS_|CDK_)/.test(e[0])));
 }
 
-/** One heartbeat now, as the EventBridge rule would send it: the first one starts the job. */
-async function firstTick(config: AwsConfig, coordinator: string): Promise<void> {
-  const lambda = new LambdaClient({
-    region: config.region,
-    endpoint: config.endpoint,
-    ...(config.credentials ? { credentials: config.credentials } : {}),
-    ...(config.trustedCertificates ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: [...rootCertificates, config.trustedCertificates] }) } } : {}),
-  });
-  try {
-    const response = await lambda.send(new InvokeCommand({ FunctionName: coordinator, Payload: JSON.stringify(scheduledEvent('deploy', Date.now())) }));
-    if (response.FunctionError) {
-      const payload = Buffer.from(response.Payload ?? []).toString('utf8');
-      throw new DeployError(`the coordinator's first tick failed (${response.FunctionError}): ${payload.slice(0, 500)}`);
-    }
-  } finally {
-    lambda.destroy();
-  }
+/**
+ * What the first heartbeat would do, now instead of up to a minute later: start the job (the
+ * same recovery-manager call the coordinator makes for a job it finds missing) and hand the
+ * deployed coordinator the first message of its timer chain, which it then keeps going. A
+ * job that ticks once a minute or less often has no timer queue: its coordinator starts at
+ * the rule's first heartbeat, and its checkpoints are a minute apart anyway.
+ */
+async function startNow(ports: Ports, graph: JobGraph, recovery: RecoveryManager): Promise<void> {
+  await recovery.start();
+  if (timerPeriodMs(graph.checkpoints.interval) >= HEARTBEAT_MS) return;
+  const job = await ports.manifest.getJob(graph.name);
+  if (!job) throw new DeployError(`job ${graph.name} has no job item after its start`);
+  const timerQueue = compileTopology(graph).resources.timerQueue;
+  await sendInOrder(ports.queue, ports.clock, [
+    { queue: timerQueue, message: { group: 'timer', dedupId: dedupIds.timer(job.timer.token), body: timerMessageBody(graph.name, job.timer.token) } },
+  ]);
 }

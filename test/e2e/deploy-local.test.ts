@@ -1,9 +1,10 @@
 /**
  * `tidemark deploy --local` end to end, as a user runs it: the clicks example's real stack is
  * deployed with `cdk deploy` into a fresh embedded emulator (the CLI's own), its bundled
- * functions run there on the deployed event source mappings, rule and timer queue, one
- * restore is forced from the CLI, and the output read from the deployed bucket must equal
- * the sequential evaluation.
+ * functions run there on the deployed event source mappings, rule and timer queue under their
+ * own roles with IAM enforced (`--enforce-iam`: any grant the construct forgot fails the
+ * run), one restore is forced from the CLI, and the output read from the deployed bucket
+ * must equal the sequential evaluation.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -24,11 +25,12 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('tidemark deploy --local', () => {
-  it('deploys the clicks stack into the emulator, where it runs exactly once through a forced restore', async () => {
-    const { code, stdout, stderr } = await cli(['deploy', '--local', 'examples/clicks.ts', '--restore-at', '1', '--json']);
+  it('deploys the clicks stack into the emulator, where it runs under its own roles exactly once through a forced restore', async () => {
+    const { code, stdout, stderr } = await cli(['deploy', '--local', 'examples/clicks.ts', '--enforce-iam', '--restore-at', '1', '--json']);
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout) as RunSummary;
     expect(stderr).toMatch(/cdk deploy: ✅ {2}Tidemark-clicks/);
+    expect(stderr).toMatch(/MiniStack .* \(IAM enforced\)/);
     expect(summary.world).toBe('ministack, stack Tidemark-clicks');
     expect(summary.status).toBe('FINISHED');
     expect(summary.exactlyOnce).toMatchObject({ ok: true, differences: [] });

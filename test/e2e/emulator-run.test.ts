@@ -19,7 +19,10 @@ describe('a job on the emulator under fault injection', () => {
   it('commits exactly the sequential result despite kills, a restore and malformed messages', async () => {
     const name = uniqueJobName('e2e');
     const j = job(name, { parallelism: 2, checkpoints: { interval: 1000, timeout: 30_000, tolerableFailedCheckpoints: 5 }, restartStrategy: { type: 'fixed-delay', attempts: 20, delay: 200 } });
-    j.source('src', generator({ count: 3000, batchSize: 100, make: (i, r) => ({ user: `u${Math.floor(r() * 40)}`, i }) }))
+    // At most 600 records a second: the run lasts at least 5 s whatever the emulator's speed,
+    // so the checkpoints (one a second) that the junk and the forced restore wait for come
+    // while the job still runs.
+    j.source('src', generator({ count: 3000, batchSize: 100, rate: 600, make: (i, r) => ({ user: `u${Math.floor(r() * 40)}`, i }) }))
       .map('tag', (e) => ({ user: e.user, odd: e.i % 2 }))
       .keyBy((e) => e.user)
       .aggregate('per-user', { create: () => 0, add: (n: number) => n + 1, result: (n, user) => ({ user, n }) })

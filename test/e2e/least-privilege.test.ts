@@ -1,0 +1,62 @@
+/**
+ * Least privilege, proven on the emulator with IAM enforced: the word-count stack is deployed
+ * as it is for AWS, and its coordinator runs under its own role. With the grants the
+ * construct gives it, its first heartbeat starts the job; with one grant taken away
+ * (`sqs:SendMessage` on the source queue, which the start polls need), the same heartbeat
+ * fails with an access-denied error naming that action. The whole job running to an exact
+ * result under its roles is the clicks deploy test's (`deploy --local --enforce-iam`).
+ */
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { afterAll, describe, expect, it } from 'vitest';
+import { outputNamed } from '../../local/cdk-cli.js';
+import { deployStackTo } from '../../local/deploy-local.js';
+import { startEmulator, type Emulator } from '../../local/emulator.js';
+import { scheduledEvent } from '../../local/lambda-events.js';
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+}
+
+let emulator: Emulator | undefined;
+afterAll(() => emulator?.stop());
+
+describe('the deployed functions under their own roles, IAM enforced', () => {
+  it('start the job with the grants the construct gives, and fail naming the action when one is taken away', async () => {
+    emulator = await startEmulator({ enforceIam: true });
+    const deployed = await deployStackTo(emulator, 'examples/wordcount.ts', true, () => {});
+    const { config } = deployed;
+    const client = { region: config.region, endpoint: config.endpoint!, credentials: config.credentials!, requestHandler: { httpsAgent: new Agent({ ca: [...rootCertificates, readFileSync(emulator.certificate!, 'utf8')] }) } };
+    const lambda = new LambdaClient(client);
+    const iam = new IAMClient(client);
+    const coordinator = outputNamed(deployed.outputs, 'CoordinatorFunctionName');
+    const role = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: coordinator }))).Role!.split('/').pop()!;
+    const [policyName] = (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
+    const granted = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: policyName! }))).PolicyDocument!)) as { Statement: Statement[] };
+    const actions = (s: Statement) => [s.Action].flat();
+    expect(granted.Statement.some((s) => actions(s).includes('sqs:SendMessage'))).toBe(true);
+
+    const heartbeat = async () => {
+      const r = await lambda.send(new InvokeCommand({ FunctionName: coordinator, Payload: JSON.stringify(scheduledEvent('heartbeat', Date.now())) }));
+      return { error: r.FunctionError, payload: Buffer.from(r.Payload ?? []).toString('utf8') };
+    };
+    const put = (doc: unknown) => iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: policyName!, PolicyDocument: JSON.stringify(doc) }));
+
+    // One grant taken away: the start polls cannot be sent.
+    const without = { ...granted, Statement: granted.Statement.map((s) => ({ ...s, Action: actions(s).filter((a) => a !== 'sqs:SendMessage') })).filter((s) => s.Action.length > 0) };
+    await put(without);
+    const denied = await heartbeat();
+    expect(denied.error).toBeDefined();
+    expect(denied.payload).toMatch(/AccessDenied.*not authorized to perform: sqs:SendMessage/);
+
+    // The construct's grants again: the same heartbeat starts the job.
+    await put(granted);
+    const allowed = await heartbeat();
+    expect(allowed, allowed.payload).toMatchObject({ error: undefined });
+  }, 180_000);
+});
