@@ -27,8 +27,8 @@ import { tableKeys, type StateVersion } from '../../core/wire/storage-keys.js';
 import type { StateItem, StateStore } from '../../ports/state-store.js';
 import { attempt, isConditionFailed, translateError } from './errors.js';
 
-/** DynamoDB's item size limit (attribute names plus values, UTF-8). moto refuses from 405,000
- *  bytes; its refusal is translated to the same ItemTooLargeError. */
+/** DynamoDB's item size limit (attribute names plus values, UTF-8). Emulators cut off near it
+ *  too; any refusal is translated to the same ItemTooLargeError. */
 export const DYNAMODB_ITEM_LIMIT = 400 * 1024;
 /** What the runtime is told to stay under: the hard limit less a margin for its estimate. */
 export const STATE_MAX_ITEM_BYTES = 350 * 1024;
