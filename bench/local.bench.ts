@@ -4,7 +4,13 @@
  * the emulator (MiniStack started by the project, or AWS_ENDPOINT_URL). Three runs in one
  * process: checkpoints off, checkpoints every second, and a run with a forced failure
  * (recovery time = restore requested → first record reaching the sink in the new
- * generation). Request counts come from the AWS adapters' counters. Last line: one JSON object.
+ * generation). Request counts come from the AWS adapters' counters. A fourth measurement
+ * runs the seven-stage job (bench/seven-stages.ts: windows, four sinks, 30k lines) as
+ * `tidemark run` does, at the examples' checkpoint settings: its run time and how many
+ * checkpoints expired. Last line: one JSON object.
+ *
+ *   BENCH_LOCAL_RECORDS  records of the 3-stage runs (default 1,000,000)
+ *   BENCH_LOCAL_ONLY     comma-separated parts to run: three-stages, seven-stages (default both)
  */
 import type { JobGraph } from '../lib/core/graph.js';
 import { blobKeys } from '../lib/core/wire/storage-keys.js';
@@ -18,10 +24,14 @@ import { emulatorEnv, startEmulator } from '../local/emulator.js';
 import { LocalLambdaHost } from '../local/lambda-host.js';
 import { provisionJob } from '../local/provision.js';
 import { benchPipeline } from './pipeline.js';
+import { runSevenStages } from './seven-stages-run.js';
 
 const RECORDS = Number(process.env.BENCH_LOCAL_RECORDS ?? 1_000_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USERS = 500;
+const PARTS = ['three-stages', 'seven-stages'];
+const ONLY = (process.env.BENCH_LOCAL_ONLY ?? PARTS.join(',')).split(',').map((p) => p.trim());
+for (const p of ONLY) if (!PARTS.includes(p)) throw new Error(`BENCH_LOCAL_ONLY: unknown part ${JSON.stringify(p)}; known: ${PARTS.join(', ')}`);
 
 const pipeline = (name: string, interval: number | null): JobGraph => benchPipeline({ name, records: RECORDS, batchSize: 10_000, users: USERS, interval });
 
@@ -94,10 +104,8 @@ async function run(name: string, interval: number | null, failAfterCheckpoints?:
   };
 }
 
-const emulator = await startEmulator({ log: (line) => console.log(`[emulator] ${line}`) });
-try {
-  Object.assign(process.env, emulatorEnv(emulator.endpoint));
-  console.log(`tidemark local benchmark: ${RECORDS.toLocaleString('en-US')} records, 3 stages, ${emulator.kind} at ${emulator.endpoint}`);
+async function threeStages(): Promise<Record<string, unknown>> {
+  console.log(`3-stage pipeline: ${RECORDS.toLocaleString('en-US')} records`);
   const off = await run('bench-off', null);
   console.log(`checkpoints off: ${off.seconds.toFixed(1)} s, ${Math.round(RECORDS / off.seconds)} rec/s, SQS ${off.sqs}, S3 ${off.s3}, DynamoDB ${off.dynamodb} requests`);
   const on = await run('bench-on', 1000);
@@ -105,9 +113,8 @@ try {
   const failure = await run('bench-fail', 1000, 2);
   console.log(`forced failure after 2 checkpoints: first output after restore in ${failure.recoveryMs?.toFixed(0)} ms`);
   const perMillion = (n: number, records: number) => Math.round((n / records) * 1e6);
-  const result = {
+  return {
     records: RECORDS,
-    emulator: emulator.kind,
     recordsPerSecOff: Math.round(RECORDS / off.seconds),
     recordsPerSecOn: Math.round(RECORDS / on.seconds),
     checkpointP50Ms: percentile(on.checkpointMs, 50),
@@ -117,6 +124,32 @@ try {
     sqsRequestsPerMillionPerHop: perMillion(on.sqs, on.crossed),
     s3RequestsPerMillion: perMillion(on.s3, RECORDS),
     dynamodbRequestsPerMillion: perMillion(on.dynamodb, RECORDS),
+  };
+}
+
+/** The figures are reported whatever they are; a run that did not end exactly once fails the benchmark after. */
+async function sevenStages(): Promise<Record<string, unknown>> {
+  const { figures: f, lines } = await runSevenStages();
+  const cp = f.checkpoints;
+  console.log(
+    `seven-stage job: ${f.stages} stages, ${f.inputLines.toLocaleString('en-US')} lines, ${f.status} in ${f.seconds.toFixed(1)} s (job ${f.jobSeconds ?? '-'} s), ` +
+      `checkpoints ${cp.completed} completed / ${cp.expired} expired / ${cp.failed} failed, ${f.restarts} restarts, exactly-once ${f.exactlyOnce}`,
+  );
+  if (f.status !== 'FINISHED' || f.exactlyOnce !== 'ok') {
+    for (const line of lines) console.log(`[seven-stages] ${line}`);
+    process.exitCode = 1;
+  }
+  return { sevenStages: f };
+}
+
+const emulator = await startEmulator({ log: (line) => console.log(`[emulator] ${line}`) });
+try {
+  Object.assign(process.env, emulatorEnv(emulator.endpoint));
+  console.log(`tidemark local benchmark: ${ONLY.join(', ')} on ${emulator.kind} at ${emulator.endpoint}`);
+  const result = {
+    emulator: emulator.kind,
+    ...(ONLY.includes('three-stages') ? await threeStages() : {}),
+    ...(ONLY.includes('seven-stages') ? await sevenStages() : {}),
   };
   console.log(JSON.stringify(result));
 } finally {
