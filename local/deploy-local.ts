@@ -27,7 +27,7 @@ import { loadJob } from './job-file.js';
 import { patiently, type Patience } from './retry.js';
 import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
 import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface DeployLocalOptions {
@@ -105,13 +105,20 @@ export async function deployStackTo(emulator: Emulator, jobFile: string, enforce
     ...cleanEnv(),
     ...target,
     ...trust,
-    CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${target.AWS_ACCESS_KEY_ID}`),
+    // Per process, like the cloud assembly: two deploys at once never share the CLI's cache.
+    CDK_HOME: join(DEPLOY_CACHE, `cdk-home-${process.pid}`),
     // The SDK's "Node 22 after January 2027" warning: the pinned CLI runs on Node 20.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const started = Date.now();
-  await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out, forEnforcedIam: enforceIam });
-  const { stack, outputs } = await deployStack(jobFile, { env, log: out });
+  let deployed;
+  try {
+    await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out, forEnforcedIam: enforceIam });
+    deployed = await deployStack(jobFile, { env, log: out });
+  } finally {
+    rmSync(env.CDK_HOME, { recursive: true, force: true });
+  }
+  const { stack, outputs } = deployed;
   out(`deployed stack ${stack} to ${emulator.endpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s (bootstrap included)`);
   const config: AwsConfig = {
     region: target.AWS_REGION!,
