@@ -1,0 +1,173 @@
+/**
+ * Checkpoint statistics in the meaning of Flink's REST API (`/jobs/:id/checkpoints` and
+ * `/jobs/:id/checkpoints/details/:cid`), computed from the manifest: pure, for the CLI's
+ * `checkpoints` command and the web UI alike.
+ *
+ * Where ours differ from Flink's, and why:
+ * - Flink's JobManager counts checkpoints in memory since the job started. Ours are kept in
+ *   the manifest, which holds the last CHECKPOINT_HISTORY items of each job (Flink's
+ *   `web.checkpoints.history` does the same for its history). So `triggered` counts every id
+ *   the job allocated, and `completed`, `failed` and `inProgress` count the checkpoints in
+ *   that history; `history` says how many that is.
+ * - `restored` counts restores of the job (every generation after the first: failovers,
+ *   forced restores, restores from savepoints), as Flink's counts.restored does.
+ * - Per subtask, the start delay is the time from the trigger to the first barrier's arrival
+ *   (Flink's "start delay"), taken from the acknowledgement: it was acknowledged at `at`,
+ *   after aligning for `alignmentMs`.
+ */
+import type { CheckpointSettings } from './config.js';
+import type { AckInfo, CheckpointRecord, JobRecord } from './manifest.js';
+
+/** Flink's checkpoint status names. */
+export type FlinkCheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+
+export interface MinMaxAvg {
+  readonly min: number;
+  readonly max: number;
+  readonly avg: number;
+}
+
+export interface CheckpointHistoryEntry {
+  readonly id: number;
+  readonly status: FlinkCheckpointStatus;
+  readonly isSavepoint: boolean;
+  /** The savepoint's name, when it is one. */
+  readonly savepoint: string | null;
+  /** Whether it is a stop-with-savepoint. */
+  readonly stop: boolean;
+  readonly generation: number;
+  readonly triggerTimestamp: number;
+  /** Time of the latest acknowledgement; null before the first. */
+  readonly latestAckTimestamp: number | null;
+  /** Trigger to the latest acknowledgement (to completion, once completed), ms. */
+  readonly endToEndDuration: number | null;
+  /** Bytes of all acknowledged subtasks' snapshots. */
+  readonly checkpointedSize: number;
+  readonly numSubtasks: number;
+  readonly numAcknowledgedSubtasks: number;
+  /** Flink's CheckpointFailureReason, for a failed one. */
+  readonly failureReason: string | null;
+}
+
+export interface CheckpointStatistics {
+  readonly counts: {
+    readonly triggered: number;
+    readonly inProgress: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly restored: number;
+  };
+  /** Newest first: the checkpoints the manifest keeps. */
+  readonly history: readonly CheckpointHistoryEntry[];
+  /** Over the completed checkpoints in the history; null fields when there is none. */
+  readonly summary: {
+    readonly endToEndDuration: MinMaxAvg | null;
+    readonly checkpointedSize: MinMaxAvg | null;
+    readonly alignmentDuration: MinMaxAvg | null;
+  };
+  /** What the current generation was restored from; null for a job that never was. */
+  readonly latestRestore: {
+    readonly generation: number;
+    readonly checkpoint: number;
+    readonly isSavepoint: boolean;
+    readonly savepoint: string | null;
+  } | null;
+  readonly config: CheckpointSettings;
+}
+
+export interface SubtaskCheckpointStatistics {
+  /** `stage/index`. */
+  readonly subtask: string;
+  readonly acknowledged: boolean;
+  readonly ackTimestamp: number | null;
+  /** Trigger to this subtask's acknowledgement, ms. */
+  readonly endToEndDuration: number | null;
+  /** Trigger to the first barrier's arrival, ms. */
+  readonly startDelay: number | null;
+  readonly alignmentDuration: number | null;
+  readonly checkpointedSize: number | null;
+}
+
+export interface CheckpointDetail extends CheckpointHistoryEntry {
+  readonly subtasks: readonly SubtaskCheckpointStatistics[];
+}
+
+const flinkStatus = (c: CheckpointRecord): FlinkCheckpointStatus =>
+  c.status === 'PENDING' ? 'IN_PROGRESS' : c.status === 'COMPLETED' ? 'COMPLETED' : 'FAILED';
+
+export function historyEntry(c: CheckpointRecord): CheckpointHistoryEntry {
+  const acks = Object.values(c.acks);
+  const latestAck = acks.length === 0 ? null : Math.max(...acks.map((a) => a.at));
+  const end = c.completedAt ?? latestAck;
+  return {
+    id: c.id,
+    status: flinkStatus(c),
+    isSavepoint: c.savepoint !== null,
+    savepoint: c.savepoint,
+    stop: c.stop,
+    generation: c.gen,
+    triggerTimestamp: c.triggeredAt,
+    latestAckTimestamp: latestAck,
+    endToEndDuration: end === null ? null : end - c.triggeredAt,
+    checkpointedSize: acks.reduce((n, a) => n + a.bytes, 0),
+    numSubtasks: c.expected.length,
+    numAcknowledgedSubtasks: acks.length,
+    failureReason: c.status === 'ABORTED' ? c.reason : null,
+  };
+}
+
+function minMaxAvg(values: readonly number[]): MinMaxAvg | null {
+  if (values.length === 0) return null;
+  const sum = values.reduce((a, b) => a + b, 0);
+  return { min: Math.min(...values), max: Math.max(...values), avg: sum / values.length };
+}
+
+export function checkpointStatistics(job: JobRecord, checkpoints: readonly CheckpointRecord[], config: CheckpointSettings): CheckpointStatistics {
+  const newestFirst = [...checkpoints].sort((a, b) => b.id - a.id);
+  const history = newestFirst.map(historyEntry);
+  const count = (status: FlinkCheckpointStatus) => history.filter((h) => h.status === status).length;
+  const completed = newestFirst.filter((c) => c.status === 'COMPLETED');
+  const base = job.lineage.base;
+  const baseRecord = base === null ? undefined : checkpoints.find((c) => c.id === base);
+  return {
+    counts: {
+      triggered: job.nextCheckpointId - 1,
+      inProgress: count('IN_PROGRESS'),
+      completed: count('COMPLETED'),
+      failed: count('FAILED'),
+      restored: job.gen - 1,
+    },
+    history,
+    summary: {
+      endToEndDuration: minMaxAvg(completed.map((c) => c.completedAt! - c.triggeredAt)),
+      checkpointedSize: minMaxAvg(completed.map((c) => historyEntry(c).checkpointedSize)),
+      alignmentDuration: minMaxAvg(completed.flatMap((c) => Object.values(c.acks).map((a) => a.alignmentMs))),
+    },
+    latestRestore:
+      base === null
+        ? null
+        : { generation: job.lineage.gen, checkpoint: base, isSavepoint: (baseRecord?.savepoint ?? null) !== null, savepoint: baseRecord?.savepoint ?? null },
+    config,
+  };
+}
+
+function subtaskStatistics(c: CheckpointRecord, subtask: string, ack: AckInfo | undefined): SubtaskCheckpointStatistics {
+  if (!ack) {
+    return { subtask, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, checkpointedSize: null };
+  }
+  return {
+    subtask,
+    acknowledged: true,
+    ackTimestamp: ack.at,
+    endToEndDuration: ack.at - c.triggeredAt,
+    // The first barrier arrived `alignmentMs` before the snapshot that was acknowledged.
+    startDelay: Math.max(0, ack.at - ack.alignmentMs - c.triggeredAt),
+    alignmentDuration: ack.alignmentMs,
+    checkpointedSize: ack.bytes,
+  };
+}
+
+/** One checkpoint with its per-subtask figures, in the order the checkpoint expected them. */
+export function checkpointDetail(c: CheckpointRecord): CheckpointDetail {
+  return { ...historyEntry(c), subtasks: c.expected.map((s) => subtaskStatistics(c, s, c.acks[s])) };
+}
