@@ -12,6 +12,10 @@ import { validateWireFaults, WIRE_FAULT_KINDS, type WireFaultKind, type WireFaul
 import { UsageError } from './cli-errors.js';
 
 export const USAGE = `usage: tidemark run <job-file> [options]
+       tidemark dev <job-file> [run options]    like run, then stays up (Ctrl-C stops it) for the commands below
+       tidemark list [--json]
+       tidemark status <job-file>|--job NAME [--json]
+       tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
        tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
@@ -51,20 +55,24 @@ const RUN_ONLY = {
 } as const;
 const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
 const DEPLOY_ONLY = { local: { type: 'boolean' }, 'enforce-iam': { type: 'boolean' } } as const;
-const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, help: { type: 'boolean' } } as const;
+const OPS_ONLY = { job: { type: 'string' }, id: { type: 'string' } } as const;
+const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-type CommandName = 'run' | 'ingest' | 'deploy';
-/** Which commands take each option (all of RUN_ONLY but these belong to `run` alone). */
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints'] as const;
+type CommandName = (typeof COMMANDS)[number];
+/** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
-  ...(Object.fromEntries(Object.keys(RUN_ONLY).map((k) => [k, ['run']])) as Record<keyof typeof RUN_ONLY, CommandName[]>),
-  duration: ['run', 'deploy'],
-  'restore-at': ['run', 'deploy'],
-  'no-verify': ['run', 'deploy'],
-  json: ['run', 'deploy'],
+  ...(Object.fromEntries(Object.keys(RUN_ONLY).map((k) => [k, ['run', 'dev']])) as Record<keyof typeof RUN_ONLY, CommandName[]>),
+  duration: ['run', 'dev', 'deploy'],
+  'restore-at': ['run', 'dev', 'deploy'],
+  'no-verify': ['run', 'dev', 'deploy'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
   'enforce-iam': ['deploy'],
+  job: ['status', 'checkpoints'],
+  id: ['checkpoints'],
 };
 
 /** The CDK app's default job (infra/app.ts), which `deploy` takes when given none. */
@@ -100,9 +108,19 @@ export interface DeployArgs {
   readonly json: boolean;
 }
 
+/** `list`, `status`, `checkpoints`: a job by its file or `--job NAME`. */
+export interface OpsArgs {
+  readonly jobFile?: string;
+  readonly job?: string;
+  readonly id?: number;
+  readonly json: boolean;
+}
+
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'run'; readonly args: RunArgs }
+  | { readonly kind: 'dev'; readonly args: RunArgs }
+  | { readonly kind: 'list' | 'status' | 'checkpoints'; readonly args: OpsArgs }
   | { readonly kind: 'ingest'; readonly args: IngestArgs }
   | { readonly kind: 'deploy'; readonly args: DeployArgs };
 
@@ -112,17 +130,32 @@ export function parseCommand(argv: readonly string[]): Command {
   const { values, positionals } = parse(argv);
   if (values.help) return { kind: 'help' };
   const [command, jobFile, ...rest] = positionals;
-  if (command !== 'run' && command !== 'ingest' && command !== 'deploy') throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'missing command', true);
+  if (!isCommand(command)) throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'missing command', true);
   const foreign = (Object.keys(TAKEN_BY) as (keyof typeof TAKEN_BY)[]).find((n) => values[n] !== undefined && !TAKEN_BY[n].includes(command));
   if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
+  if (command === 'list' || command === 'status' || command === 'checkpoints') return { kind: command, args: opsArgs(command, jobFile, rest, values) };
   if (!jobFile) throw new UsageError('missing <job-file>', true);
   if (command === 'ingest') {
     if (rest.length !== 1) throw new UsageError('ingest takes <job-file> and one <file|->', true);
     return { kind: 'ingest', args: { jobFile, file: rest[0]!, ...(values.source ? { source: values.source } : {}), ...(values.key ? { key: values.key } : {}) } };
   }
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-  return { kind: 'run', args: runArgs(jobFile, values) };
+  if (command === 'dev' && values.memory) throw new UsageError('tidemark dev needs an emulator (the other commands reach it from another terminal): it cannot be used with --memory');
+  return { kind: command === 'dev' ? 'dev' : 'run', args: runArgs(jobFile, values) };
+}
+
+const isCommand = (c: string | undefined): c is CommandName => (COMMANDS as readonly (string | undefined)[]).includes(c);
+
+function opsArgs(command: 'list' | 'status' | 'checkpoints', jobFile: string | undefined, rest: readonly string[], values: Values): OpsArgs {
+  if (rest.length > 0 || (command === 'list' && jobFile)) throw new UsageError(`unexpected arguments: ${[...(command === 'list' && jobFile ? [jobFile] : []), ...rest].join(' ')}`);
+  const id = whole('id', positive('id', values.id));
+  return {
+    ...(jobFile ? { jobFile } : {}),
+    ...(values.job ? { job: values.job } : {}),
+    ...(id === undefined ? {} : { id }),
+    json: values.json ?? false,
+  };
 }
 
 function deployArgs(jobFile: string | undefined, rest: readonly string[], values: Values): DeployArgs {

@@ -19,7 +19,10 @@
  * file that is not there or not a job). Mistakes get one line, not a stack trace.
  */
 import { report } from './cli-errors.js';
-import { parseCommand, USAGE } from './cli-options.js';
+import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.js';
+import { removeRegistry, writeRegistry } from './dev-registry.js';
+import { checkpointsCommand, jobReference, listCommand, statusCommand } from './ops-commands.js';
+import { resolveTarget } from './target.js';
 import { deployLocal } from './deploy-local.js';
 import { ingestCommand } from './ingest-command.js';
 import { printSummary, runJob, type RunSummary } from './run-job.js';
@@ -36,7 +39,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command.kind === 'deploy') return await watched(command.args.json, (io) => deployLocal({ ...command.args, ...io }));
-    return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
+    if (command.kind === 'dev') return await dev(command.args);
+    if (command.kind === 'run') return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
+    await operations(command.kind, command.args);
+    return 0;
   } catch (e) {
     const known = report(e);
     if (!known) throw e;
@@ -53,16 +59,96 @@ interface Io {
 
 /** Runs a watched job (`run`, `deploy --local`), then prints its summary and verdict. */
 async function watched(json: boolean, start: (io: Io) => Promise<RunSummary>): Promise<number> {
-  const out = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const tty = process.stderr.isTTY && !json;
-  // A diagnostic line clears the live progress line first; the next poll redraws it.
-  const log = (line: string) => process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+  const io = ioFor(json);
   let summary;
   try {
-    summary = await start({ out, log, progress: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : null });
+    summary = await start(io);
   } finally {
-    if (tty) process.stderr.write('\n');
+    io.endProgress();
   }
+  return reportSummary(summary, json, io.out);
+}
+
+/**
+ * `tidemark dev`: `run`, then the emulator and the local host stay up until Ctrl-C (or
+ * SIGTERM), recorded in .tidemark/dev.json for the other commands; the summary is printed
+ * when the job ends, and the exit status is the run's.
+ */
+async function dev(args: RunArgs): Promise<number> {
+  const io = ioFor(args.json);
+  let code = 1;
+  try {
+    await runJob({
+      ...args,
+      ...io,
+      onStarted: (world, job) => {
+        if (!world.aws) return;
+        const { endpoint, region, table, bucket } = world.aws;
+        const keys = { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' };
+        writeRegistry({ pid: process.pid, endpoint, region, ...keys, jobs: [{ name: job, jobFile: args.jobFile, table, bucket }] });
+        io.log(`tidemark dev: ${endpoint}; from another terminal in this directory: tidemark list | status | checkpoints`);
+      },
+      whileUp: async (summary) => {
+        io.endProgress();
+        code = reportSummary(summary, args.json, io.out);
+        io.log('tidemark dev: the job ended; the emulator stays up until Ctrl-C');
+        await untilSignal();
+      },
+    });
+  } finally {
+    removeRegistry();
+    io.endProgress();
+  }
+  return code;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.removeListener('SIGINT', done);
+      process.removeListener('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+async function operations(kind: 'list' | 'status' | 'checkpoints', args: OpsArgs): Promise<void> {
+  const target = resolveTarget();
+  const o = { json: args.json, out: (line: string) => process.stdout.write(`${line}\n`) };
+  if (kind === 'list') return listCommand(target, o);
+  const { name, settings } = await jobReference(args.jobFile, args.job);
+  if (kind === 'status') return statusCommand(target, name, o);
+  return checkpointsCommand(target, name, settings, args.id, o);
+}
+
+interface ProgressIo extends Io {
+  /** Ends the live progress line (a newline on a terminal). */
+  endProgress(): void;
+}
+
+function ioFor(json: boolean): ProgressIo {
+  const out = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+  const tty = process.stderr.isTTY && !json;
+  let drawn = false;
+  // A diagnostic line clears the live progress line first; the next poll redraws it.
+  const log = (line: string) => process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+  const progress = tty
+    ? (line: string) => {
+        drawn = true;
+        process.stderr.write(`\r\x1b[K${line}`);
+      }
+    : null;
+  const endProgress = () => {
+    if (drawn) process.stderr.write('\n');
+    drawn = false;
+  };
+  return { out, log, progress, endProgress };
+}
+
+/** Prints the summary (or its JSON) and the verdict; returns the exit status. */
+function reportSummary(summary: RunSummary, json: boolean, out: (line: string) => void): number {
   if (json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {

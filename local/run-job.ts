@@ -18,7 +18,7 @@ import { loadJob, type JobModule } from './job-file.js';
 import { LocalLambdaHost } from './lambda-host.js';
 import { patiently, type Patience } from './retry.js';
 import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
-import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
+import { jobOutcome, refuseEndedJob, watchJob, type Watched } from './watch-job.js';
 import { openWorld, type LocalWorld } from './worlds.js';
 
 export { loadJob } from './job-file.js';
@@ -51,6 +51,10 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** How long the run's own calls keep retrying transient failures. @default 60 s in all */
   readonly patience?: Patience;
+  /** Called once the job is started, with the world it runs in (`dev` records it). */
+  readonly onStarted?: (world: LocalWorld, job: string) => void;
+  /** Called with the summary while the emulator and the host are still up; they stop when it returns. */
+  readonly whileUp?: (summary: RunSummary) => Promise<void>;
 }
 
 export async function runJob(options: RunOptions): Promise<RunSummary> {
@@ -88,19 +92,34 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   await refuseEndedJob(ports, graph, patience, 'give the job another name, or use a fresh emulator');
   await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);
   host.start();
-  let watched;
+  options.onStarted?.(world, graph.name);
   try {
-    watched = await watchJob(ports, graph, {
+    const watched = await watchJob(ports, graph, {
       ...options,
       patience,
       counters: () => ({ ...host.records, kills: host.stats.kills }),
       restore: (command) => host.recovery.restore(command),
     });
+    const summary = await summarize(world, graph, module, options, patience, host, watched);
+    // `tidemark dev`: the emulator and the host stay up (for the other commands) until it returns.
+    await options.whileUp?.(summary);
+    return summary;
   } finally {
     await host.stop();
   }
+}
+
+async function summarize(
+  world: LocalWorld,
+  graph: JobGraph,
+  module: JobModule,
+  options: RunOptions,
+  patience: Patience,
+  host: LocalLambdaHost,
+  watched: Watched,
+): Promise<RunSummary> {
   const { job } = watched;
-  const outcome = await jobOutcome(ports, graph, module, job?.status, {
+  const outcome = await jobOutcome(world.ports, graph, module, job?.status, {
     ...options,
     patience,
     location: world.location,

@@ -17,6 +17,8 @@ import type { Ports } from '../lib/ports/index.js';
 export interface LocalWorld {
   readonly kind: 'memory' | 'ministack' | 'external';
   readonly ports: Ports;
+  /** The emulator's endpoint and where the job's table and bucket are; null in memory. */
+  readonly aws: { readonly endpoint: string; readonly region: string; readonly table: string; readonly bucket: string } | null;
   /** API calls made, when talking to an emulator. */
   readonly requests: AwsPorts['requests'] | null;
   /** Wire faults injected (provisioning and the job's calls), when the run asked for them. */
@@ -42,6 +44,7 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     return {
       kind: 'memory',
       ports,
+      aws: null,
       requests: null,
       injected: null,
       location: (prefix) => `memory://${topology.resources.bucket}/${prefix}`,
@@ -65,6 +68,7 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     return {
       kind: emulator.kind,
       ports,
+      aws: { endpoint: emulator.endpoint, region: config.region, table: config.table, bucket: config.bucket },
       requests: ports.requests,
       injected: ports.wireFaults,
       location: (prefix) => `s3://${config.bucket}/${prefix} (endpoint ${emulator.endpoint})`,

@@ -72,7 +72,8 @@ export interface CheckpointStatistics {
     readonly isSavepoint: boolean;
     readonly savepoint: string | null;
   } | null;
-  readonly config: CheckpointSettings;
+  /** The job's checkpoint settings, when known (from its job file). */
+  readonly config: CheckpointSettings | null;
 }
 
 export interface SubtaskCheckpointStatistics {
@@ -122,7 +123,7 @@ function minMaxAvg(values: readonly number[]): MinMaxAvg | null {
   return { min: Math.min(...values), max: Math.max(...values), avg: sum / values.length };
 }
 
-export function checkpointStatistics(job: JobRecord, checkpoints: readonly CheckpointRecord[], config: CheckpointSettings): CheckpointStatistics {
+export function checkpointStatistics(job: JobRecord, checkpoints: readonly CheckpointRecord[], config: CheckpointSettings | null): CheckpointStatistics {
   const newestFirst = [...checkpoints].sort((a, b) => b.id - a.id);
   const history = newestFirst.map(historyEntry);
   const count = (status: FlinkCheckpointStatus) => history.filter((h) => h.status === status).length;

@@ -62,9 +62,16 @@ export function compileTopology(graph: JobGraph, overrides: ParallelismOverrides
     job: graph.name,
     maxParallelism: graph.maxParallelism,
     stages,
-    resources: { table: `${graph.name}-tidemark`, bucket: `tidemark-${graph.name}`, timerQueue: `${graph.name}-timer` },
+    resources: jobResources(graph.name),
   };
 }
+
+/**
+ * The names of a job's table, bucket and timer queue where the local runner provisions them
+ * (a CDK stack names its table and bucket itself; its queues keep the topology's names).
+ * From the job's name alone, so the operations commands find a job without its file.
+ */
+export const jobResources = (job: string) => ({ table: `${job}-tidemark`, bucket: `tidemark-${job}`, timerQueue: `${job}-timer` });
 
 /** The operators by name, and the consumers of each one's main output and of its late records. */
 interface OperatorIndex {

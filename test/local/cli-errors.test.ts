@@ -80,7 +80,7 @@ describe('tidemark usage errors (exit 2)', () => {
   it('run-only options given to ingest, and ingest-only options given to run', async () => {
     const toIngest = await cli('ingest', 'test/fixtures/log-job.ts', 'events.ndjson', '--kill-rate', '0.1');
     expect(toIngest.code).toBe(2);
-    expect(oneLine(toIngest)).toBe('tidemark: --kill-rate is an option of `tidemark run`, not of `tidemark ingest`');
+    expect(oneLine(toIngest)).toBe('tidemark: --kill-rate is an option of `tidemark run` and `tidemark dev`, not of `tidemark ingest`');
     for (const flag of ['--json', '--memory', '--wire-faults']) {
       const r = await cli('ingest', 'test/fixtures/log-job.ts', 'events.ndjson', flag, ...(flag === '--wire-faults' ? ['0.1'] : []));
       expect(r.code, flag).toBe(2);
@@ -91,6 +91,11 @@ describe('tidemark usage errors (exit 2)', () => {
       expect(r.code, flag).toBe(2);
       expect(oneLine(r)).toBe(`tidemark: ${flag} is an option of \`tidemark ingest\`, not of \`tidemark run\``);
     }
+    const idToStatus = await cli('status', '--job', 'x', '--id', '3');
+    expect(oneLine(idToStatus)).toBe('tidemark: --id is an option of `tidemark checkpoints`, not of `tidemark status`');
+    const devInMemory = await cli('dev', 'examples/wordcount.ts', '--memory');
+    expect(devInMemory.code).toBe(2);
+    expect(oneLine(devInMemory)).toMatch(/^tidemark: tidemark dev needs an emulator/);
   });
 
   it('wire faults without an emulator, or with rates that let nothing through', async () => {

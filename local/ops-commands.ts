@@ -1,0 +1,117 @@
+/**
+ * The read-only operations commands: `tidemark list`, `status <job>` and `checkpoints <job>
+ * [--id N]`, against the target local/target.ts resolves. Each prints a short report, or
+ * with `--json` one object on stdout (Flink's REST field meanings for checkpoints: see
+ * core/checkpoint-stats).
+ */
+import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
+import { checkpointDetail, checkpointStatistics, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
+import type { CheckpointSettings } from '../lib/core/config.js';
+import { checkpointId } from '../lib/core/ids.js';
+import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
+import { JobNotFoundError } from './ingest-command.js';
+import { checkpointRow, formatCheckpointTable, formatBytes } from './checkpoint-table.js';
+import { UsageError } from './cli-errors.js';
+import { loadJob } from './job-file.js';
+import { failureLine } from './run-summary.js';
+import type { Target } from './target.js';
+
+export interface OpsOutput {
+  readonly json: boolean;
+  readonly out: (line: string) => void;
+}
+
+/** A job named by its file (which also gives its checkpoint settings) or by `--job NAME`. */
+export async function jobReference(jobFile: string | undefined, name: string | undefined): Promise<{ name: string; settings: CheckpointSettings | null }> {
+  if (jobFile && name) throw new UsageError('name the job by its file or by --job NAME, not both');
+  if (name) return { name, settings: null };
+  if (!jobFile) throw new UsageError('missing <job-file> (or --job NAME)', true);
+  const { graph } = await loadJob(jobFile);
+  return { name: graph.name, settings: graph.checkpoints };
+}
+
+export async function listCommand(target: Target, o: OpsOutput): Promise<void> {
+  const rows = [];
+  for (const name of await target.jobs()) {
+    const ports = target.portsFor(name);
+    const job = await ports.manifest.getJob(name);
+    if (!job) continue;
+    const latest = (await ports.manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY })).find((c) => c.status === 'COMPLETED');
+    rows.push({ job: name, status: job.status, generation: job.gen, lastCheckpoint: latest?.id ?? null, restarts: job.restarts ?? 0 });
+  }
+  if (o.json) return o.out(JSON.stringify({ target: target.where, jobs: rows }));
+  o.out(`jobs on ${target.where}:`);
+  if (rows.length === 0) o.out('  (none)');
+  for (const r of rows) o.out(`  ${r.job}  ${r.status}  generation ${r.generation}  last checkpoint ${r.lastCheckpoint ?? '-'}  restarts ${r.restarts}`);
+}
+
+async function jobOf(target: Target, name: string): Promise<{ job: JobRecord; checkpoints: CheckpointRecord[] }> {
+  // Asked first: the table of a job that is not there does not exist either.
+  const known = await target.jobs();
+  if (!known.includes(name)) throw new JobNotFoundError(`no job ${name} on ${target.where} (jobs there: ${known.join(', ') || 'none'})`);
+  const ports = target.portsFor(name);
+  const job = await ports.manifest.getJob(name);
+  if (!job) throw new JobNotFoundError(`no job ${name} on ${target.where}`);
+  return { job, checkpoints: await ports.manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY }) };
+}
+
+/** Where the current generation came from: `submitted`, `checkpoint N`, `savepoint S`. */
+function origin(job: JobRecord, checkpoints: readonly CheckpointRecord[]): string {
+  const base = job.lineage.base;
+  if (base === null) return job.gen === 1 ? 'submitted' : 'empty (no checkpoint to restore)';
+  const savepoint = checkpoints.find((c) => c.id === base)?.savepoint;
+  return savepoint ? `savepoint ${savepoint} (checkpoint ${base})` : `checkpoint ${base}`;
+}
+
+export async function statusCommand(target: Target, name: string, o: OpsOutput): Promise<void> {
+  const { job, checkpoints } = await jobOf(target, name);
+  const status = {
+    job: name,
+    target: target.where,
+    status: job.status,
+    detail: job.detail,
+    generation: job.gen,
+    origin: origin(job, checkpoints),
+    restarts: job.restarts ?? 0,
+    lastFailure: job.lastFailure ?? null,
+    lastCheckpoint: checkpoints.find((c) => c.status === 'COMPLETED')?.id ?? null,
+    deadLetters: job.deadLetters,
+  };
+  if (o.json) return o.out(JSON.stringify(status));
+  o.out(`job ${name} on ${target.where}: ${job.status}${job.detail ? ` (${job.detail})` : ''}`);
+  o.out(`generation ${job.gen}, from ${status.origin}; restarts ${status.restarts}; last completed checkpoint ${status.lastCheckpoint ?? '-'}`);
+  if (status.lastFailure) o.out(`last failure: ${failureLine(status.lastFailure)}`);
+}
+
+export async function checkpointsCommand(target: Target, name: string, settings: CheckpointSettings | null, id: number | undefined, o: OpsOutput): Promise<void> {
+  const { job, checkpoints } = await jobOf(target, name);
+  if (id !== undefined) {
+    const record = checkpoints.find((c) => c.id === id) ?? (await target.portsFor(name).manifest.getCheckpoint(name, checkpointId(id)));
+    if (!record) throw new JobNotFoundError(`job ${name} has no checkpoint ${id} in its history (the manifest keeps the last ${CHECKPOINT_HISTORY})`);
+    const detail = checkpointDetail(record);
+    if (o.json) return o.out(JSON.stringify(detail));
+    o.out(`checkpoint ${id} of ${name}: ${detail.status}${detail.failureReason ? ` (${detail.failureReason})` : ''}, ${detail.numAcknowledgedSubtasks}/${detail.numSubtasks} subtasks, ${formatBytes(detail.checkpointedSize)}`);
+    o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SIZE');
+    for (const s of detail.subtasks) {
+      const ms = (v: number | null) => (v === null ? '-' : `${v} ms`);
+      o.out(`${s.subtask}  ${s.acknowledged ? 'yes' : 'no'}  ${ms(s.endToEndDuration)}  ${ms(s.startDelay)}  ${ms(s.alignmentDuration)}  ${s.checkpointedSize === null ? '-' : formatBytes(s.checkpointedSize)}`);
+    }
+    return;
+  }
+  const stats = checkpointStatistics(job, checkpoints, settings);
+  if (o.json) return o.out(JSON.stringify(stats));
+  printStatistics(name, stats, checkpoints, o.out);
+}
+
+function printStatistics(name: string, stats: CheckpointStatistics, checkpoints: readonly CheckpointRecord[], out: (line: string) => void): void {
+  const c = stats.counts;
+  out(`checkpoints of ${name}: triggered ${c.triggered}, in progress ${c.inProgress}, completed ${c.completed}, failed ${c.failed}, restored ${c.restored} (all but triggered: over the history below)`);
+  const d = stats.summary.endToEndDuration;
+  const s = stats.summary.checkpointedSize;
+  if (d && s) out(`summary of completed: duration min ${d.min} / avg ${Math.round(d.avg)} / max ${d.max} ms; size min ${formatBytes(s.min)} / avg ${formatBytes(Math.round(s.avg))} / max ${formatBytes(s.max)}`);
+  if (stats.latestRestore) out(`latest restore: generation ${stats.latestRestore.generation} from ${stats.latestRestore.savepoint ? `savepoint ${stats.latestRestore.savepoint}` : `checkpoint ${stats.latestRestore.checkpoint}`}`);
+  if (checkpoints.length > 0) {
+    out('');
+    out(formatCheckpointTable(checkpoints.map(checkpointRow), Math.min(...checkpoints.map((x) => x.triggeredAt))));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Where the operations commands (`list`, `status`, `checkpoints`) find a job: the endpoint in
+ * AWS_ENDPOINT_URL if set (with the usual AWS_* credentials), else a running `tidemark dev`
+ * started from this directory (local/dev-registry.ts), else AWS itself (the default
+ * credential chain). A job's table and bucket are the ones the local runner provisions
+ * (`jobResources`), or those the running `dev` recorded.
+ */
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { awsPorts, type AwsConfig, type AwsPorts } from '../lib/adapters/aws/index.js';
+import { jobResources } from '../lib/core/topology.js';
+import { readRegistry, type DevRegistry } from './dev-registry.js';
+
+export interface Target {
+  /** `tidemark dev (pid N) at URL`, `AWS_ENDPOINT_URL=URL`, or `AWS (region)`. */
+  readonly where: string;
+  /** The jobs the target is known to hold (a dev's own, or the tables found there). */
+  jobs(): Promise<string[]>;
+  /** Ports onto one job's table, bucket and queues. */
+  portsFor(job: string): AwsPorts;
+}
+
+export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  if (env.AWS_ENDPOINT_URL) return endpointTarget(`AWS_ENDPOINT_URL=${env.AWS_ENDPOINT_URL}`, { region, endpoint: env.AWS_ENDPOINT_URL });
+  const dev = readRegistry();
+  if (dev) return devTarget(dev);
+  return endpointTarget(`AWS (${region})`, { region });
+}
+
+type Base = Pick<AwsConfig, 'region' | 'endpoint' | 'credentials' | 'maxAttempts'>;
+
+function endpointTarget(where: string, base: Base): Target {
+  return {
+    where,
+    jobs: () => jobTables(base),
+    portsFor: (job) => awsPorts({ ...base, ...jobResources(job) }),
+  };
+}
+
+function devTarget(dev: DevRegistry): Target {
+  const base: Base = { region: dev.region, endpoint: dev.endpoint, credentials: { accessKeyId: dev.accessKeyId, secretAccessKey: dev.secretAccessKey } };
+  return {
+    where: `tidemark dev (pid ${dev.pid}) at ${dev.endpoint}`,
+    jobs: async () => dev.jobs.map((j) => j.name),
+    portsFor: (job) => {
+      const known = dev.jobs.find((j) => j.name === job);
+      return awsPorts({ ...base, ...(known ? { table: known.table, bucket: known.bucket } : jobResources(job)) });
+    },
+  };
+}
+
+/** Jobs whose tables the local runner's naming finds on the endpoint. */
+async function jobTables(base: Base): Promise<string[]> {
+  const client = new DynamoDBClient({ ...base, ...(base.endpoint ? { endpoint: base.endpoint } : {}) });
+  const suffix = jobResources('').table;
+  const jobs: string[] = [];
+  try {
+    let start: string | undefined;
+    do {
+      const page = await client.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+      for (const t of page.TableNames ?? []) if (t.endsWith(suffix)) jobs.push(t.slice(0, -suffix.length));
+      start = page.LastEvaluatedTableName;
+    } while (start);
+  } finally {
+    client.destroy();
+  }
+  return jobs;
+}
