@@ -16,6 +16,8 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark list [--json]
        tidemark status <job-file>|--job NAME [--json]
        tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
+       tidemark savepoint <job-file>|--job NAME [--name NAME] [--json]
+       tidemark stop <job-file>|--job NAME [--savepoint NAME] [--json]
        tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
@@ -55,10 +57,10 @@ const RUN_ONLY = {
 } as const;
 const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
 const DEPLOY_ONLY = { local: { type: 'boolean' }, 'enforce-iam': { type: 'boolean' } } as const;
-const OPS_ONLY = { job: { type: 'string' }, id: { type: 'string' } } as const;
+const OPS_ONLY = { job: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, savepoint: { type: 'string' } } as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -66,13 +68,15 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   duration: ['run', 'dev', 'deploy'],
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
-  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
   'enforce-iam': ['deploy'],
-  job: ['status', 'checkpoints'],
+  job: ['status', 'checkpoints', 'savepoint', 'stop'],
   id: ['checkpoints'],
+  name: ['savepoint'],
+  savepoint: ['stop'],
 };
 
 /** The CDK app's default job (infra/app.ts), which `deploy` takes when given none. */
@@ -113,14 +117,18 @@ export interface OpsArgs {
   readonly jobFile?: string;
   readonly job?: string;
   readonly id?: number;
+  /** `savepoint --name`, `stop --savepoint`: the savepoint's name. */
+  readonly savepointName?: string;
   readonly json: boolean;
 }
+
+type OpsCommand = 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop';
 
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'run'; readonly args: RunArgs }
   | { readonly kind: 'dev'; readonly args: RunArgs }
-  | { readonly kind: 'list' | 'status' | 'checkpoints'; readonly args: OpsArgs }
+  | { readonly kind: OpsCommand; readonly args: OpsArgs }
   | { readonly kind: 'ingest'; readonly args: IngestArgs }
   | { readonly kind: 'deploy'; readonly args: DeployArgs };
 
@@ -134,7 +142,9 @@ export function parseCommand(argv: readonly string[]): Command {
   const foreign = (Object.keys(TAKEN_BY) as (keyof typeof TAKEN_BY)[]).find((n) => values[n] !== undefined && !TAKEN_BY[n].includes(command));
   if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
-  if (command === 'list' || command === 'status' || command === 'checkpoints') return { kind: command, args: opsArgs(command, jobFile, rest, values) };
+  if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop') {
+    return { kind: command, args: opsArgs(command, jobFile, rest, values) };
+  }
   if (!jobFile) throw new UsageError('missing <job-file>', true);
   if (command === 'ingest') {
     if (rest.length !== 1) throw new UsageError('ingest takes <job-file> and one <file|->', true);
@@ -147,13 +157,14 @@ export function parseCommand(argv: readonly string[]): Command {
 
 const isCommand = (c: string | undefined): c is CommandName => (COMMANDS as readonly (string | undefined)[]).includes(c);
 
-function opsArgs(command: 'list' | 'status' | 'checkpoints', jobFile: string | undefined, rest: readonly string[], values: Values): OpsArgs {
+function opsArgs(command: OpsCommand, jobFile: string | undefined, rest: readonly string[], values: Values): OpsArgs {
   if (rest.length > 0 || (command === 'list' && jobFile)) throw new UsageError(`unexpected arguments: ${[...(command === 'list' && jobFile ? [jobFile] : []), ...rest].join(' ')}`);
   const id = whole('id', positive('id', values.id));
   return {
     ...(jobFile ? { jobFile } : {}),
     ...(values.job ? { job: values.job } : {}),
     ...(id === undefined ? {} : { id }),
+    ...(values.name ?? values.savepoint ? { savepointName: (values.name ?? values.savepoint)! } : {}),
     json: values.json ?? false,
   };
 }

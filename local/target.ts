@@ -17,6 +17,8 @@ export interface Target {
   jobs(): Promise<string[]>;
   /** Ports onto one job's table, bucket and queues. */
   portsFor(job: string): AwsPorts;
+  /** Where a key of the job's bucket is: `s3://bucket/key`, and the endpoint if not AWS. */
+  locate(job: string, key: string): string;
 }
 
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
@@ -34,18 +36,21 @@ function endpointTarget(where: string, base: Base): Target {
     where,
     jobs: () => jobTables(base),
     portsFor: (job) => awsPorts({ ...base, ...jobResources(job) }),
+    locate: (job, key) => `s3://${jobResources(job).bucket}/${key}${base.endpoint ? ` (endpoint ${base.endpoint})` : ''}`,
   };
 }
 
 function devTarget(dev: DevRegistry): Target {
   const base: Base = { region: dev.region, endpoint: dev.endpoint, credentials: { accessKeyId: dev.accessKeyId, secretAccessKey: dev.secretAccessKey } };
+  const namesOf = (job: string) => {
+    const known = dev.jobs.find((j) => j.name === job);
+    return known ? { table: known.table, bucket: known.bucket } : jobResources(job);
+  };
   return {
     where: `tidemark dev (pid ${dev.pid}) at ${dev.endpoint}`,
     jobs: async () => dev.jobs.map((j) => j.name),
-    portsFor: (job) => {
-      const known = dev.jobs.find((j) => j.name === job);
-      return awsPorts({ ...base, ...(known ? { table: known.table, bucket: known.bucket } : jobResources(job)) });
-    },
+    portsFor: (job) => awsPorts({ ...base, ...namesOf(job) }),
+    locate: (job, key) => `s3://${namesOf(job).bucket}/${key} (endpoint ${dev.endpoint})`,
   };
 }
 

@@ -15,8 +15,15 @@ import type { CheckpointDetail, CheckpointStatistics } from '../../lib/core/chec
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'tidemark.mjs');
 const JOB = join(ROOT, 'examples', 'clicks.ts');
-const cwd = mkdtempSync(join(tmpdir(), 'tidemark-ops-'));
+const ENDLESS = join(ROOT, 'test', 'local', 'fixtures', 'endless-job.ts');
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k)));
+/** The directory both "terminals" of a test work in: its own, so its .tidemark/ is too. */
+let cwd = '';
+const dirs: string[] = [];
+const freshDirectory = () => {
+  cwd = mkdtempSync(join(tmpdir(), 'tidemark-ops-'));
+  dirs.push(cwd);
+};
 
 function tidemark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -32,21 +39,35 @@ function tidemark(args: string[]): Promise<{ code: number | null; stdout: string
 let dev: ChildProcess | undefined;
 afterAll(() => {
   dev?.kill('SIGKILL');
-  rmSync(cwd, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** Starts `tidemark dev` on a job in a fresh directory; resolves once `ready` appears on its stderr. */
+async function startDev(jobFile: string, ready: (stderr: string) => boolean): Promise<ChildProcess> {
+  freshDirectory();
+  const child = spawn(process.execPath, [BIN, 'dev', jobFile], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (ready(stderr)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`dev exited early (${code}):\n${stderr}`)));
+  });
+  return child;
+}
+
+async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 describe('tidemark dev with list, status and checkpoints from another terminal', () => {
   it('reports the running dev job in Flink terms, and stops cleanly on Ctrl-C', async () => {
-    dev = spawn(process.execPath, [BIN, 'dev', JOB], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const ended = new Promise<void>((resolve, reject) => {
-      dev!.stderr!.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('the emulator stays up')) resolve();
-      });
-      dev!.once('exit', (code) => reject(new Error(`dev exited early (${code}):\n${stderr}`)));
-    });
-    await ended;
+    dev = await startDev(JOB, (stderr) => stderr.includes('the emulator stays up'));
     expect(existsSync(join(cwd, '.tidemark', 'dev.json'))).toBe(true);
 
     const list = JSON.parse((await tidemark(['list', '--json'])).stdout) as { target: string; jobs: { job: string; status: string }[] };
@@ -79,5 +100,38 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
     dev.kill('SIGINT');
     expect(await exit).toBe(0);
     expect(existsSync(join(cwd, '.tidemark', 'dev.json'))).toBe(false);
+  }, 120_000);
+
+  it('takes a savepoint of a running job, refuses a second of the same name, and stops it with a final one', async () => {
+    dev = await startDev(ENDLESS, (stderr) => stderr.includes('tidemark dev: http'));
+    await until('a checkpoint completed', async () => {
+      const r = await tidemark(['checkpoints', '--job', 'endless', '--json']);
+      return r.code === 0 && (JSON.parse(r.stdout) as CheckpointStatistics).counts.completed > 0;
+    });
+    const sp = await tidemark(['savepoint', '--job', 'endless', '--name', 'sp1', '--json']);
+    expect(sp.code, sp.stderr).toBe(0);
+    const taken = JSON.parse(sp.stdout) as { name: string; checkpoint: number; location: string; status: string };
+    expect(taken).toMatchObject({ name: 'sp1', status: 'RUNNING' });
+    expect(taken.location).toMatch(new RegExp(`^s3://tidemark-endless/jobs/endless/checkpoints/0*${taken.checkpoint}/`));
+
+    const again = await tidemark(['savepoint', '--job', 'endless', '--name', 'sp1']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe(`tidemark: job endless already has a savepoint named sp1 (checkpoint ${taken.checkpoint}): choose another --name`);
+
+    const stop = await tidemark(['stop', '--job', 'endless', '--savepoint', 'final', '--json']);
+    expect(stop.code, stop.stderr).toBe(0);
+    const stopped = JSON.parse(stop.stdout) as { checkpoint: number; status: string };
+    expect(stopped.status).toBe('STOPPED');
+    expect(stopped.checkpoint).toBeGreaterThan(taken.checkpoint);
+    const history = JSON.parse((await tidemark(['checkpoints', ENDLESS, '--json'])).stdout) as CheckpointStatistics;
+    expect(history.history.find((h) => h.id === stopped.checkpoint)).toMatchObject({ status: 'COMPLETED', isSavepoint: true, savepoint: 'final', stop: true });
+
+    const late = await tidemark(['savepoint', '--job', 'endless']);
+    expect(late.code).toBe(1);
+    expect(late.stderr.trim()).toBe('tidemark: job endless is STOPPED, not RUNNING: a savepoint needs a running job');
+
+    const exit = new Promise<number | null>((resolve) => dev!.once('exit', resolve));
+    dev.kill('SIGINT');
+    expect(await exit).toBe(0);
   }, 120_000);
 });

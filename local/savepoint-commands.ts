@@ -1,0 +1,90 @@
+/**
+ * `tidemark savepoint <job> [--name NAME]` and `tidemark stop <job> [--savepoint NAME]`: ask
+ * the running job's coordinator for a savepoint (Flink's `flink savepoint` and `flink stop`)
+ * through the job item, then wait until it completes. A stop's savepoint is a
+ * stop-with-savepoint: the sources stop at its barrier, the sinks commit it, and the job
+ * ends STOPPED.
+ *
+ * What must hold: the request is one conditional write on a RUNNING job with no other request
+ * pending, so two concurrent commands cannot both be accepted, and a refused one changes
+ * nothing.
+ */
+import { JobStateError } from '../lib/core/errors.js';
+import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
+import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
+import { blobKeys } from '../lib/core/wire/storage-keys.js';
+import { updateJob } from '../lib/runtime/job-records.js';
+import { JobNotFoundError } from './ingest-command.js';
+import type { OpsOutput } from './ops-commands.js';
+import type { Target } from './target.js';
+
+const POLL_MS = 200;
+/** How long a command waits for its savepoint before giving up (the job goes on). */
+const WAIT_MS = 10 * 60_000;
+
+export interface SavepointResult {
+  readonly job: string;
+  readonly name: string;
+  readonly checkpoint: number;
+  readonly location: string;
+  readonly status: string;
+}
+
+export async function savepointCommand(target: Target, job: string, name: string | undefined, stop: boolean, o: OpsOutput): Promise<void> {
+  const savepoint = name ?? `${stop ? 'stop' : 'savepoint'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await request(target, job, savepoint, stop);
+  const record = await completed(target, job, savepoint);
+  const status = stop ? await ended(target, job) : 'RUNNING';
+  const result: SavepointResult = { job, name: savepoint, checkpoint: record.id, location: target.locate(job, blobKeys.checkpointPrefix(job as never, record.id)), status };
+  if (o.json) return o.out(JSON.stringify(result));
+  o.out(`savepoint ${savepoint} of ${job}: checkpoint ${record.id}, at ${result.location}`);
+  if (stop) o.out(`job ${job} is ${status}`);
+}
+
+/** One conditional write: refused (nothing changed) unless the job runs and nothing is pending. */
+async function request(target: Target, job: string, name: string, stop: boolean): Promise<void> {
+  const { manifest } = target.portsFor(job);
+  const current = await manifest.getJob(job);
+  if (!current) throw new JobNotFoundError(`no job ${job} on ${target.where}`);
+  const clash = (await manifest.listCheckpoints(job, { limit: CHECKPOINT_HISTORY })).find((c) => c.savepoint === name);
+  if (clash) throw new JobStateError(`job ${job} already has a savepoint named ${name} (checkpoint ${clash.id}): choose another --name`);
+  let refusal: string | null = null;
+  const refuse = (j: JobRecord): string | null => {
+    if (j.status !== 'RUNNING') return `job ${job} is ${j.status}, not RUNNING: a savepoint needs a running job`;
+    if (j.savepointRequest) return `job ${job} already has a ${j.savepointRequest.stop ? 'stop' : 'savepoint'} (${j.savepointRequest.name}) requested`;
+    if (j.stopping !== null) return `job ${job} is stopping (checkpoint ${j.stopping})`;
+    if (j.failover) return `job ${job} is failing over (${j.failover.reason})`;
+    return null;
+  };
+  const written = await updateJob(manifest, job, (j) => {
+    refusal = refuse(j);
+    return refusal ? null : { ...j, savepointRequest: { name, stop } };
+  });
+  if (!written) throw new JobStateError(refusal ?? `job ${job} could not be asked for a savepoint`);
+}
+
+async function completed(target: Target, job: string, name: string): Promise<CheckpointRecord> {
+  const { manifest } = target.portsFor(job);
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const record = (await manifest.listCheckpoints(job, { limit: CHECKPOINT_HISTORY })).find((c) => c.savepoint === name);
+    if (record?.status === 'COMPLETED') return record;
+    if (record?.status === 'ABORTED') throw new JobStateError(`savepoint ${name} of ${job} failed (${record.reason}); the job goes on`);
+    const j = await manifest.getJob(job);
+    if (!record && j && j.status !== 'RUNNING') throw new JobStateError(`job ${job} became ${j.status} before savepoint ${name} was taken`);
+    if (Date.now() > deadline) throw new JobStateError(`savepoint ${name} of ${job} did not complete within ${WAIT_MS / 60_000} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** After a stop-with-savepoint: the job ends once its sinks committed it. */
+async function ended(target: Target, job: string): Promise<string> {
+  const { manifest } = target.portsFor(job);
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const j = await manifest.getJob(job);
+    if (j && j.status !== 'RUNNING') return j.status;
+    if (Date.now() > deadline) throw new JobStateError(`job ${job} did not stop within ${WAIT_MS / 60_000} minutes after its savepoint`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
