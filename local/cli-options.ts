@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { validateWireFaults, WIRE_FAULT_KINDS, type WireFaultKind, type WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import { UsageError } from './cli-errors.js';
+import type { RestoreArgs } from './restore-command.js';
 
 export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark dev <job-file> [run options]    like run, then stays up (Ctrl-C stops it) for the commands below
@@ -18,6 +19,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
        tidemark savepoint <job-file>|--job NAME [--name NAME] [--json]
        tidemark stop <job-file>|--job NAME [--savepoint NAME] [--json]
+       tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--wait] [--json]
        tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
@@ -57,10 +59,18 @@ const RUN_ONLY = {
 } as const;
 const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
 const DEPLOY_ONLY = { local: { type: 'boolean' }, 'enforce-iam': { type: 'boolean' } } as const;
-const OPS_ONLY = { job: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, savepoint: { type: 'string' } } as const;
+const OPS_ONLY = {
+  job: { type: 'string' },
+  id: { type: 'string' },
+  name: { type: 'string' },
+  savepoint: { type: 'string' },
+  from: { type: 'string' },
+  parallelism: { type: 'string' },
+  wait: { type: 'boolean' },
+} as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -68,7 +78,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   duration: ['run', 'dev', 'deploy'],
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
-  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
@@ -77,6 +87,9 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   id: ['checkpoints'],
   name: ['savepoint'],
   savepoint: ['stop'],
+  from: ['restore'],
+  parallelism: ['restore'],
+  wait: ['restore'],
 };
 
 /** The CDK app's default job (infra/app.ts), which `deploy` takes when given none. */
@@ -129,6 +142,7 @@ export type Command =
   | { readonly kind: 'run'; readonly args: RunArgs }
   | { readonly kind: 'dev'; readonly args: RunArgs }
   | { readonly kind: OpsCommand; readonly args: OpsArgs }
+  | { readonly kind: 'restore'; readonly args: RestoreArgs & { readonly json: boolean } }
   | { readonly kind: 'ingest'; readonly args: IngestArgs }
   | { readonly kind: 'deploy'; readonly args: DeployArgs };
 
@@ -142,6 +156,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const foreign = (Object.keys(TAKEN_BY) as (keyof typeof TAKEN_BY)[]).find((n) => values[n] !== undefined && !TAKEN_BY[n].includes(command));
   if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
+  if (command === 'restore') return { kind: 'restore', args: restoreArgs(jobFile, rest, values) };
   if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop') {
     return { kind: command, args: opsArgs(command, jobFile, rest, values) };
   }
@@ -153,6 +168,14 @@ export function parseCommand(argv: readonly string[]): Command {
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (command === 'dev' && values.memory) throw new UsageError('tidemark dev needs an emulator (the other commands reach it from another terminal): it cannot be used with --memory');
   return { kind: command === 'dev' ? 'dev' : 'run', args: runArgs(jobFile, values) };
+}
+
+function restoreArgs(jobFile: string | undefined, rest: readonly string[], values: Values): RestoreArgs & { readonly json: boolean } {
+  if (!jobFile) throw new UsageError('restore needs the <job-file> whose code the new generation runs', true);
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  if (!values.from) throw new UsageError('restore needs --from latest|<checkpoint id>|<savepoint name>');
+  const parallelism = whole('parallelism', positive('parallelism', values.parallelism));
+  return { jobFile, from: values.from, ...(parallelism === undefined ? {} : { parallelism }), wait: values.wait ?? false, json: values.json ?? false };
 }
 
 const isCommand = (c: string | undefined): c is CommandName => (COMMANDS as readonly (string | undefined)[]).includes(c);

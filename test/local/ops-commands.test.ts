@@ -130,6 +130,25 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
     expect(late.code).toBe(1);
     expect(late.stderr.trim()).toBe('tidemark: job endless is STOPPED, not RUNNING: a savepoint needs a running job');
 
+    // Restore from what is not there: refused, nothing written.
+    const nothing = await tidemark(['restore', ENDLESS, '--from', 'no-such-savepoint']);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr.trim()).toBe('tidemark: job endless has no savepoint no-such-savepoint to restore from (see tidemark checkpoints)');
+    expect(JSON.parse((await tidemark(['status', '--job', 'endless', '--json'])).stdout)).toMatchObject({ status: 'STOPPED', generation: 1 });
+
+    // From the final savepoint, its keyed stages at parallelism 3: a new generation runs on.
+    const restore = await tidemark(['restore', ENDLESS, '--from', 'final', '--parallelism', '3', '--json']);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ generation: 2, status: 'RUNNING', from: `checkpoint ${stopped.checkpoint}` });
+    expect(JSON.parse((await tidemark(['status', '--job', 'endless', '--json'])).stdout)).toMatchObject({ origin: `savepoint final (checkpoint ${stopped.checkpoint})` });
+    await until('generation 2 completed a checkpoint at the new parallelism', async () => {
+      const r = JSON.parse((await tidemark(['checkpoints', '--job', 'endless', '--json'])).stdout) as CheckpointStatistics;
+      // The source stage keeps its 2 subtasks; the keyed stage now has 3.
+      return r.history.some((h) => h.generation === 2 && h.status === 'COMPLETED' && h.numSubtasks === 2 + 3);
+    });
+    const again2 = await tidemark(['stop', '--job', 'endless', '--json']);
+    expect(JSON.parse(again2.stdout)).toMatchObject({ status: 'STOPPED' });
+
     const exit = new Promise<number | null>((resolve) => dev!.once('exit', resolve));
     dev.kill('SIGINT');
     expect(await exit).toBe(0);

@@ -1,0 +1,96 @@
+/**
+ * `tidemark restore <job.ts> --from latest|<checkpoint id>|<savepoint name> [--parallelism N]
+ * [--wait]`: starts a new generation of the job from there (Flink's `flink run -s`), through
+ * the same recovery manager a failover uses, against the target of the other operations
+ * commands. With `--wait` it follows the job as `run` does until it ends, and checks what the
+ * sinks committed over the whole run, across every restore, against a sequential evaluation.
+ *
+ * What must hold: a restore from something that is not there is refused before any state is
+ * touched, and `--parallelism` is validated before the job item is written.
+ */
+import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
+import { JobStateError } from '../lib/core/errors.js';
+import type { RestoreRequest } from '../lib/core/manifest.js';
+import { compileTopology, jobResources } from '../lib/core/topology.js';
+import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
+import { checkpointRow } from './checkpoint-table.js';
+import { JobNotFoundError } from './ingest-command.js';
+import { loadJob } from './job-file.js';
+import type { OpsOutput } from './ops-commands.js';
+import { printSummary, restartsOf, lastFailureOf, type RunSummary } from './run-summary.js';
+import type { Target } from './target.js';
+import { jobOutcome, watchJob } from './watch-job.js';
+
+export interface RestoreArgs {
+  readonly jobFile: string;
+  readonly from: string;
+  readonly parallelism?: number;
+  readonly wait: boolean;
+}
+
+export function restoreRequest(from: string): RestoreRequest {
+  if (from === 'latest') return { kind: 'latest' };
+  if (/^\d+$/.test(from)) return { kind: 'checkpoint', checkpoint: Number(from) };
+  return { kind: 'savepoint', name: from };
+}
+
+export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOutput): Promise<number> {
+  const { graph, module } = await loadJob(args.jobFile);
+  const name = graph.name;
+  const ports = target.portsFor(name);
+  const job = await ports.manifest.getJob(name);
+  if (!job) throw new JobNotFoundError(`no job ${name} on ${target.where}`);
+  const request = restoreRequest(args.from);
+  await checkRestorable(ports.manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY }), request, name);
+  // Every stage but the sources takes N (the graph does not keep which operators chose their
+  // own). A source's offsets are per subtask and are not redistributed: it keeps its parallelism.
+  const stages = compileTopology(graph).stages.filter((s) => s.operators[0]!.spec.kind !== 'source');
+  const parallelism = args.parallelism === undefined ? undefined : Object.fromEntries(stages.map((s) => [s.id, args.parallelism!]));
+  const recovery = new RecoveryManager(graph, ports);
+  const restored = await recovery.restore({ request, reason: `tidemark restore --from ${args.from}`, ...(parallelism ? { parallelism } : {}) });
+  if (!restored || restored.status !== 'RUNNING') throw new JobStateError(`job ${name} did not restore (${restored?.status ?? 'gone'}${restored?.detail ? `: ${restored.detail}` : ''})`);
+  const origin = restored.lineage.base === null ? 'empty' : `checkpoint ${restored.lineage.base}`;
+  if (!args.wait) {
+    if (o.json) o.out(JSON.stringify({ job: name, generation: restored.gen, from: origin, status: restored.status }));
+    else o.out(`job ${name}: generation ${restored.gen} RUNNING, restored from ${origin}`);
+    return 0;
+  }
+  const watched = await watchJob(ports, graph, { progress: null, patience: {}, restore: (c) => recovery.restore(c) });
+  const outcome = await jobOutcome(ports, graph, module, watched.job?.status, { verify: true, json: o.json, patience: {}, location: (p) => target.locate(name, p), table: jobResources(name).table });
+  const summary: RunSummary = {
+    job: name,
+    // The table's clock starts at the earliest checkpoint shown (some predate the watch).
+    startedAt: Math.min(watched.startedAt, ...[...watched.checkpoints.values()].map((c) => c.triggeredAt)),
+    world: target.where,
+    kills: 0,
+    restores: 0,
+    generations: [`generation ${restored.gen}: restored from ${origin}`, ...watched.generations.filter((g) => !g.startsWith(`generation ${restored.gen}:`))],
+    requests: null,
+    wireFaults: null,
+    status: watched.job?.status ?? 'UNKNOWN',
+    detail: watched.job?.detail ?? null,
+    generation: watched.job?.gen ?? restored.gen,
+    restarts: restartsOf(watched.job),
+    lastFailure: lastFailureOf(watched.job),
+    elapsedMs: Date.now() - watched.startedAt,
+    sourceRecords: 0,
+    checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
+    ...outcome,
+  };
+  if (o.json) o.out(JSON.stringify(summary));
+  else {
+    printSummary(summary, o.out);
+    if (summary.exactlyOnce) o.out(summary.exactlyOnce.ok ? `exactly-once: OK (${summary.exactlyOnce.summary})` : `exactly-once: FAILED, ${summary.exactlyOnce.differences.length} differences`);
+  }
+  return summary.status === 'FAILED' || (summary.exactlyOnce && !summary.exactlyOnce.ok) ? 1 : 0;
+}
+
+/** A checkpoint or savepoint the manifest does not hold is refused before anything is written. */
+async function checkRestorable(listing: Promise<readonly { id: number; status: string; savepoint: string | null }[]>, request: RestoreRequest, job: string): Promise<void> {
+  const checkpoints = await listing;
+  if (request.kind === 'latest') return;
+  const found = request.kind === 'checkpoint' ? checkpoints.find((c) => c.id === request.checkpoint) : checkpoints.find((c) => c.savepoint === request.name);
+  const what = request.kind === 'checkpoint' ? `checkpoint ${request.checkpoint}` : `savepoint ${request.name}`;
+  if (!found) throw new JobStateError(`job ${job} has no ${what} to restore from (see tidemark checkpoints)`);
+  if (found.status !== 'COMPLETED') throw new JobStateError(`job ${job}'s ${what} is ${found.status}, not COMPLETED: it cannot be restored from`);
+}
