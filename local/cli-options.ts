@@ -19,6 +19,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
        tidemark savepoint <job-file>|--job NAME [--name NAME] [--json]
        tidemark stop <job-file>|--job NAME [--savepoint NAME] [--json]
+       tidemark output <job-file> <sink> [--limit N] [--json]
        tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--wait] [--json]
        tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
@@ -67,10 +68,11 @@ const OPS_ONLY = {
   from: { type: 'string' },
   parallelism: { type: 'string' },
   wait: { type: 'boolean' },
+  limit: { type: 'string' },
 } as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -78,7 +80,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   duration: ['run', 'dev', 'deploy'],
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
-  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
@@ -90,6 +92,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   from: ['restore'],
   parallelism: ['restore'],
   wait: ['restore'],
+  limit: ['output'],
 };
 
 /** The CDK app's default job (infra/app.ts), which `deploy` takes when given none. */
@@ -143,6 +146,7 @@ export type Command =
   | { readonly kind: 'dev'; readonly args: RunArgs }
   | { readonly kind: OpsCommand; readonly args: OpsArgs }
   | { readonly kind: 'restore'; readonly args: RestoreArgs & { readonly json: boolean } }
+  | { readonly kind: 'output'; readonly args: { readonly jobFile: string; readonly sink: string; readonly limit?: number; readonly json: boolean } }
   | { readonly kind: 'ingest'; readonly args: IngestArgs }
   | { readonly kind: 'deploy'; readonly args: DeployArgs };
 
@@ -157,6 +161,11 @@ export function parseCommand(argv: readonly string[]): Command {
   if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
   if (command === 'restore') return { kind: 'restore', args: restoreArgs(jobFile, rest, values) };
+  if (command === 'output') {
+    if (!jobFile || rest.length !== 1) throw new UsageError('output takes <job-file> and one <sink>', true);
+    const limit = whole('limit', positive('limit', values.limit));
+    return { kind: 'output', args: { jobFile, sink: rest[0]!, ...(limit === undefined ? {} : { limit }), json: values.json ?? false } };
+  }
   if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop') {
     return { kind: command, args: opsArgs(command, jobFile, rest, values) };
   }

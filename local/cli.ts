@@ -21,7 +21,7 @@
 import { report } from './cli-errors.js';
 import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.js';
 import { removeRegistry, writeRegistry } from './dev-registry.js';
-import { checkpointsCommand, jobReference, listCommand, statusCommand } from './ops-commands.js';
+import { checkpointsCommand, jobReference, listCommand, outputCommand, statusCommand } from './ops-commands.js';
 import { restoreCommand } from './restore-command.js';
 import { savepointCommand } from './savepoint-commands.js';
 import { resolveTarget } from './target.js';
@@ -43,6 +43,11 @@ export async function main(argv: string[]): Promise<number> {
     if (command.kind === 'deploy') return await watched(command.args.json, (io) => deployLocal({ ...command.args, ...io }));
     if (command.kind === 'dev') return await dev(command.args);
     if (command.kind === 'run') return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
+    if (command.kind === 'output') {
+      const { jobFile, sink, limit, json } = command.args;
+      await outputCommand(resolveTarget(), jobFile, sink, limit, { json, out: (l) => process.stdout.write(`${l}\n`) });
+      return 0;
+    }
     if (command.kind === 'restore') return await restoreCommand(resolveTarget(), command.args, { json: command.args.json, out: (l) => process.stdout.write(`${l}\n`) });
     await operations(command.kind, command.args);
     return 0;

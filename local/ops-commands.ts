@@ -1,6 +1,6 @@
 /**
- * The read-only operations commands: `tidemark list`, `status <job>` and `checkpoints <job>
- * [--id N]`, against the target local/target.ts resolves. Each prints a short report, or
+ * The read-only operations commands: `tidemark list`, `status <job>`, `checkpoints <job>
+ * [--id N]` and `output <job.ts> <sink>`, against the target local/target.ts resolves. Each prints a short report, or
  * with `--json` one object on stdout (Flink's REST field meanings for checkpoints: see
  * core/checkpoint-stats).
  */
@@ -13,6 +13,7 @@ import { JobNotFoundError } from './ingest-command.js';
 import { checkpointRow, formatCheckpointTable, formatBytes } from './checkpoint-table.js';
 import { UsageError } from './cli-errors.js';
 import { loadJob } from './job-file.js';
+import { readSinkOutput } from '../lib/runtime/sink-reader.js';
 import { failureLine } from './run-summary.js';
 import type { Target } from './target.js';
 
@@ -114,4 +115,17 @@ function printStatistics(name: string, stats: CheckpointStatistics, checkpoints:
     out('');
     out(formatCheckpointTable(checkpoints.map(checkpointRow), Math.min(...checkpoints.map((x) => x.triggeredAt))));
   }
+}
+
+/** `tidemark output <job.ts> <sink> [--limit N]`: what a sink committed, whatever its kind. */
+export async function outputCommand(target: Target, jobFile: string, sink: string, limit: number | undefined, o: OpsOutput): Promise<void> {
+  const { graph } = await loadJob(jobFile);
+  const sinks = graph.operators.filter((op) => op.spec.kind === 'sink').map((op) => op.name as string);
+  if (!sinks.includes(sink)) throw new UsageError(`job ${graph.name} has no sink ${JSON.stringify(sink)} (its sinks: ${sinks.join(', ')})`);
+  await jobOf(target, graph.name);
+  const records = (await readSinkOutput(target.portsFor(graph.name), graph, sink)) ?? [];
+  const shown = limit === undefined ? records : records.slice(0, limit);
+  if (o.json) return o.out(JSON.stringify({ job: graph.name, sink, total: records.length, records: shown }));
+  for (const r of shown) o.out(JSON.stringify(r));
+  if (shown.length < records.length) process.stderr.write(`(${shown.length} of ${records.length} records; --limit shows more)\n`);
 }

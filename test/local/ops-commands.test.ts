@@ -92,6 +92,13 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
       expect(s.checkpointedSize).toBeGreaterThan(0);
     }
 
+    const output = JSON.parse((await tidemark(['output', JOB, 'session-counts', '--limit', '5', '--json'])).stdout) as { total: number; records: unknown[] };
+    expect(output.total).toBe(27);
+    expect(output.records).toHaveLength(5);
+    const noSink = await tidemark(['output', JOB, 'nope']);
+    expect(noSink.code).toBe(2);
+    expect(noSink.stderr.trim()).toBe('tidemark: job clicks has no sink "nope" (its sinks: minute-counts, late-clicks, session-counts)');
+
     const missing = await tidemark(['status', '--job', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toMatch(/^tidemark: no job nope on tidemark dev/);
