@@ -19,6 +19,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
        tidemark savepoint <job-file>|--job NAME [--name NAME] [--json]
        tidemark stop <job-file>|--job NAME [--savepoint NAME] [--json]
+       tidemark savepoints <job-file>|--job NAME [--json]
        tidemark output <job-file> <sink> [--limit N] [--json]
        tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--wait] [--json]
        tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
@@ -72,7 +73,7 @@ const OPS_ONLY = {
 } as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -80,12 +81,12 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   duration: ['run', 'dev', 'deploy'],
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
-  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
   'enforce-iam': ['deploy'],
-  job: ['status', 'checkpoints', 'savepoint', 'stop'],
+  job: ['status', 'checkpoints', 'savepoint', 'stop', 'savepoints'],
   id: ['checkpoints'],
   name: ['savepoint'],
   savepoint: ['stop'],
@@ -138,7 +139,7 @@ export interface OpsArgs {
   readonly json: boolean;
 }
 
-type OpsCommand = 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop';
+type OpsCommand = 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'savepoints';
 
 export type Command =
   | { readonly kind: 'help' }
@@ -166,7 +167,7 @@ export function parseCommand(argv: readonly string[]): Command {
     const limit = whole('limit', positive('limit', values.limit));
     return { kind: 'output', args: { jobFile, sink: rest[0]!, ...(limit === undefined ? {} : { limit }), json: values.json ?? false } };
   }
-  if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop') {
+  if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop' || command === 'savepoints') {
     return { kind: command, args: opsArgs(command, jobFile, rest, values) };
   }
   if (!jobFile) throw new UsageError('missing <job-file>', true);

@@ -23,7 +23,7 @@ import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.j
 import { removeRegistry, writeRegistry } from './dev-registry.js';
 import { checkpointsCommand, jobReference, listCommand, outputCommand, statusCommand } from './ops-commands.js';
 import { restoreCommand } from './restore-command.js';
-import { savepointCommand } from './savepoint-commands.js';
+import { savepointCommand, savepointsCommand } from './savepoint-commands.js';
 import { resolveTarget } from './target.js';
 import { deployLocal } from './deploy-local.js';
 import { ingestCommand } from './ingest-command.js';
@@ -122,13 +122,14 @@ function untilSignal(): Promise<void> {
   });
 }
 
-async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop', args: OpsArgs): Promise<void> {
+async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'savepoints', args: OpsArgs): Promise<void> {
   const target = resolveTarget();
   const o = { json: args.json, out: (line: string) => process.stdout.write(`${line}\n`) };
   if (kind === 'list') return listCommand(target, o);
   const { name, settings } = await jobReference(args.jobFile, args.job);
   if (kind === 'status') return statusCommand(target, name, o);
   if (kind === 'savepoint' || kind === 'stop') return savepointCommand(target, name, args.savepointName, kind === 'stop', o);
+  if (kind === 'savepoints') return savepointsCommand(target, name, o);
   return checkpointsCommand(target, name, settings, args.id, o);
 }
 

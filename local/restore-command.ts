@@ -8,7 +8,6 @@
  * What must hold: a restore from something that is not there is refused before any state is
  * touched, and `--parallelism` is validated before the job item is written.
  */
-import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
 import { JobStateError } from '../lib/core/errors.js';
 import type { RestoreRequest } from '../lib/core/manifest.js';
 import { compileTopology, jobResources } from '../lib/core/topology.js';
@@ -41,7 +40,8 @@ export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOu
   const job = await ports.manifest.getJob(name);
   if (!job) throw new JobNotFoundError(`no job ${name} on ${target.where}`);
   const request = restoreRequest(args.from);
-  await checkRestorable(ports.manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY }), request, name);
+  // Every item: a savepoint may be older than the history window.
+  await checkRestorable(ports.manifest.listCheckpoints(name), request, name);
   // Every stage but the sources takes N (the graph does not keep which operators chose their
   // own). A source's offsets are per subtask and are not redistributed: it keeps its parallelism.
   const stages = compileTopology(graph).stages.filter((s) => s.operators[0]!.spec.kind !== 'source');

@@ -46,7 +46,8 @@ async function request(target: Target, job: string, name: string, stop: boolean)
   const { manifest } = target.portsFor(job);
   const current = await manifest.getJob(job);
   if (!current) throw new JobNotFoundError(`no job ${job} on ${target.where}`);
-  const clash = (await manifest.listCheckpoints(job, { limit: CHECKPOINT_HISTORY })).find((c) => c.savepoint === name);
+  // Every item: retention never deletes a savepoint, so old ones lie beyond the history.
+  const clash = (await manifest.listCheckpoints(job)).find((c) => c.savepoint === name);
   if (clash) throw new JobStateError(`job ${job} already has a savepoint named ${name} (checkpoint ${clash.id}): choose another --name`);
   let refusal: string | null = null;
   const refuse = (j: JobRecord): string | null => {
@@ -87,4 +88,16 @@ async function ended(target: Target, job: string): Promise<string> {
     if (Date.now() > deadline) throw new JobStateError(`job ${job} did not stop within ${WAIT_MS / 60_000} minutes after its savepoint`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** `tidemark savepoints <job>`: every savepoint the job has (retention never deletes one). */
+export async function savepointsCommand(target: Target, job: string, o: OpsOutput): Promise<void> {
+  const { manifest } = target.portsFor(job);
+  if (!(await manifest.getJob(job))) throw new JobNotFoundError(`no job ${job} on ${target.where}`);
+  const savepoints = (await manifest.listCheckpoints(job))
+    .filter((c) => c.savepoint !== null)
+    .map((c) => ({ name: c.savepoint!, checkpoint: c.id, generation: c.gen, status: c.status, stop: c.stop, triggeredAt: c.triggeredAt, location: target.locate(job, blobKeys.checkpointPrefix(job as never, c.id)) }));
+  if (o.json) return o.out(JSON.stringify({ job, savepoints }));
+  if (savepoints.length === 0) o.out(`job ${job} has no savepoints`);
+  for (const s of savepoints) o.out(`${s.name}  checkpoint ${s.checkpoint}  generation ${s.generation}  ${s.status}${s.stop ? '  (stop)' : ''}  ${s.location}`);
 }

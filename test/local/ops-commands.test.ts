@@ -133,6 +133,12 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
     const history = JSON.parse((await tidemark(['checkpoints', ENDLESS, '--json'])).stdout) as CheckpointStatistics;
     expect(history.history.find((h) => h.id === stopped.checkpoint)).toMatchObject({ status: 'COMPLETED', isSavepoint: true, savepoint: 'final', stop: true });
 
+    const listed = JSON.parse((await tidemark(['savepoints', '--job', 'endless', '--json'])).stdout) as { savepoints: { name: string; checkpoint: number; stop: boolean }[] };
+    expect(listed.savepoints.map((x) => [x.name, x.checkpoint, x.stop])).toEqual([
+      ['final', stopped.checkpoint, true],
+      ['sp1', taken.checkpoint, false],
+    ]);
+
     const late = await tidemark(['savepoint', '--job', 'endless']);
     expect(late.code).toBe(1);
     expect(late.stderr.trim()).toBe('tidemark: job endless is STOPPED, not RUNNING: a savepoint needs a running job');
