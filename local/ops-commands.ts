@@ -106,7 +106,7 @@ export async function checkpointsCommand(target: Target, name: string, settings:
 
 function printStatistics(name: string, stats: CheckpointStatistics, checkpoints: readonly CheckpointRecord[], out: (line: string) => void): void {
   const c = stats.counts;
-  out(`checkpoints of ${name}: triggered ${c.triggered}, in progress ${c.inProgress}, completed ${c.completed}, failed ${c.failed}, restored ${c.restored} (all but triggered: over the history below)`);
+  out(`checkpoints of ${name}: triggered ${c.triggered}, in progress ${c.inProgress}, completed ${c.completed}, failed ${c.failed}, restored ${c.restored} (all but triggered: over the checkpoints the manifest holds, below)`);
   const d = stats.summary.endToEndDuration;
   const s = stats.summary.checkpointedSize;
   if (d && s) out(`summary of completed: duration min ${d.min} / avg ${Math.round(d.avg)} / max ${d.max} ms; size min ${formatBytes(s.min)} / avg ${formatBytes(Math.round(s.avg))} / max ${formatBytes(s.max)}`);

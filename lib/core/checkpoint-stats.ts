@@ -4,11 +4,11 @@
  * `checkpoints` command and the web UI alike.
  *
  * Where ours differ from Flink's, and why:
- * - Flink's JobManager counts checkpoints in memory since the job started. Ours are kept in
- *   the manifest, which holds the last CHECKPOINT_HISTORY items of each job (Flink's
- *   `web.checkpoints.history` does the same for its history). So `triggered` counts every id
- *   the job allocated, and `completed`, `failed` and `inProgress` count the checkpoints in
- *   that history; `history` says how many that is.
+ * - Flink's JobManager counts checkpoints in memory since the job started. Ours are read from
+ *   the manifest, which holds the retained completed checkpoints, every savepoint, and
+ *   failed ones among the last CHECKPOINT_HISTORY ids (retention deletes the items of
+ *   older ones). So `triggered` counts every id the job allocated, and `completed`, `failed`
+ *   and `inProgress` count the checkpoints the manifest still holds: `history` lists them.
  * - `restored` counts restores of the job (every generation after the first: failovers,
  *   forced restores, restores from savepoints), as Flink's counts.restored does.
  * - Per subtask, the start delay is the time from the trigger to the first barrier's arrival
