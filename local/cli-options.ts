@@ -20,6 +20,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark savepoint <job-file>|--job NAME [--name NAME] [--json]
        tidemark stop <job-file>|--job NAME [--savepoint NAME] [--json]
        tidemark savepoints <job-file>|--job NAME [--json]
+       tidemark dispose <job-file>|<job name> <savepoint> [--json]
        tidemark output <job-file> <sink> [--limit N] [--json]
        tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--wait] [--json]
        tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
@@ -73,7 +74,7 @@ const OPS_ONLY = {
 } as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints', 'dispose'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -81,7 +82,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   duration: ['run', 'dev', 'deploy'],
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
-  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints', 'dispose'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
@@ -147,6 +148,7 @@ export type Command =
   | { readonly kind: 'dev'; readonly args: RunArgs }
   | { readonly kind: OpsCommand; readonly args: OpsArgs }
   | { readonly kind: 'restore'; readonly args: RestoreArgs & { readonly json: boolean } }
+  | { readonly kind: 'dispose'; readonly args: { readonly job: string; readonly savepoint: string; readonly json: boolean } }
   | { readonly kind: 'output'; readonly args: { readonly jobFile: string; readonly sink: string; readonly limit?: number; readonly json: boolean } }
   | { readonly kind: 'ingest'; readonly args: IngestArgs }
   | { readonly kind: 'deploy'; readonly args: DeployArgs };
@@ -162,6 +164,11 @@ export function parseCommand(argv: readonly string[]): Command {
   if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
   if (command === 'restore') return { kind: 'restore', args: restoreArgs(jobFile, rest, values) };
+  if (command === 'dispose') {
+    // `dispose <job> <savepoint>`: a job's name (or its file) and the savepoint's name.
+    if (!jobFile || rest.length !== 1) throw new UsageError('dispose takes <job-file>|<job name> and one <savepoint>', true);
+    return { kind: 'dispose', args: { job: jobFile, savepoint: rest[0]!, json: values.json ?? false } };
+  }
   if (command === 'output') {
     if (!jobFile || rest.length !== 1) throw new UsageError('output takes <job-file> and one <sink>', true);
     const limit = whole('limit', positive('limit', values.limit));

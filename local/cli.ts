@@ -23,7 +23,7 @@ import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.j
 import { removeRegistry, writeRegistry } from './dev-registry.js';
 import { checkpointsCommand, jobReference, listCommand, outputCommand, statusCommand } from './ops-commands.js';
 import { restoreCommand } from './restore-command.js';
-import { savepointCommand, savepointsCommand } from './savepoint-commands.js';
+import { disposeCommand, savepointCommand, savepointsCommand } from './savepoint-commands.js';
 import { resolveTarget } from './target.js';
 import { deployLocal } from './deploy-local.js';
 import { ingestCommand } from './ingest-command.js';
@@ -43,6 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     if (command.kind === 'deploy') return await watched(command.args.json, (io) => deployLocal({ ...command.args, ...io }));
     if (command.kind === 'dev') return await dev(command.args);
     if (command.kind === 'run') return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
+    if (command.kind === 'dispose') {
+      const { job, savepoint, json } = command.args;
+      const { name } = /\.(ts|mts|js|mjs)$/.test(job) ? await jobReference(job, undefined) : { name: job };
+      await disposeCommand(resolveTarget(), name, savepoint, { json, out: (l) => process.stdout.write(`${l}\n`) });
+      return 0;
+    }
     if (command.kind === 'output') {
       const { jobFile, sink, limit, json } = command.args;
       await outputCommand(resolveTarget(), jobFile, sink, limit, { json, out: (l) => process.stdout.write(`${l}\n`) });

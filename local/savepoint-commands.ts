@@ -101,3 +101,38 @@ export async function savepointsCommand(target: Target, job: string, o: OpsOutpu
   if (savepoints.length === 0) o.out(`job ${job} has no savepoints`);
   for (const s of savepoints) o.out(`${s.name}  checkpoint ${s.checkpoint}  generation ${s.generation}  ${s.status}${s.stop ? '  (stop)' : ''}  ${s.location}`);
 }
+
+/**
+ * `tidemark dispose <job> <savepoint>`: deletes a savepoint (Flink's `flink savepoint -d`).
+ * Refused while it is in use: the base of a generation that has no checkpoint of its own,
+ * what a restore in progress reads, or the stop being taken. The manifest item goes first,
+ * so nothing can restore from a half-deleted savepoint; its snapshot objects follow.
+ */
+export async function disposeCommand(target: Target, job: string, name: string, o: OpsOutput): Promise<void> {
+  const { manifest, blobs } = target.portsFor(job);
+  const current = await manifest.getJob(job);
+  if (!current) throw new JobNotFoundError(`no job ${job} on ${target.where}`);
+  const all = await manifest.listCheckpoints(job);
+  const sp = all.find((c) => c.savepoint === name);
+  if (!sp) throw new JobStateError(`job ${job} has no savepoint named ${name} (see tidemark savepoints)`);
+  const use = savepointInUse(current, all, sp);
+  if (use) throw new JobStateError(`savepoint ${name} of ${job} is in use (${use}): it cannot be disposed now`);
+  await manifest.deleteCheckpoint(job, sp.id);
+  const prefix = blobKeys.checkpointPrefix(job as never, sp.id);
+  const keys = await blobs.list(prefix);
+  if (keys.length > 0) await blobs.delete(keys);
+  if (o.json) return o.out(JSON.stringify({ job, disposed: name, checkpoint: sp.id, objects: keys.length }));
+  o.out(`disposed savepoint ${name} of ${job} (checkpoint ${sp.id}, ${keys.length} objects)`);
+}
+
+/** Why a savepoint cannot be disposed now, or null. */
+export function savepointInUse(job: JobRecord, all: readonly CheckpointRecord[], sp: CheckpointRecord): string | null {
+  const { gen, base } = job.lineage;
+  if (base === sp.id && !all.some((c) => c.gen === gen && c.status === 'COMPLETED')) return `generation ${gen} was restored from it and has no checkpoint of its own yet`;
+  const restore = job.restore;
+  if (restore && ((restore.from?.kind === 'checkpoint' && restore.from.checkpoint === sp.id) || (restore.request.kind === 'savepoint' && restore.request.name === sp.savepoint))) {
+    return `the restore to generation ${restore.gen} reads it`;
+  }
+  if (job.stopping === sp.id || sp.status === 'PENDING') return 'it is still being taken';
+  return null;
+}

@@ -162,6 +162,16 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
     const again2 = await tidemark(['stop', '--job', 'endless', '--json']);
     expect(JSON.parse(again2.stdout)).toMatchObject({ status: 'STOPPED' });
 
+    // sp1 is no one's base: it goes, objects and all; a name that is not there is refused.
+    const dispose = JSON.parse((await tidemark(['dispose', 'endless', 'sp1', '--json'])).stdout) as { checkpoint: number; objects: number };
+    expect(dispose).toMatchObject({ checkpoint: taken.checkpoint });
+    expect(dispose.objects).toBeGreaterThan(0);
+    const left = JSON.parse((await tidemark(['savepoints', '--job', 'endless', '--json'])).stdout) as { savepoints: { name: string }[] };
+    expect(left.savepoints.map((x) => x.name)).not.toContain('sp1');
+    const gone = await tidemark(['dispose', 'endless', 'sp1']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr.trim()).toBe('tidemark: job endless has no savepoint named sp1 (see tidemark savepoints)');
+
     const exit = new Promise<number | null>((resolve) => dev!.once('exit', resolve));
     dev.kill('SIGINT');
     expect(await exit).toBe(0);
