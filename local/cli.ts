@@ -132,8 +132,8 @@ async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' 
   const target = resolveTarget();
   const o = { json: args.json, out: (line: string) => process.stdout.write(`${line}\n`) };
   if (kind === 'list') return listCommand(target, o);
-  const { name, settings } = await jobReference(args.jobFile, args.job);
-  if (kind === 'status') return statusCommand(target, name, o);
+  const { name, settings, graph } = await jobReference(args.jobFile, args.job);
+  if (kind === 'status') return statusCommand(target, name, o, graph);
   if (kind === 'savepoint' || kind === 'stop') return savepointCommand(target, name, args.savepointName, kind === 'stop', o);
   if (kind === 'savepoints') return savepointsCommand(target, name, o);
   return checkpointsCommand(target, name, settings, args.id, o);

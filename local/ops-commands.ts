@@ -7,6 +7,8 @@
 import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
 import { checkpointDetail, checkpointStatistics, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
 import type { CheckpointSettings } from '../lib/core/config.js';
+import type { JobGraph } from '../lib/core/graph.js';
+import { compileTopology } from '../lib/core/topology.js';
 import { checkpointId } from '../lib/core/ids.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
 import { JobNotFoundError } from './ingest-command.js';
@@ -23,12 +25,12 @@ export interface OpsOutput {
 }
 
 /** A job named by its file (which also gives its checkpoint settings) or by `--job NAME`. */
-export async function jobReference(jobFile: string | undefined, name: string | undefined): Promise<{ name: string; settings: CheckpointSettings | null }> {
+export async function jobReference(jobFile: string | undefined, name: string | undefined): Promise<{ name: string; settings: CheckpointSettings | null; graph?: JobGraph }> {
   if (jobFile && name) throw new UsageError('name the job by its file or by --job NAME, not both');
   if (name) return { name, settings: null };
   if (!jobFile) throw new UsageError('missing <job-file> (or --job NAME)', true);
   const { graph } = await loadJob(jobFile);
-  return { name: graph.name, settings: graph.checkpoints };
+  return { name: graph.name, settings: graph.checkpoints, graph };
 }
 
 export async function listCommand(target: Target, o: OpsOutput): Promise<void> {
@@ -64,8 +66,21 @@ function origin(job: JobRecord, checkpoints: readonly CheckpointRecord[]): strin
   return savepoint ? `savepoint ${savepoint} (checkpoint ${base})` : `checkpoint ${base}`;
 }
 
-export async function statusCommand(target: Target, name: string, o: OpsOutput): Promise<void> {
+/** Per stage, when the job file is at hand: parallelism now, and its queue's depth (backpressure). */
+async function stageStatus(target: Target, graph: JobGraph, job: JobRecord) {
+  const ports = target.portsFor(graph.name);
+  const stages = compileTopology(graph, job.parallelism).stages;
+  return Promise.all(
+    stages.map(async (s) => {
+      const depth = await ports.queue.depth(s.queue);
+      return { stage: s.id, operators: s.operators.map((op) => op.name as string), parallelism: s.parallelism, queue: s.queue, visible: depth.visible, inFlight: depth.inFlight };
+    }),
+  );
+}
+
+export async function statusCommand(target: Target, name: string, o: OpsOutput, graph?: JobGraph): Promise<void> {
   const { job, checkpoints } = await jobOf(target, name);
+  const stages = graph ? await stageStatus(target, graph, job) : null;
   const status = {
     job: name,
     target: target.where,
@@ -77,11 +92,14 @@ export async function statusCommand(target: Target, name: string, o: OpsOutput):
     lastFailure: job.lastFailure ?? null,
     lastCheckpoint: checkpoints.find((c) => c.status === 'COMPLETED')?.id ?? null,
     deadLetters: job.deadLetters,
+    /** Null when the job is named without its file (the stages come from it). */
+    stages,
   };
   if (o.json) return o.out(JSON.stringify(status));
   o.out(`job ${name} on ${target.where}: ${job.status}${job.detail ? ` (${job.detail})` : ''}`);
   o.out(`generation ${job.gen}, from ${status.origin}; restarts ${status.restarts}; last completed checkpoint ${status.lastCheckpoint ?? '-'}`);
   if (status.lastFailure) o.out(`last failure: ${failureLine(status.lastFailure)}`);
+  for (const st of stages ?? []) o.out(`  stage ${st.stage} (${st.operators.join(' → ')}): parallelism ${st.parallelism}, queue ${st.visible} waiting, ${st.inFlight} in flight`);
 }
 
 export async function checkpointsCommand(target: Target, name: string, settings: CheckpointSettings | null, id: number | undefined, o: OpsOutput): Promise<void> {

@@ -74,8 +74,16 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
     expect(list.target).toMatch(/^tidemark dev \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+$/);
     expect(list.jobs).toContainEqual(expect.objectContaining({ job: 'clicks', status: 'FINISHED' }));
 
-    const status = JSON.parse((await tidemark(['status', JOB, '--json'])).stdout) as { status: string; origin: string; generation: number };
+    const status = JSON.parse((await tidemark(['status', JOB, '--json'])).stdout) as { status: string; origin: string; generation: number; stages: { stage: string; parallelism: number; visible: number }[] };
     expect(status).toMatchObject({ status: 'FINISHED', origin: 'submitted', generation: 1 });
+    // Named by its file, the job's stages are known: all there, queues drained.
+    expect(status.stages.map((st) => [st.stage, st.parallelism, st.visible])).toEqual([
+      ['clicks', 1, 0],
+      ['per-minute', 2, 0],
+      ['late-clicks', 2, 0],
+      ['sessions', 2, 0],
+    ]);
+    expect((JSON.parse((await tidemark(['status', '--job', 'clicks', '--json'])).stdout) as { stages: unknown }).stages).toBeNull();
 
     const stats = JSON.parse((await tidemark(['checkpoints', JOB, '--json'])).stdout) as CheckpointStatistics;
     expect(stats.counts.completed).toBeGreaterThanOrEqual(1);
@@ -154,6 +162,8 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
     expect(restore.code, restore.stderr).toBe(0);
     expect(JSON.parse(restore.stdout)).toMatchObject({ generation: 2, status: 'RUNNING', from: `checkpoint ${stopped.checkpoint}` });
     expect(JSON.parse((await tidemark(['status', '--job', 'endless', '--json'])).stdout)).toMatchObject({ origin: `savepoint final (checkpoint ${stopped.checkpoint})` });
+    const rescaled = JSON.parse((await tidemark(['status', ENDLESS, '--json'])).stdout) as { stages: { stage: string; parallelism: number }[] };
+    expect(rescaled.stages.map((st) => [st.stage, st.parallelism])).toEqual([['lines', 2], ['counts', 3]]);
     await until('generation 2 completed a checkpoint at the new parallelism', async () => {
       const r = JSON.parse((await tidemark(['checkpoints', '--job', 'endless', '--json'])).stdout) as CheckpointStatistics;
       // The source stage keeps its 2 subtasks; the keyed stage now has 3.
