@@ -63,6 +63,11 @@ export function recordsJsonOf(body: string, hasTimestamps: boolean): string {
   return body.slice(start, end);
 }
 
+/** The head of a channel envelope or a source's own poll: `kind` before the endpoints. */
+const kindFirst = <K extends string>(h: EnvelopeHeader, kind: K) => ({ v: ENVELOPE_VERSION as typeof ENVELOPE_VERSION, job: h.job, gen: h.gen, kind, from: h.from, to: h.to });
+/** The head of a control envelope from the coordinator: `kind` after the endpoints. */
+const kindLast = <K extends string>(h: EnvelopeHeader, kind: K) => ({ v: ENVELOPE_VERSION as typeof ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to, kind });
+
 export const envelopes = {
   /** A records buffer: see `encodeRecords`; `watermark` rides on it. */
   records: (h: EnvelopeHeader, seq: number, recordsJson: string, timestampsJson: string | undefined, watermark?: number): string =>
@@ -70,56 +75,28 @@ export const envelopes = {
 
   watermark: (h: EnvelopeHeader, seq: number, wm: number, idle: boolean): string =>
     JSON.stringify({
-      v: ENVELOPE_VERSION,
-      job: h.job,
-      gen: h.gen,
-      kind: 'watermark',
-      from: h.from,
-      to: h.to,
+      ...kindFirst(h, 'watermark'),
       seq,
       wm,
       ...(idle ? { idle: true as const } : {}),
     } satisfies WatermarkEnvelope),
 
   barrier: (h: EnvelopeHeader, seq: number, cp: number): string =>
-    JSON.stringify({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, kind: 'barrier', from: h.from, to: h.to, seq, cp } satisfies BarrierEnvelope),
+    JSON.stringify({ ...kindFirst(h, 'barrier'), seq, cp } satisfies BarrierEnvelope),
 
   end: (h: EnvelopeHeader, seq: number): string =>
-    JSON.stringify({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, kind: 'end', from: h.from, to: h.to, seq } satisfies EndEnvelope),
+    JSON.stringify({ ...kindFirst(h, 'end'), seq } satisfies EndEnvelope),
 
   trigger: (h: EnvelopeHeader, cp: number, stop: boolean): string =>
-    JSON.stringify({
-      v: ENVELOPE_VERSION,
-      job: h.job,
-      gen: h.gen,
-      from: h.from,
-      to: h.to,
-      kind: 'trigger',
-      cp,
-      ...(stop ? { stop: true } : {}),
-    } satisfies TriggerEnvelope),
+    JSON.stringify({ ...kindLast(h, 'trigger'), cp, ...(stop ? { stop: true } : {}) } satisfies TriggerEnvelope),
 
   commit: (h: EnvelopeHeader, cp: number, last: boolean): string =>
-    JSON.stringify({
-      v: ENVELOPE_VERSION,
-      job: h.job,
-      gen: h.gen,
-      from: h.from,
-      to: h.to,
-      kind: 'commit',
-      cp,
-      ...(last ? { last: true } : {}),
-    } satisfies CommitEnvelope),
+    JSON.stringify({ ...kindLast(h, 'commit'), cp, ...(last ? { last: true } : {}) } satisfies CommitEnvelope),
 
   /** A generation's first poll of a source subtask, sent by the recovery manager. */
   startPoll: (h: EnvelopeHeader, p: PollFields): string =>
     JSON.stringify({
-      v: ENVELOPE_VERSION,
-      job: h.job,
-      gen: h.gen,
-      from: h.from,
-      to: h.to,
-      kind: 'poll',
+      ...kindLast(h, 'poll'),
       round: p.round,
       at: p.at,
       max: p.max,
@@ -130,12 +107,7 @@ export const envelopes = {
   /** A source subtask's poll of itself (its next read). */
   poll: (h: EnvelopeHeader, p: PollFields): string =>
     JSON.stringify({
-      v: ENVELOPE_VERSION,
-      job: h.job,
-      gen: h.gen,
-      kind: 'poll',
-      from: h.from,
-      to: h.to,
+      ...kindFirst(h, 'poll'),
       round: p.round,
       at: p.at,
       max: p.max,
