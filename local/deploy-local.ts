@@ -20,13 +20,12 @@ import type { Ports } from '../lib/ports/index.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
 import { sendInOrder } from '../lib/runtime/sender.js';
 import { bootstrap, deployStack, DeployError, DEPLOY_CACHE, outputNamed } from './cdk-cli.js';
-import { checkpointRow } from './checkpoint-table.js';
 import { EMULATOR_ACCOUNT, emulatorEnv, startEmulator, type Emulator } from './emulator.js';
 import { inputFiles, loadInputs } from './inputs.js';
 import { loadJob } from './job-file.js';
 import { patiently, type Patience } from './retry.js';
-import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
-import { jobOutcome, refuseEndedJob, watchJob } from './watch-job.js';
+import type { RunSummary } from './run-summary.js';
+import { jobOutcome, refuseEndedJob, reportingPatience, watchedSummary, watchJob } from './watch-job.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -48,7 +47,7 @@ export interface DeployLocalOptions {
 
 export async function deployLocal(options: DeployLocalOptions): Promise<RunSummary> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const patience: Patience = { onRetry: (what, attempt, e) => log(`retrying ${what} (attempt ${attempt + 1}): ${e.message}`), ...options.patience };
+  const patience = reportingPatience(log, options.patience);
   const { graph, module } = await loadJob(options.jobFile);
   const emulator = await startEmulator({ log: options.out, enforceIam: options.enforceIam ?? false });
   try {
@@ -60,29 +59,17 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
     const recovery = new RecoveryManager(graph, ports);
     await patiently(`starting job ${graph.name}`, () => startNow(ports, graph, recovery), patience);
     const watched = await watchJob(ports, graph, { ...options, patience, restore: (command) => recovery.restore(command) });
-    const { job } = watched;
     const location = (prefix: string) => `s3://${deployed.config.bucket}/${prefix} (endpoint ${emulator.endpoint})`;
-    const outcome = await jobOutcome(ports, graph, module, job?.status, { ...options, patience, location, table: deployed.config.table });
-    return {
+    const outcome = await jobOutcome(ports, graph, module, watched.job?.status, { ...options, patience, location, table: deployed.config.table });
+    return watchedSummary(watched, outcome, {
       job: graph.name,
-      startedAt: watched.startedAt,
       world: `${emulator.kind}, stack ${deployed.stack}`,
       kills: 0,
-      restores: watched.restores,
-      ...(options.restoreAt !== undefined && watched.restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
-      generations: watched.generations,
+      sourceRecords: 0,
       requests: null,
       wireFaults: null,
-      status: job?.status ?? 'UNKNOWN',
-      detail: job?.detail ?? null,
-      generation: job?.gen ?? 0,
-      restarts: restartsOf(job),
-      lastFailure: lastFailureOf(job),
-      elapsedMs: Date.now() - watched.startedAt,
-      sourceRecords: 0,
-      checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
-      ...outcome,
-    };
+      ...(options.restoreAt === undefined ? {} : { restoreAt: options.restoreAt }),
+    });
   } finally {
     await emulator.stop();
   }

@@ -12,13 +12,12 @@ import { JobStateError } from '../lib/core/errors.js';
 import type { RestoreRequest } from '../lib/core/manifest.js';
 import { compileTopology, jobResources } from '../lib/core/topology.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
-import { checkpointRow } from './checkpoint-table.js';
 import { JobNotFoundError } from './ingest-command.js';
 import { loadJob } from './job-file.js';
 import type { OpsOutput } from './ops-commands.js';
-import { printSummary, restartsOf, lastFailureOf, type RunSummary } from './run-summary.js';
+import { printSummary } from './run-summary.js';
 import type { Target } from './target.js';
-import { jobOutcome, watchJob } from './watch-job.js';
+import { jobOutcome, watchedSummary, watchJob } from './watch-job.js';
 
 export interface RestoreArgs {
   readonly jobFile: string;
@@ -57,26 +56,17 @@ export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOu
   }
   const watched = await watchJob(ports, graph, { progress: null, patience: {}, restore: (c) => recovery.restore(c) });
   const outcome = await jobOutcome(ports, graph, module, watched.job?.status, { verify: true, json: o.json, patience: {}, location: (p) => target.locate(name, p), table: jobResources(name).table });
-  const summary: RunSummary = {
+  const summary = watchedSummary(watched, outcome, {
     job: name,
-    // The table's clock starts at the earliest checkpoint shown (some predate the watch).
-    startedAt: Math.min(watched.startedAt, ...[...watched.checkpoints.values()].map((c) => c.triggeredAt)),
     world: target.where,
     kills: 0,
-    restores: 0,
-    generations: [`generation ${restored.gen}: restored from ${origin}`, ...watched.generations.filter((g) => !g.startsWith(`generation ${restored.gen}:`))],
+    sourceRecords: 0,
     requests: null,
     wireFaults: null,
-    status: watched.job?.status ?? 'UNKNOWN',
-    detail: watched.job?.detail ?? null,
-    generation: watched.job?.gen ?? restored.gen,
-    restarts: restartsOf(watched.job),
-    lastFailure: lastFailureOf(watched.job),
-    elapsedMs: Date.now() - watched.startedAt,
-    sourceRecords: 0,
-    checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
-    ...outcome,
-  };
+    // The table's clock starts at the earliest checkpoint shown (some predate the watch).
+    startedAt: Math.min(watched.startedAt, ...[...watched.checkpoints.values()].map((c) => c.triggeredAt)),
+    generations: [`generation ${restored.gen}: restored from ${origin}`, ...watched.generations.filter((g) => !g.startsWith(`generation ${restored.gen}:`))],
+  });
   if (o.json) o.out(JSON.stringify(summary));
   else {
     printSummary(summary, o.out);

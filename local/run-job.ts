@@ -12,13 +12,12 @@ import type { JobGraph } from '../lib/core/graph.js';
 import { LOCAL_RUN_PROFILE } from '../lib/core/resource-spec.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { queueDepthFlow } from '../lib/runtime/flow-control.js';
-import { checkpointRow } from './checkpoint-table.js';
 import { inputFiles, loadInputs } from './inputs.js';
 import { loadJob, type JobModule } from './job-file.js';
 import { LocalLambdaHost } from './lambda-host.js';
 import { patiently, type Patience } from './retry.js';
-import { lastFailureOf, restartsOf, type RunSummary } from './run-summary.js';
-import { jobOutcome, refuseEndedJob, watchJob, type Watched } from './watch-job.js';
+import type { RunSummary } from './run-summary.js';
+import { jobOutcome, refuseEndedJob, reportingPatience, watchedSummary, watchJob, type Watched } from './watch-job.js';
 import { openWorld, type LocalWorld } from './worlds.js';
 
 export { loadJob } from './job-file.js';
@@ -79,7 +78,7 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
 async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, options: RunOptions): Promise<RunSummary> {
   const { ports } = world;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const patience: Patience = { onRetry: (what, attempt, e) => log(`retrying ${what} (attempt ${attempt + 1}): ${e.message}`), ...options.patience };
+  const patience = reportingPatience(log, options.patience);
   const host = new LocalLambdaHost(graph, ports, {
     visibilityTimeoutMs: LOCAL_RUN_PROFILE.visibilityTimeoutSeconds * 1000,
     killRate: options.killRate,
@@ -118,31 +117,19 @@ async function summarize(
   host: LocalLambdaHost,
   watched: Watched,
 ): Promise<RunSummary> {
-  const { job } = watched;
-  const outcome = await jobOutcome(world.ports, graph, module, job?.status, {
+  const outcome = await jobOutcome(world.ports, graph, module, watched.job?.status, {
     ...options,
     patience,
     location: world.location,
     table: compileTopology(graph).resources.table,
   });
-  return {
+  return watchedSummary(watched, outcome, {
     job: graph.name,
-    startedAt: watched.startedAt,
     world: world.kind,
     kills: host.stats.kills,
-    restores: watched.restores,
-    ...(options.restoreAt !== undefined && watched.restores === 0 ? { note: `the job finished before ${options.restoreAt} checkpoints completed: no restore was forced` } : {}),
-    generations: watched.generations,
+    sourceRecords: host.records.sourceRecords,
     requests: world.requests,
     wireFaults: options.wireFaults && world.injected ? { ...options.wireFaults, injected: world.injected } : null,
-    status: job?.status ?? 'UNKNOWN',
-    detail: job?.detail ?? null,
-    generation: job?.gen ?? 0,
-    restarts: restartsOf(job),
-    lastFailure: lastFailureOf(job),
-    elapsedMs: Date.now() - watched.startedAt,
-    sourceRecords: host.records.sourceRecords,
-    checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
-    ...outcome,
-  };
+    ...(options.restoreAt === undefined ? {} : { restoreAt: options.restoreAt }),
+  });
 }

@@ -17,7 +17,8 @@ import type { RestoreCommand } from '../lib/runtime/recovery-manager.js';
 import { readSinkOutput } from '../lib/runtime/sink-reader.js';
 import type { JobModule } from './job-file.js';
 import { patiently, type Patience } from './retry.js';
-import { progressLine, type Counters, type RunSummary, type SinkSummary } from './run-summary.js';
+import { checkpointRow } from './checkpoint-table.js';
+import { lastFailureOf, progressLine, restartsOf, type Counters, type RunSummary, type SinkSummary } from './run-summary.js';
 import { verifyRun } from './verify.js';
 
 const POLL_MS = 200;
@@ -132,4 +133,50 @@ function sinkLocation(options: OutcomeOptions, graph: JobGraph, spec: SinkSpec, 
     case 'print':
       return options.json ? 'stderr' : 'stdout';
   }
+}
+
+/** What a watched run reports besides what the job item and checkpoints say. */
+export interface SummaryFacts {
+  readonly job: string;
+  readonly world: string;
+  readonly kills: number;
+  readonly sourceRecords: number;
+  readonly requests: RunSummary['requests'];
+  readonly wireFaults: RunSummary['wireFaults'];
+  /** The `--restore-at` asked for: a note says when the job ended before it. */
+  readonly restoreAt?: number;
+  /** Where the checkpoint table's clock starts. @default the watch's start */
+  readonly startedAt?: number;
+  /** @default the generations the watch saw */
+  readonly generations?: string[];
+}
+
+/** The summary of a watched run (`run`, `dev`, `deploy --local`, `restore --wait`). */
+export function watchedSummary(watched: Watched, outcome: Pick<RunSummary, 'sinks' | 'deadLetters' | 'exactlyOnce'>, facts: SummaryFacts): RunSummary {
+  const { job } = watched;
+  return {
+    job: facts.job,
+    startedAt: facts.startedAt ?? watched.startedAt,
+    world: facts.world,
+    kills: facts.kills,
+    restores: watched.restores,
+    ...(facts.restoreAt !== undefined && watched.restores === 0 ? { note: `the job finished before ${facts.restoreAt} checkpoints completed: no restore was forced` } : {}),
+    generations: facts.generations ?? watched.generations,
+    requests: facts.requests,
+    wireFaults: facts.wireFaults,
+    status: job?.status ?? 'UNKNOWN',
+    detail: job?.detail ?? null,
+    generation: job?.gen ?? 0,
+    restarts: restartsOf(job),
+    lastFailure: lastFailureOf(job),
+    elapsedMs: Date.now() - watched.startedAt,
+    sourceRecords: facts.sourceRecords,
+    checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
+    ...outcome,
+  };
+}
+
+/** Retries of the run's own calls are reported on `log`. */
+export function reportingPatience(log: (line: string) => void, patience: Patience | undefined): Patience {
+  return { onRetry: (what, attempt, e) => log(`retrying ${what} (attempt ${attempt + 1}): ${e.message}`), ...patience };
 }
