@@ -99,8 +99,11 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
       counters: () => ({ ...host.records, kills: host.stats.kills }),
       restore: (command) => host.recovery.restore(command),
     });
+    // A run stops its host before reading the output, so the requests it reports are the
+    // job's own; `tidemark dev` keeps the emulator and the host up (for the other commands)
+    // until `whileUp` returns. Stopping twice is harmless.
+    if (!options.whileUp) await host.stop();
     const summary = await summarize(world, graph, module, options, patience, host, watched);
-    // `tidemark dev`: the emulator and the host stay up (for the other commands) until it returns.
     await options.whileUp?.(summary);
     return summary;
   } finally {
