@@ -5,10 +5,14 @@
  * Errors are decided per message group inside the runtime (`classify`: retry, fail over, or
  * dead-letter). One that escapes it — a cold start that cannot build the runtime — fails the
  * invocation, so SQS redelivers the whole batch: `classify`'s retry, whatever the error.
+ *
+ * A stack synthesized with `faultInjection` sets TIDEMARK_KILL_RATE: that fraction of
+ * invocations ends the process at a random protocol step, as a crash would.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigError } from '../lib/core/errors.js';
 import { stageById } from '../lib/core/topology.js';
+import { dieNow, KillSwitch, killRateFromEnv } from '../lib/runtime/kill-switch.js';
 import { OperatorRuntime, type OperatorRuntimeOptions } from '../lib/runtime/operator-runtime.js';
 import { ENV } from '../lib/adapters/aws/config.js';
 import { handlerContext, type HandlerDeps, type JobInput } from './handler-context.js';
@@ -19,18 +23,33 @@ export interface OperatorHandlerDeps extends HandlerDeps {
   readonly observe?: (runtime: OperatorRuntime) => void;
 }
 
+interface ColdStart {
+  readonly runtime: OperatorRuntime;
+  readonly stage: string;
+  readonly kill: KillSwitch | undefined;
+}
+
 export function createOperatorHandler(job: JobInput, deps: OperatorHandlerDeps = {}) {
-  let state: { runtime: OperatorRuntime; stage: string } | undefined;
+  let state: ColdStart | undefined;
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    if (!state) {
-      const ctx = handlerContext(job, deps);
-      const stage = ctx.env[ENV.stage];
-      if (!stage) throw new ConfigError(ENV.stage, 'is not set: the operator function must know its stage');
-      stageById(ctx.topology, stage);
-      state = { runtime: new OperatorRuntime(ctx.graph, ctx.ports, { logger: console, ...deps.runtime }), stage };
-      deps.observe?.(state.runtime);
-    }
+    state ??= coldStart(job, deps);
+    const { runtime, stage, kill } = state;
     const messages = event.Records.map((r) => ({ messageId: r.messageId, body: r.body, group: r.attributes.MessageGroupId ?? '' }));
-    return state.runtime.handleBatch(state.stage, messages);
+    if (!kill) return runtime.handleBatch(stage, messages);
+    const outcome = await kill.run(() => runtime.handleBatch(stage, messages));
+    return outcome.killed ? dieNow() : outcome.value;
   };
+}
+
+function coldStart(job: JobInput, deps: OperatorHandlerDeps): ColdStart {
+  const ctx = handlerContext(job, deps);
+  const stage = ctx.env[ENV.stage];
+  if (!stage) throw new ConfigError(ENV.stage, 'is not set: the operator function must know its stage');
+  stageById(ctx.topology, stage);
+  const rate = killRateFromEnv(ctx.env[ENV.killRate]);
+  const kill = rate === undefined ? undefined : new KillSwitch(rate);
+  const ports = kill ? kill.wrap(ctx.ports) : ctx.ports;
+  const runtime = new OperatorRuntime(ctx.graph, ports, { logger: console, ...deps.runtime });
+  deps.observe?.(runtime);
+  return { runtime, stage, kill };
 }

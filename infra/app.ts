@@ -4,8 +4,14 @@
  * pack. cdk.json runs this file through tsx, so job modules are plain TypeScript.
  *
  *   npx cdk deploy -c job=examples/wordcount.ts
+ *
+ * Two more context values, for chaos testing (what `tidemark deploy --local --kill-rate P`
+ * passes): `-c killRate=P` deploys with `faultInjection: { killRate: P }`, and
+ * `-c operatorTimeoutSeconds=S` sets `operatorTimeout`, so that a killed invocation's batch
+ * comes back after 6·S seconds rather than six minutes. Without them the stack is the one
+ * `cdk deploy` ships to AWS.
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,6 +32,22 @@ if (!exported) throw new Error(`-c job=${given}: the module has no default expor
 const stack = new Stack(app, `Tidemark-${exported.name}`, {
   description: `Tidemark job ${exported.name}: exactly-once stream processing on SQS FIFO, Lambda, S3 and DynamoDB`,
 });
-new TidemarkJob(stack, 'Job', { job: exported, jobModule });
+const killRate = numberContext('killRate');
+const operatorTimeoutSeconds = numberContext('operatorTimeoutSeconds');
+new TidemarkJob(stack, 'Job', {
+  job: exported,
+  jobModule,
+  ...(killRate === undefined ? {} : { faultInjection: { killRate } }),
+  ...(operatorTimeoutSeconds === undefined ? {} : { operatorTimeout: Duration.seconds(operatorTimeoutSeconds) }),
+});
 // Synthesis stops on any finding that the construct has not acknowledged with a reason.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+/** A numeric context value; the construct checks its range. */
+function numberContext(name: string): number | undefined {
+  const given: unknown = app.node.tryGetContext(name);
+  if (given === undefined) return undefined;
+  const value = Number(given);
+  if (String(given).trim() === '' || !Number.isFinite(value)) throw new Error(`-c ${name}=${String(given)}: not a number`);
+  return value;
+}

@@ -101,4 +101,21 @@ export interface TidemarkJobProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Chaos testing of the deployed job: this fraction (0 up to 1) of operator invocations ends
+   * its process at a random step of the checkpoint protocol, as a crash would, and SQS
+   * redelivers its batch after the queue's visibility timeout (six times `operatorTimeout`:
+   * pair it with a short one). What `tidemark deploy --local --kill-rate P` deploys with; a
+   * stack without it has no such setting anywhere.
+   *
+   * @default - no fault injection
+   */
+  readonly faultInjection?: FaultInjection;
+}
+
+/** Faults the deployed functions inject into themselves (see `faultInjection`). */
+export interface FaultInjection {
+  /** Fraction of operator invocations that die, from 0 up to (not including) 1. */
+  readonly killRate: number;
 }

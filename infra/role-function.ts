@@ -30,6 +30,8 @@ export interface RoleFunctionProps {
   readonly architecture: Architecture;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Variables beyond the spec's (fault injection). @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export class RoleFunction extends Construct {
@@ -69,6 +71,7 @@ export class RoleFunction extends Construct {
         // Stack traces point into the sources, not the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
         ...variables(props.spec.environment),
+        ...props.environment,
       },
     });
     props.storage.grantData(this.role);

@@ -16,6 +16,7 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { ENV } from '../lib/adapters/aws/config.js';
 import type { FunctionSpec } from '../lib/core/function-spec.js';
 import { awsProfile, resourceSpec, type ResourceSpec } from '../lib/core/resource-spec.js';
 import type { Topology } from '../lib/core/topology.js';
@@ -79,6 +80,7 @@ export class TidemarkJob extends Construct {
           timeout: p.operatorTimeout,
           memorySize: p.operatorMemorySize,
           batchSize: p.batchSize,
+          ...(p.killRate === undefined ? {} : { environment: { [ENV.killRate]: String(p.killRate) } }),
         }),
     );
     this.coordinator = new Coordinator(this, 'Coordinator', { ...control, spec: this.spec.coordinator, graph, timerQueue: this.spec.timerQueue });

@@ -11,10 +11,10 @@ import { ConfigError, type CauseOption } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology, type Topology } from '../lib/core/topology.js';
 import { resolveJobAssets, type JobAsset } from './job-assets.js';
-import type { TidemarkJobProps } from './props.js';
+import type { FaultInjection, TidemarkJobProps } from './props.js';
 
 type Optional = 'serverAccessLogsBucket' | 'stagedSinkExpiration';
-type Filled = Required<Omit<TidemarkJobProps, 'job' | 'jobAssets' | Optional>> & Pick<TidemarkJobProps, Optional>;
+type Filled = Required<Omit<TidemarkJobProps, 'job' | 'jobAssets' | 'faultInjection' | Optional>> & Pick<TidemarkJobProps, Optional>;
 
 /** Props with every default filled in, plus what the job compiles to. */
 export interface ResolvedProps extends Filled {
@@ -23,6 +23,8 @@ export interface ResolvedProps extends Filled {
   /** Absolute path of the job module. */
   readonly jobModule: string;
   readonly jobAssets: readonly JobAsset[];
+  /** `faultInjection.killRate`, checked; absent without fault injection. */
+  readonly killRate?: number;
 }
 
 /** Lambda's limits. */
@@ -87,7 +89,16 @@ export function validateProps(props: TidemarkJobProps): ResolvedProps {
     oldestMessageAgeThreshold: duration('oldestMessageAgeThreshold', props.oldestMessageAgeThreshold ?? Duration.minutes(15), Duration.minutes(1)),
     alarmActions: list('alarmActions', props.alarmActions),
     removalPolicy: oneOf('removalPolicy', props.removalPolicy ?? RemovalPolicy.RETAIN, REMOVAL_POLICIES),
+    ...(props.faultInjection === undefined ? {} : { killRate: killRate(props.faultInjection) }),
   };
+}
+
+function killRate(f: FaultInjection): number {
+  const rate = (f as { killRate?: unknown } | null)?.killRate;
+  if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
+    throw new PropError('faultInjection.killRate', `must be a number from 0 up to (not including) 1, got ${JSON.stringify(rate)}`);
+  }
+  return rate;
 }
 
 function jobGraph(job: unknown): JobGraph {

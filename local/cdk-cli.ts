@@ -34,6 +34,8 @@ export interface CdkOptions {
   readonly log: (line: string) => void;
   /** Takes the CLI's stdout, line by line, instead of summarizing it. */
   readonly stdout?: (line: string) => void;
+  /** `-c name=value` for the app (infra/app.ts): fault injection's settings. @default - none */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -42,17 +44,21 @@ export interface CdkOptions {
  * cannot evaluate (see `withoutResourceAccountCondition`).
  */
 export async function bootstrap(account: string, region: string, options: CdkOptions & { readonly forEnforcedIam?: boolean }): Promise<void> {
-  const args = ['bootstrap', `aws://${account}/${region}`];
-  if (!options.forEnforcedIam) return cdk(args, options, 'cdk bootstrap');
   mkdirSync(DEPLOY_CACHE, { recursive: true });
+  // Its own cloud assembly directory, as for deploy: the CLI locks the one it uses, and two
+  // bootstraps at once (a test and a user's deploy) would otherwise refuse each other.
+  const assembly = join(DEPLOY_CACHE, `cdk.out-bootstrap-${process.pid}`);
+  const args = ['bootstrap', `aws://${account}/${region}`, '-o', assembly];
   const template = join(DEPLOY_CACHE, `bootstrap-${process.pid}.yaml`);
   try {
+    if (!options.forEnforcedIam) return await cdk(args, options, 'cdk bootstrap');
     const lines: string[] = [];
-    await cdk(['bootstrap', '--show-template'], { ...options, stdout: (line) => lines.push(line) }, 'cdk bootstrap --show-template');
+    await cdk(['bootstrap', '--show-template', '-o', assembly], { ...options, stdout: (line) => lines.push(line) }, 'cdk bootstrap --show-template');
     writeFileSync(template, withoutResourceAccountCondition(lines.join('\n')));
     await cdk([...args, '--template', template], options, 'cdk bootstrap');
   } finally {
     rmSync(template, { force: true });
+    rmSync(assembly, { recursive: true, force: true });
   }
 }
 
@@ -79,7 +85,8 @@ export async function deployStack(jobFile: string, options: CdkOptions): Promise
   const outputsFile = join(DEPLOY_CACHE, `outputs-${process.pid}.json`);
   const assembly = join(DEPLOY_CACHE, `cdk.out-${process.pid}`);
   const job = relative(ROOT, jobFile).split('\\').join('/');
-  const args = ['deploy', '--all', '--require-approval', 'never', '--progress', 'events', '-c', `job=${job}`, '--outputs-file', outputsFile, '-o', assembly];
+  const context = Object.entries({ job, ...options.context }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+  const args = ['deploy', '--all', '--require-approval', 'never', '--progress', 'events', ...context, '--outputs-file', outputsFile, '-o', assembly];
   try {
     await cdk(args, options, 'cdk deploy');
     const all = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;

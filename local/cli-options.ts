@@ -23,7 +23,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark dispose <job-file>|<job name> <savepoint> [--json]
        tidemark output <job-file> <sink> [--limit N] [--json]
        tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--wait] [--json]
-       tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
+       tidemark deploy --local [<job-file>] [--kill-rate P] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
   --records N      records the job reads (examples honour it through TIDEMARK_RECORDS)
@@ -41,7 +41,9 @@ run options:
   --json           print one JSON summary on stdout (progress and table go to stderr)
 deploy --local: \`cdk deploy\` of the job's stack (default examples/wordcount.ts) into the embedded emulator
   (or AWS_ENDPOINT_URL), run there from its bundles, watched and checked like \`run\`;
-  --enforce-iam runs the functions under their own roles, with IAM enforced
+  --enforce-iam runs the functions under their own roles, with IAM enforced;
+  --kill-rate P deploys the stack with fault injection: that fraction of operator invocations ends its
+  process at a random protocol step (and the operator timeout drops to 3 s, so SQS redelivers in 18 s)
 ingest options:
   --source NAME    the log source to append to (when the job has several)
   --key FIELD      partition by this field of each record (one key stays in order)
@@ -82,6 +84,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   duration: ['run', 'dev', 'deploy'],
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
+  'kill-rate': ['run', 'dev', 'deploy'],
   json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints', 'dispose'],
   source: ['ingest'],
   key: ['ingest'],
@@ -126,6 +129,7 @@ export interface DeployArgs {
   readonly durationSeconds?: number;
   readonly restoreAt?: number;
   readonly enforceIam: boolean;
+  readonly killRate: number;
   readonly verify: boolean;
   readonly json: boolean;
 }
@@ -161,7 +165,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const [command, jobFile, ...rest] = positionals;
   if (!isCommand(command)) throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'missing command', true);
   const foreign = (Object.keys(TAKEN_BY) as (keyof typeof TAKEN_BY)[]).find((n) => values[n] !== undefined && !TAKEN_BY[n].includes(command));
-  if (foreign) throw new UsageError(`--${foreign} is an option of \`tidemark ${TAKEN_BY[foreign].join('` and `tidemark ')}\`, not of \`tidemark ${command}\``);
+  if (foreign) throw new UsageError(`--${foreign} is an option of ${commandList(TAKEN_BY[foreign])}, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
   if (command === 'restore') return { kind: 'restore', args: restoreArgs(jobFile, rest, values) };
   if (command === 'dispose') {
@@ -221,6 +225,7 @@ function deployArgs(jobFile: string | undefined, rest: readonly string[], values
     ...(durationSeconds === undefined ? {} : { durationSeconds }),
     ...(restoreAt === undefined ? {} : { restoreAt }),
     enforceIam: values['enforce-iam'] ?? false,
+    killRate: rate('kill-rate', values['kill-rate']),
     verify: !values['no-verify'],
     json: values.json ?? false,
   };
@@ -253,8 +258,7 @@ function runArgs(jobFile: string, values: Values): RunArgs {
   const durationSeconds = positive('duration', values.duration);
   const records = whole('records', positive('records', values.records));
   const restoreAt = whole('restore-at', positive('restore-at', values['restore-at']));
-  const killRate = values['kill-rate'] === undefined ? 0 : Number(values['kill-rate']);
-  if (!(killRate >= 0 && killRate < 1)) throw new UsageError(`--kill-rate must be a number from 0 up to (not including) 1, got ${values['kill-rate']}`);
+  const killRate = rate('kill-rate', values['kill-rate']);
   const wireFaults = wireFaultOptions(values['wire-faults'], values['wire-faults-seed']);
   if (wireFaults && values.memory) throw new UsageError('--wire-faults injects faults into the AWS SDK’s calls and needs an emulator: it cannot be used with --memory');
   return {
@@ -270,6 +274,18 @@ function runArgs(jobFile: string, values: Values): RunArgs {
     verify: !values['no-verify'],
     json: values.json ?? false,
   };
+}
+
+/** `tidemark a`, `tidemark b` and `tidemark c`. */
+function commandList(commands: readonly string[]): string {
+  const named = commands.map((c) => `\`tidemark ${c}\``);
+  return named.length === 1 ? named[0]! : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+}
+
+function rate(name: string, value: string | undefined): number {
+  const r = value === undefined ? 0 : Number(value);
+  if (!(r >= 0 && r < 1)) throw new UsageError(`--${name} must be a number from 0 up to (not including) 1, got ${value}`);
+  return r;
 }
 
 function positive(name: string, value: string | undefined): number | undefined {

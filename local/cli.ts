@@ -4,7 +4,7 @@
  *   tidemark run <job-file> [--records N] [--duration S] [--interval MS] [--kill-rate P]
  *                           [--restore-at N] [--wire-faults SPEC [--wire-faults-seed N]]
  *                           [--memory] [--no-verify] [--json]
- *   tidemark deploy --local [<job-file>] [--restore-at N] [--duration S] [--enforce-iam]
+ *   tidemark deploy --local [<job-file>] [--kill-rate P] [--restore-at N] [--duration S] [--enforce-iam]
  *                           [--no-verify] [--json]
  *   tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
  *

@@ -37,6 +37,8 @@ export interface DeployLocalOptions {
   readonly durationSeconds?: number;
   /** Run the functions with their roles' permissions enforced (the emulator's IAM mode). */
   readonly enforceIam?: boolean;
+  /** Fraction of operator invocations that die (the stack's `faultInjection`). @default 0 */
+  readonly killRate?: number;
   readonly verify: boolean;
   readonly json: boolean;
   readonly out: (line: string) => void;
@@ -51,7 +53,7 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
   const { graph, module } = await loadJob(options.jobFile);
   const emulator = await startEmulator({ log: options.out, enforceIam: options.enforceIam ?? false });
   try {
-    const deployed = await deployStackTo(emulator, options.jobFile, options.enforceIam ?? false, options.out);
+    const deployed = await deployStackTo(emulator, options.jobFile, { enforceIam: options.enforceIam ?? false, killRate: options.killRate ?? 0, out: options.out });
     const ports = awsPorts(deployed.config);
     await refuseEndedJob(ports, graph, patience, 'destroy its stack first, or use the embedded emulator (unset AWS_ENDPOINT_URL)');
     const files = inputFiles(options.jobFile, module.inputs, []);
@@ -64,7 +66,9 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
     return watchedSummary(watched, outcome, {
       job: graph.name,
       world: `${emulator.kind}, stack ${deployed.stack}`,
-      kills: 0,
+      // Kills happen inside the deployed functions, which die without a word: the emulator's
+      // count of failed batches (kills, and any timeout) stands for them.
+      kills: options.killRate ? (emulator.failedBatches?.() ?? 0) : 0,
       sourceRecords: 0,
       requests: null,
       wireFaults: null,
@@ -83,8 +87,29 @@ export interface DeployedStack {
   readonly outputs: Record<string, string>;
 }
 
+export interface DeployToOptions {
+  readonly enforceIam: boolean;
+  /** Above 0: the stack is synthesized with fault injection (see `faultContext`). */
+  readonly killRate: number;
+  readonly out: (line: string) => void;
+}
+
+/**
+ * A killed invocation's batch comes back after the stage queue's visibility timeout, six
+ * times the operator timeout: at the default minute that is six minutes per kill. With fault
+ * injection the stack gets this operator timeout instead (18 s of visibility), ample for an
+ * emulator's invocations, which take milliseconds.
+ */
+const FAULT_INJECTION_OPERATOR_TIMEOUT_SECONDS = 3;
+
+/** The CDK context (infra/app.ts) of a stack whose operator functions kill themselves at `killRate`. */
+export function faultContext(killRate: number): Record<string, string> {
+  return killRate > 0 ? { killRate: String(killRate), operatorTimeoutSeconds: String(FAULT_INJECTION_OPERATOR_TIMEOUT_SECONDS) } : {};
+}
+
 /** Bootstraps the emulator's account and deploys the job's stack; returns where its parts are. */
-export async function deployStackTo(emulator: Emulator, jobFile: string, enforceIam: boolean, out: (line: string) => void): Promise<DeployedStack> {
+export async function deployStackTo(emulator: Emulator, jobFile: string, options: DeployToOptions): Promise<DeployedStack> {
+  const { enforceIam, out } = options;
   const target = emulatorEnv(emulator.endpoint);
   // The CDK CLI builds its own https agent from AWS_CA_BUNDLE; node's own trust covers the rest.
   const trust: Record<string, string> = emulator.certificate ? { NODE_EXTRA_CA_CERTS: emulator.certificate, AWS_CA_BUNDLE: emulator.certificate } : {};
@@ -101,7 +126,7 @@ export async function deployStackTo(emulator: Emulator, jobFile: string, enforce
   let deployed;
   try {
     await bootstrap(EMULATOR_ACCOUNT, target.AWS_REGION!, { env, log: out, forEnforcedIam: enforceIam });
-    deployed = await deployStack(jobFile, { env, log: out });
+    deployed = await deployStack(jobFile, { env, log: out, context: faultContext(options.killRate) });
   } finally {
     rmSync(env.CDK_HOME, { recursive: true, force: true });
   }

@@ -37,6 +37,12 @@ export interface Emulator {
   readonly kind: 'external' | 'ministack';
   /** The PEM file of its self-signed certificate, when it serves https (IAM enforced). */
   readonly certificate?: string;
+  /**
+   * Batches its SQS event source mappings handed to a function that failed (died, timed out,
+   * or threw), as its log reports them: how `deploy --local --kill-rate` counts the kills
+   * that happen inside the deployed functions. Absent for an external endpoint.
+   */
+  failedBatches?(): number;
   stop(): Promise<void>;
 }
 
@@ -181,6 +187,7 @@ async function startMiniStack(python: string, version: string, log: (line: strin
   }
   cleanup.add(child);
   const tail = keepTail(child);
+  const failed = countLines(child, FAILED_BATCH);
   // The emulator must never keep its owner alive: the owner's exit is what stops it.
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
@@ -198,7 +205,16 @@ async function startMiniStack(python: string, version: string, log: (line: strin
   log(`MiniStack ${version} listening on ${endpoint}${enforceIam ? ' (IAM enforced)' : ''} (started in ${Date.now() - started} ms)`);
   // MiniStack writes its certificate there at start (see its core/tls.py).
   const certificate = enforceIam ? join(tmp, 'ministack-tls', 'server.crt') : undefined;
-  return { endpoint, kind: 'ministack', ...(certificate ? { certificate } : {}), stop };
+  return { endpoint, kind: 'ministack', ...(certificate ? { certificate } : {}), failedBatches: () => failed.count, stop };
+}
+
+/** MiniStack's warning when a function fails an event source mapping's batch (services/lambda_svc.py). */
+const FAILED_BATCH = /ESM: Lambda \S+ failed processing SQS batch/;
+
+function countLines(child: ChildProcess, pattern: RegExp): { count: number } {
+  const counter = { count: 0 };
+  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => pattern.test(line) && counter.count++);
+  return counter;
 }
 
 /** Keeps the last lines the emulator printed (for error messages) and drains its pipes. */

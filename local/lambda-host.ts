@@ -19,7 +19,7 @@
  */
 import { settle, type PartialBatchResponse } from './event-source.js';
 import { scheduledEvent, sqsEvent } from './lambda-events.js';
-import { KillSwitch } from './kill-switch.js';
+import { KillSwitch } from '../lib/runtime/kill-switch.js';
 import { createCoordinatorHandler } from '../functions/coordinator.js';
 import { createOperatorHandler } from '../functions/operator.js';
 import { createRecoveryHandler } from '../functions/recovery.js';

@@ -3,8 +3,9 @@
  * deployed with `cdk deploy` into a fresh embedded emulator (the CLI's own), its bundled
  * functions run there on the deployed event source mappings, rule and timer queue under their
  * own roles with IAM enforced (`--enforce-iam`: any grant the construct forgot fails the
- * run), one restore is forced from the CLI, and the output read from the deployed bucket
- * must equal the sequential evaluation.
+ * run), a tenth of the operator invocations kill their own process (`--kill-rate`: the
+ * stack's fault injection), one restore is forced from the CLI, and the output read from the
+ * deployed bucket must equal the sequential evaluation.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -25,8 +26,8 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('tidemark deploy --local', () => {
-  it('deploys the clicks stack into the emulator, where it runs under its own roles exactly once through a forced restore', async () => {
-    const { code, stdout, stderr } = await cli(['deploy', '--local', 'examples/clicks.ts', '--enforce-iam', '--restore-at', '1', '--json']);
+  it('deploys the clicks stack into the emulator, where it runs under its own roles exactly once through kills and a forced restore', async () => {
+    const { code, stdout, stderr } = await cli(['deploy', '--local', 'examples/clicks.ts', '--enforce-iam', '--kill-rate', '0.1', '--restore-at', '1', '--json']);
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout) as RunSummary;
     expect(stderr).toMatch(/cdk deploy: ✅ {2}Tidemark-clicks/);
@@ -35,13 +36,16 @@ describe('tidemark deploy --local', () => {
     expect(summary.status).toBe('FINISHED');
     expect(summary.exactlyOnce).toMatchObject({ ok: true, differences: [] });
     expect(summary.restores).toBe(1);
+    // One measured run saw 5 kills at 0.05, so about 100 operator invocations: at 0.1, none
+    // dying has odds of 0.9^100, about 1 in 37,000.
+    expect(summary.kills).toBeGreaterThan(0);
     expect(summary.generation).toBe(2);
     expect(summary.deadLetters.count).toBe(3);
     // Read from the deployed bucket, whose name CloudFormation chose.
     expect(summary.sinks['minute-counts']!.location).toMatch(/^s3:\/\/tidemark-clicks-jobstoragebucket/);
     expect(summary.sinks['minute-counts']!.records).toBeGreaterThan(1000);
     expect(summary.checkpoints.filter((c) => c.status === 'COMPLETED').length).toBeGreaterThanOrEqual(2);
-  }, 180_000);
+  }, 240_000);
 
   it('refuses to deploy without --local, saying how to deploy to AWS', async () => {
     const { code, stderr } = await cli(['deploy', 'examples/clicks.ts']);

@@ -29,7 +29,7 @@ afterAll(() => emulator?.stop());
 describe('the deployed functions under their own roles, IAM enforced', () => {
   it('start the job with the grants the construct gives, and fail naming the action when one is taken away', async () => {
     emulator = await startEmulator({ enforceIam: true });
-    const deployed = await deployStackTo(emulator, 'examples/wordcount.ts', true, () => {});
+    const deployed = await deployStackTo(emulator, 'examples/wordcount.ts', { enforceIam: true, killRate: 0, out: () => {} });
     const { config } = deployed;
     const client = { region: config.region, endpoint: config.endpoint!, credentials: config.credentials!, requestHandler: { httpsAgent: new Agent({ ca: [...rootCertificates, readFileSync(emulator.certificate!, 'utf8')] }) } };
     const lambda = new LambdaClient(client);

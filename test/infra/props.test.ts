@@ -53,6 +53,8 @@ describe('invalid props', () => {
     ['a log retention CloudWatch does not know', { logRetention: 7777 as RetentionDays }, /TidemarkJob logRetention: must be one of .* got 7777/],
     ['alarm actions that are no list', { alarmActions: {} }, /TidemarkJob alarmActions: must be an array/],
     ['an architecture Lambda does not run', { architecture: Architecture.custom('riscv64') }, /TidemarkJob architecture: must be one of/],
+    ['a kill rate of 1', { faultInjection: { killRate: 1 } }, /TidemarkJob faultInjection.killRate: must be a number from 0 up to \(not including\) 1, got 1/],
+    ['a kill rate that is no number', { faultInjection: { killRate: '0.1' } }, /TidemarkJob faultInjection.killRate: must be a number .* got "0.1"/],
   ];
   it.each(cases)('rejects %s, naming the prop', (_what, props, message) => {
     expect(construct(props)).toThrow(message);

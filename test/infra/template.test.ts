@@ -85,6 +85,12 @@ describe('operator functions', () => {
     }
   });
 
+  it('injects no faults: no function of the stack AWS gets carries a kill rate', () => {
+    const functions = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const f of functions) expect(Object.keys(f.Properties.Environment?.Variables ?? {})).not.toContain('TIDEMARK_KILL_RATE');
+  });
+
   it('feeds each from its queue: batches of 10, partial batch responses, concurrency from parallelism', () => {
     for (const stage of topology.stages) {
       s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

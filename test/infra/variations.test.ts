@@ -39,6 +39,7 @@ beforeAll(async () => {
     oldestMessageAgeThreshold: Duration.minutes(5),
     alarmActions: [new SnsAction(topic)],
     removalPolicy: RemovalPolicy.DESTROY,
+    faultInjection: { killRate: 0.05 },
   });
   s = { job, outdir, template: Template.fromStack(stack) };
 });
@@ -86,6 +87,15 @@ describe('stages from the topology', () => {
     expect(functions.filter((f) => f.Properties.Timeout === 30 && f.Properties.MemorySize === 2048)).toHaveLength(4);
     expect(functions.filter((f) => f.Properties.Timeout === 120 && f.Properties.MemorySize === 256)).toHaveLength(2);
     for (const g of Object.values(resourcesOf(s.template, 'AWS::Logs::LogGroup'))) expect(g.Properties.RetentionInDays).toBe(7);
+  });
+});
+
+describe('fault injection', () => {
+  it('tells the operator functions, and only them, the kill rate', () => {
+    const functions = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'));
+    const rates = functions.map((f) => [String(f.Properties.Description), f.Properties.Environment?.Variables?.TIDEMARK_KILL_RATE]);
+    expect(rates.filter(([d]) => / operator stage /.test(d!)).map(([, r]) => r)).toEqual(['0.05', '0.05', '0.05', '0.05']);
+    expect(rates.filter(([d]) => !/ operator stage /.test(d!)).map(([, r]) => r)).toEqual([undefined, undefined]);
   });
 });
 

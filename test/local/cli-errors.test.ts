@@ -80,7 +80,7 @@ describe('tidemark usage errors (exit 2)', () => {
   it('run-only options given to ingest, and ingest-only options given to run', async () => {
     const toIngest = await cli('ingest', 'test/fixtures/log-job.ts', 'events.ndjson', '--kill-rate', '0.1');
     expect(toIngest.code).toBe(2);
-    expect(oneLine(toIngest)).toBe('tidemark: --kill-rate is an option of `tidemark run` and `tidemark dev`, not of `tidemark ingest`');
+    expect(oneLine(toIngest)).toBe('tidemark: --kill-rate is an option of `tidemark run`, `tidemark dev` and `tidemark deploy`, not of `tidemark ingest`');
     for (const flag of ['--json', '--memory', '--wire-faults']) {
       const r = await cli('ingest', 'test/fixtures/log-job.ts', 'events.ndjson', flag, ...(flag === '--wire-faults' ? ['0.1'] : []));
       expect(r.code, flag).toBe(2);

@@ -36,6 +36,8 @@ export const ENV = {
   table: 'TIDEMARK_TABLE',
   bucket: 'TIDEMARK_BUCKET',
   stage: 'TIDEMARK_STAGE',
+  /** Set only on stacks synthesized with `faultInjection` (infra/props.ts). */
+  killRate: 'TIDEMARK_KILL_RATE',
 } as const;
 
 export function awsConfigFromEnv(topology: Topology, env: NodeJS.ProcessEnv = process.env): AwsConfig {

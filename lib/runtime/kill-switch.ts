@@ -1,12 +1,17 @@
 /**
- * Fault injection for local runs (`--kill-rate P`): a fraction P of invocations dies at a
- * random step of the invocation protocol. Every port call an invocation makes is counted;
- * at the chosen call the invocation stops for good — the call never returns, nothing after
- * it runs, and the host leaves its messages in flight, exactly as when a Lambda process
- * dies. An invocation that finishes before its chosen call survives.
+ * Fault injection (`--kill-rate P`): a fraction P of invocations dies at a random step of the
+ * invocation protocol. Every port call an invocation makes is counted; at the chosen call the
+ * invocation stops for good — the call never returns and nothing after it runs. An invocation
+ * that finishes before its chosen call survives.
+ *
+ * Two users: the local host of `tidemark run`, which then leaves the invocation's messages in
+ * flight as Lambda does when a process dies; and a deployed operator function whose stack was
+ * synthesized with `faultInjection` (`deploy --local --kill-rate`), which then really dies
+ * (`dieNow`), so the emulator's event source mapping sees a crashed invocation.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Ports } from '../lib/ports/index.js';
+import { ConfigError } from '../core/errors.js';
+import type { Ports } from '../ports/index.js';
 
 interface Invocation {
   calls: number;
@@ -88,4 +93,21 @@ export class KillSwitch {
       clock: ports.clock,
     };
   }
+}
+
+/**
+ * The rate a deployed function was given (infra's `faultInjection`), or none. A value that
+ * is not a rate is a deployment error, said once at cold start rather than ignored.
+ */
+export function killRateFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const rate = Number(value);
+  if (!(rate >= 0 && rate < 1)) throw new ConfigError('TIDEMARK_KILL_RATE', `must be a number from 0 up to (not including) 1, got ${JSON.stringify(value)}`);
+  return rate;
+}
+
+/** Ends this process at once, as a crash would: no handler, no flush, no response. */
+export function dieNow(): Promise<never> {
+  process.kill(process.pid, 'SIGKILL');
+  return new Promise<never>(() => {});
 }
