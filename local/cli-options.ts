@@ -22,7 +22,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark savepoints <job-file>|--job NAME [--json]
        tidemark dispose <job-file>|<job name> <savepoint> [--json]
        tidemark output <job-file> <sink> [--limit N] [--json]
-       tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--wait] [--json]
+       tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--allow-non-restored-state] [--wait] [--json]
        tidemark deploy --local [<job-file>] [--kill-rate P] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
@@ -72,6 +72,7 @@ const OPS_ONLY = {
   from: { type: 'string' },
   parallelism: { type: 'string' },
   wait: { type: 'boolean' },
+  'allow-non-restored-state': { type: 'boolean' },
   limit: { type: 'string' },
 } as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
@@ -97,6 +98,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   from: ['restore'],
   parallelism: ['restore'],
   wait: ['restore'],
+  'allow-non-restored-state': ['restore'],
   limit: ['output'],
 };
 
@@ -196,7 +198,14 @@ function restoreArgs(jobFile: string | undefined, rest: readonly string[], value
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (!values.from) throw new UsageError('restore needs --from latest|<checkpoint id>|<savepoint name>');
   const parallelism = whole('parallelism', positive('parallelism', values.parallelism));
-  return { jobFile, from: values.from, ...(parallelism === undefined ? {} : { parallelism }), wait: values.wait ?? false, json: values.json ?? false };
+  return {
+    jobFile,
+    from: values.from,
+    ...(parallelism === undefined ? {} : { parallelism }),
+    allowNonRestoredState: values['allow-non-restored-state'] ?? false,
+    wait: values.wait ?? false,
+    json: values.json ?? false,
+  };
 }
 
 const isCommand = (c: string | undefined): c is CommandName => (COMMANDS as readonly (string | undefined)[]).includes(c);

@@ -1,12 +1,15 @@
 /**
  * `tidemark restore <job.ts> --from latest|<checkpoint id>|<savepoint name> [--parallelism N]
- * [--wait]`: starts a new generation of the job from there (Flink's `flink run -s`), through
+ * [--allow-non-restored-state] [--wait]`: starts a new generation of the job from there (Flink's `flink run -s`), through
  * the same recovery manager a failover uses, against the target of the other operations
  * commands. With `--wait` it follows the job as `run` does until it ends, and checks what the
  * sinks committed over the whole run, across every restore, against a sequential evaluation.
  *
  * What must hold: a restore from something that is not there is refused before any state is
- * touched, and `--parallelism` is validated before the job item is written.
+ * touched, and `--parallelism` is validated before the job item is written. So is state the
+ * job file's code cannot take (state is matched to operators by name, Flink's `uid`): an
+ * operator it lacks (unless `--allow-non-restored-state`), a state of another kind, another
+ * key function or maxParallelism. Operators that start empty are said first, as Flink logs them.
  */
 import { JobStateError } from '../lib/core/errors.js';
 import type { RestoreRequest } from '../lib/core/manifest.js';
@@ -23,6 +26,8 @@ export interface RestoreArgs {
   readonly jobFile: string;
   readonly from: string;
   readonly parallelism?: number;
+  /** Drop the state of operators the job file no longer has (Flink's `--allowNonRestoredState`). */
+  readonly allowNonRestoredState?: boolean;
   readonly wait: boolean;
 }
 
@@ -46,11 +51,15 @@ export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOu
   const stages = compileTopology(graph).stages.filter((s) => s.operators[0]!.spec.kind !== 'source');
   const parallelism = args.parallelism === undefined ? undefined : Object.fromEntries(stages.map((s) => [s.id, args.parallelism!]));
   const recovery = new RecoveryManager(graph, ports);
-  const restored = await recovery.restore({ request, reason: `tidemark restore --from ${args.from}`, ...(parallelism ? { parallelism } : {}) });
+  const allowNonRestoredState = args.allowNonRestoredState ?? false;
+  // What can be checked without running the new code, before anything is written.
+  const notes = await recovery.checkCompatibility(request, { allowNonRestoredState });
+  if (!o.json) for (const note of notes) o.out(note);
+  const restored = await recovery.restore({ request, reason: `tidemark restore --from ${args.from}`, allowNonRestoredState, ...(parallelism ? { parallelism } : {}) });
   if (!restored || restored.status !== 'RUNNING') throw new JobStateError(`job ${name} did not restore (${restored?.status ?? 'gone'}${restored?.detail ? `: ${restored.detail}` : ''})`);
   const origin = restored.lineage.base === null ? 'empty' : `checkpoint ${restored.lineage.base}`;
   if (!args.wait) {
-    if (o.json) o.out(JSON.stringify({ job: name, generation: restored.gen, from: origin, status: restored.status }));
+    if (o.json) o.out(JSON.stringify({ job: name, generation: restored.gen, from: origin, status: restored.status, ...(notes.length > 0 ? { notes } : {}) }));
     else o.out(`job ${name}: generation ${restored.gen} RUNNING, restored from ${origin}`);
     return 0;
   }

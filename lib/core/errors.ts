@@ -213,6 +213,29 @@ export class RestoreError extends TerminalError {
   readonly code = 'RESTORE';
 }
 
+/** What of a savepoint's state a new job cannot take, by its kind (core/state-compatibility.ts). */
+export type StateCompatibilityProblemKind = 'missing-operator' | 'operator-kind' | 'state-kind' | 'key-function' | 'max-parallelism';
+
+export interface StateCompatibilityProblem {
+  readonly kind: StateCompatibilityProblemKind;
+  /** The operator it is about; null for a job-wide one (maxParallelism). */
+  readonly operator: string | null;
+  readonly state: string | null;
+  readonly message: string;
+}
+
+/**
+ * A restore's checkpoint or savepoint holds state the new job cannot take (an operator it
+ * lacks, a state of another kind, another key function or maxParallelism). Raised before
+ * any state is touched; the message is the problems', one after the other.
+ */
+export class StateCompatibilityError extends TerminalError {
+  readonly code = 'STATE_COMPATIBILITY';
+  constructor(readonly problems: readonly StateCompatibilityProblem[], options?: CauseOption) {
+    super(problems.length === 1 ? problems[0]!.message : `${problems.length} state compatibility problems: ${problems.map((p) => p.message).join('; ')}`, options);
+  }
+}
+
 /** The job is not in a state that allows the request (e.g. restoring a FAILED job's savepoint twice). */
 export class JobStateError extends TerminalError {
   readonly code = 'JOB_STATE';

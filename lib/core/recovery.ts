@@ -4,13 +4,18 @@
  * parallelism. Keyed state moves by whole key groups (Flink's rescaling); source offsets
  * stay with their subtask, so a source's parallelism cannot change; sink transactions found
  * in the snapshot are committed by the restore and not carried into working state.
+ *
+ * State belongs to operators, matched by name (Flink's `uid`), not to the stages that ran
+ * them: a restore with changed code may chain an operator into another stage, add operators
+ * (they start empty) or drop some (their state with them, once the state-compatibility check
+ * allowed it; see core/state-compatibility.ts).
  */
 import { RestoreError } from './errors.js';
 import type { CheckpointId, Generation } from './ids.js';
 import { subtaskForKeyGroup } from './keygroups.js';
 import type { CheckpointRecord, Lineage, RestoreRequest } from './manifest.js';
-import { keyGroupOfEntry, parseStateKey, stateKeyFamily, type SinkTransactionEntry } from './wire/state-keys.js';
-import type { StageTopology } from './topology.js';
+import { keyGroupOfEntry, operatorOfEntry, parseStateKey, stateKeyFamily, type SinkTransactionEntry } from './wire/state-keys.js';
+import type { StageTopology, Topology } from './topology.js';
 
 export interface SubtaskSnapshot {
   readonly v: 1;
@@ -76,15 +81,46 @@ export interface StageRestore {
   readonly transactions: SinkTransaction[];
 }
 
+/**
+ * The snapshots of a checkpoint (by the stage that wrote them) as the stages of the new
+ * topology see them: each operator's entries go to the stage that now runs the operator,
+ * keeping the subtask and parallelism they were written at; entries of operators the new
+ * job lacks are dropped. A subtask's own entries (its watermarks) stay with its stage, if
+ * that is still one. A stage nothing is found for (all its operators are new) starts empty.
+ */
+export function regroupByOperator(snapshots: ReadonlyMap<string, readonly SubtaskSnapshot[]>, topology: Topology): Map<string, SubtaskSnapshot[]> {
+  const stageOf = new Map<string, string>(topology.stages.flatMap((s) => s.operators.map((o) => [o.name as string, s.id as string] as const)));
+  const stages = new Set<string>(topology.stages.map((s) => s.id));
+  const out = new Map<string, SubtaskSnapshot[]>();
+  for (const [oldStage, list] of snapshots) {
+    for (const snap of list) {
+      const pieces = new Map<string, [string, unknown][]>();
+      for (const entry of snap.entries) {
+        const op = operatorOfEntry(entry[0]);
+        const stage = op === null ? (stages.has(oldStage) ? oldStage : undefined) : stageOf.get(op);
+        if (stage === undefined) continue;
+        let piece = pieces.get(stage);
+        if (!piece) pieces.set(stage, (piece = []));
+        piece.push(entry);
+      }
+      for (const [stage, entries] of pieces) {
+        let target = out.get(stage);
+        if (!target) out.set(stage, (target = []));
+        target.push({ ...snap, stage, entries });
+      }
+    }
+  }
+  return out;
+}
+
 export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSnapshot[], maxParallelism: number): StageRestore {
   const p = stage.parallelism;
   const entries = Array.from({ length: p }, () => new Map<string, unknown>());
   const transactions: SinkTransaction[] = [];
-  const oldParallelism = snapshots[0]?.parallelism ?? p;
   for (const snap of snapshots) {
-    if (snap.parallelism !== oldParallelism) {
-      throw new RestoreError(`snapshots of stage ${stage.id} disagree on parallelism`);
-    }
+    // Snapshots may come from stages of several parallelisms (operators chained anew): keyed
+    // entries go by key group whatever it was, the others need their subtask to be there.
+    const oldParallelism = snap.parallelism;
     for (const [key, value] of snap.entries) {
       // Keyed entries are nearly all of a big state: their key group comes from a scan,
       // without parsing the rest of the key.

@@ -11,7 +11,10 @@
  *   4. rewrite every subtask's working state from its snapshot, with the new generation;
  *      commit the sink transactions the snapshot holds (later ones are never committed);
  *   5. restart sources at their snapshot offsets; 6. RUNNING.
- * A job's first start is a restore from nothing into generation 1.
+ * A job's first start is a restore from nothing into generation 1. Each generation records
+ * its state descriptor (which state its operators hold) before it runs, and a restore checks
+ * it against the graph it starts before step 1, so an upgrade that cannot take the state is
+ * refused before anything is written (core/state-compatibility.ts).
  *
  * Between any two steps there is nothing but a port call, so a crash between steps is a
  * crash at a port call: that is where the simulation (its instrumented ports) and the tests
@@ -23,11 +26,12 @@ import { commitTransaction } from './sink-commit.js';
 import { sourceIo } from './source-io.js';
 import { FIRST_GENERATION, checkpointId, generation, parseSubtaskKey, type Generation } from '../core/ids.js';
 import { initialJobRecord, type JobRecord, type RestoreRequest } from '../core/manifest.js';
-import { chooseCheckpoint, redistribute, type SubtaskSnapshot } from '../core/recovery.js';
+import { chooseCheckpoint, redistribute, regroupByOperator, type SubtaskSnapshot } from '../core/recovery.js';
 import { stateKeys } from '../core/wire/state-keys.js';
 import { compileTopology, type ParallelismOverrides, type StageTopology } from '../core/topology.js';
 import type { Ports } from '../ports/index.js';
 import { sendStartPolls } from './control-messages.js';
+import { checkUpgrade, writeStateDescriptor } from './state-descriptors.js';
 import { updateJob } from './job-records.js';
 import { decodeSnapshot } from './snapshot.js';
 import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
@@ -40,6 +44,8 @@ export interface RestoreCommand {
   readonly parallelism?: ParallelismOverrides;
   /** Only restore if the job is still at this generation (a failover of that generation). */
   readonly expectGen?: Generation;
+  /** Drop the state of operators the job no longer has instead of refusing the restore. */
+  readonly allowNonRestoredState?: boolean;
 }
 
 export class RecoveryManager {
@@ -79,9 +85,21 @@ export class RecoveryManager {
     return (await this.resume())!;
   }
 
+  /** Whether this graph can take the state `request` would restore now (see `checkUpgrade`): its notes, or a StateCompatibilityError. */
+  checkCompatibility(request: RestoreRequest, options: { allowNonRestoredState?: boolean } = {}): Promise<readonly string[]> {
+    return checkUpgrade(this.ports, this.graph, request, options);
+  }
+
   async restore(command: RestoreCommand): Promise<JobRecord | null> {
     const now = this.ports.clock.now();
     if (command.parallelism) compileTopology(this.graph, command.parallelism); // validates names and bounds
+    // Before anything is written: a restore asked for (`tidemark restore`, perhaps with changed
+    // code) must be able to take the state. Not a failover (`expectGen`): it restores the code
+    // its generation runs, whose own restore was checked, and perhaps allowed to drop state
+    // (--allow-non-restored-state) that the generation's base checkpoint still holds.
+    if (command.expectGen === undefined) {
+      await this.checkCompatibility(command.request, command.allowNonRestoredState === undefined ? {} : { allowNonRestoredState: command.allowNonRestoredState });
+    }
     const bumped = await updateJob(this.ports.manifest, this.graph.name, (j) => {
       if (j.status === 'RESTORING') return null;
       if (command.expectGen !== undefined && j.gen !== command.expectGen) return null;
@@ -135,10 +153,13 @@ export class RecoveryManager {
       }
       const { from, parallelism, gen } = job.restore!;
       const topology = compileTopology(this.graph, parallelism);
-      const snapshots = from!.kind === 'checkpoint' ? await this.readSnapshots(from!.checkpoint) : new Map<string, SubtaskSnapshot[]>();
+      // The generation's state descriptor, before it can take a checkpoint (it is RUNNING only
+      // after this): every checkpoint of the generation is taken by this graph.
+      await writeStateDescriptor(this.ports, this.graph, gen);
+      const snapshots = from!.kind === 'checkpoint' ? regroupByOperator(await this.readSnapshots(from!.checkpoint), topology) : new Map<string, SubtaskSnapshot[]>();
       const sources = new Map<string, SourceState>();
       for (const stage of topology.stages) {
-        await this.restoreStage(stage, snapshots.get(stage.id), from!.kind === 'checkpoint', gen, parallelism, sources);
+        await this.restoreStage(stage, snapshots.get(stage.id), gen, parallelism, sources);
       }
       await sendStartPolls(this.ports, topology, gen, async (stage, index) => {
         const head = stage.operators[0]!.spec;
@@ -205,14 +226,11 @@ export class RecoveryManager {
   private async restoreStage(
     stage: StageTopology,
     snapshots: SubtaskSnapshot[] | undefined,
-    fromCheckpoint: boolean,
     gen: Generation,
     parallelism: ParallelismOverrides,
     sources: Map<string, SourceState>,
   ): Promise<void> {
-    if (fromCheckpoint && !snapshots) {
-      throw new RestoreError(`the checkpoint has no state for stage ${stage.id}; was the job changed?`);
-    }
+    // No snapshot: every operator of the stage is new to the checkpoint, and starts empty.
     const plan = redistribute(stage, snapshots ?? [], this.graph.maxParallelism);
     // The snapshot's staged transactions belong to a completed checkpoint: commit them (in
     // checkpoint order, so a key-value sink ends with the latest value).

@@ -4,7 +4,7 @@ import { RestoreError } from '../../lib/core/errors.js';
 import { checkpointId, generation, type SubtaskKey } from '../../lib/core/ids.js';
 import { encodeKey, keyGroupOf, keyGroupRange } from '../../lib/core/keygroups.js';
 import { newCheckpointRecord } from '../../lib/core/manifest.js';
-import { chooseCheckpoint, redistribute, type SubtaskSnapshot } from '../../lib/core/recovery.js';
+import { chooseCheckpoint, redistribute, regroupByOperator, type SubtaskSnapshot } from '../../lib/core/recovery.js';
 import { stateKeys } from '../../lib/core/wire/state-keys.js';
 import { compileTopology, stageById } from '../../lib/core/topology.js';
 
@@ -19,6 +19,21 @@ function snapshot(stage: string, subtask: number, parallelism: number, entries: 
 }
 
 describe('restore planning', () => {
+  it('regroups state by operator: to the stage that runs it now, dropping operators the job lacks', () => {
+    // Stage r (r, out chained) of the old job; the new job runs only r (its graph has out, not gone).
+    const old = snapshot('r', 0, 2, [
+      [stateKeys.keyed('r', 'acc', 3, 'k'), 1],
+      [stateKeys.sinkTxn('out', 4, 0), { parts: [] }],
+      [stateKeys.keyed('gone', 'acc', 3, 'k'), 2],
+      [stateKeys.watermark, 7],
+    ]);
+    const regrouped = regroupByOperator(new Map([['r', [old]]]), compileTopology(graph()));
+    expect([...regrouped.keys()]).toEqual(['r']);
+    expect(regrouped.get('r')![0]!.entries.map(([k]) => k)).toEqual([stateKeys.keyed('r', 'acc', 3, 'k'), stateKeys.sinkTxn('out', 4, 0), stateKeys.watermark]);
+    // A stage of the old job that is gone takes its subtask entries with it.
+    expect(regroupByOperator(new Map([['old-stage', [snapshot('old-stage', 0, 2, [[stateKeys.watermark, 7]])]]]), compileTopology(graph())).size).toBe(0);
+  });
+
   it('moves keyed state by key group to the new owner when parallelism changes 2 → 3', () => {
     const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
     const entry = (k: string): [string, unknown] => {

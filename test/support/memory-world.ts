@@ -34,10 +34,15 @@ export interface World {
 
 export async function memoryWorld(
   graph: JobGraph,
-  options: OperatorRuntimeOptions & { maxItemBytes?: number; prepare?: (memory: MemoryPorts) => Promise<void> } = {},
+  options: OperatorRuntimeOptions & {
+    maxItemBytes?: number;
+    prepare?: (memory: MemoryPorts) => Promise<void>;
+    /** Another world's storage and clock: this graph is the next version of that world's job. */
+    on?: Pick<World, 'clock' | 'memory'>;
+  } = {},
 ): Promise<World> {
-  const clock = new ManualClock(1_000_000);
-  const memory = memoryPorts(clock, { maxItemBytes: options.maxItemBytes });
+  const clock = options.on?.clock ?? new ManualClock(1_000_000);
+  const memory = options.on?.memory ?? memoryPorts(clock, { maxItemBytes: options.maxItemBytes });
   const topology = compileTopology(graph);
   provisionMemoryQueues(memory.queue, topology, { maxReceiveCount: 3 });
   // No waiting inside an invocation: the manual clock only moves between rounds.

@@ -13,3 +13,4 @@ export * from './storage-keys.js';
 export * from './state-keys.js';
 export * from './state-items.js';
 export * from './blob-bodies.js';
+export * from './state-descriptor.js';

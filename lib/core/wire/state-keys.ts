@@ -97,6 +97,18 @@ export function keyGroupOfEntry(key: string): number | null {
   return Number(key.slice(slash + 1, end));
 }
 
+/** The operator whose state a snapshotted entry is (`k/<op>/…`, `src/<op>`, `snk/<op>/…`,
+ *  `cnt/<op>/…`), or null for a subtask's own entries (`wm/…`). A scan, as `keyGroupOfEntry`:
+ *  a restore runs it over every entry. */
+export function operatorOfEntry(key: string): string | null {
+  const family = key.indexOf('/');
+  if (family < 0) return null;
+  const head = key.slice(0, family);
+  if (head !== 'k' && head !== 'src' && head !== 'snk' && head !== 'cnt') return null;
+  const end = key.indexOf('/', family + 1);
+  return key.slice(family + 1, end < 0 ? key.length : end);
+}
+
 /** What a working-state key is an entry of, by family; built by the `stateKeys` builders above. */
 export type StateKeyEntry =
   | { readonly kind: 'channel'; readonly field: 'inSeq' | 'outSeq' | 'ended'; readonly channel: string }

@@ -4,6 +4,8 @@
  *
  * Blob (S3) layout under `jobs/<job>/`:
  *   checkpoints/<cp>/<stage>/<subtask>.json      immutable operator snapshot
+ *   generations/<gen>/state-descriptor.json      which state each operator of that generation's
+ *                                                job holds (every checkpoint of the generation)
  *   state/<stage>/<subtask>/<gen>-<ver>-<b|d>-<nonce>  spilled working state (too big for an item)
  *   sinks/<sink>/staged/<subtask>/<gen>/<part>    staged sink output, not visible to readers
  *   sinks/<sink>/committed/<cp>/<subtask>.json    commit marker: the parts of one transaction
@@ -40,6 +42,9 @@ export const blobKeys = {
   checkpointPrefix: (job: JobName, cp: CheckpointId) => `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/`,
   snapshot: (job: JobName, cp: CheckpointId, ref: SubtaskRef) =>
     `jobs/${job}/checkpoints/${pad(cp, CP_WIDTH)}/${ref.stage}/${ref.index}.json`,
+  /** The state descriptor of generation `gen` (wire/state-descriptor.ts): the one of every
+   *  checkpoint that generation takes. Outside `checkpoints/`, so retention never deletes it. */
+  stateDescriptor: (job: JobName, gen: Generation) => `jobs/${job}/generations/${pad(gen, GEN_WIDTH)}/state-descriptor.json`,
   spilledState: (job: JobName, ref: SubtaskRef, version: StateVersion, kind: 'b' | 'd', nonce: string) =>
     `jobs/${job}/state/${ref.stage}/${ref.index}/${pad(version.gen, GEN_WIDTH)}-${pad(version.ver, VER_WIDTH)}-${kind}-${nonce}`,
   stagedPrefix: (job: JobName, sink: string) => `jobs/${job}/sinks/${sink}/staged/`,
