@@ -19,6 +19,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
        tidemark savepoint <job-file>|--job NAME [--name NAME] [--json]
        tidemark stop <job-file>|--job NAME [--savepoint NAME] [--json]
+       tidemark cancel <job-file>|--job NAME [--json]    end it now, no savepoint (restore --from latest later)
        tidemark savepoints <job-file>|--job NAME [--json]
        tidemark dispose <job-file>|<job name> <savepoint> [--json]
        tidemark output <job-file> <sink> [--limit N] [--json]
@@ -38,6 +39,8 @@ run options:
   --memory         run on the in-memory adapters instead of an AWS emulator
   --input S=PATH   load a file into source S first (the job module's \`inputs\` do this too)
   --no-verify      skip the comparison with a sequential evaluation
+  --fresh          on an endpoint that already has the job (AWS_ENDPOINT_URL): delete its state,
+                   checkpoints, output and queued messages, then run it as new (not while it runs)
   --json           print one JSON summary on stdout (progress and table go to stderr)
 deploy --local: \`cdk deploy\` of the job's stack (default examples/wordcount.ts) into the embedded emulator
   (or AWS_ENDPOINT_URL), run there from its bundles, watched and checked like \`run\`;
@@ -60,6 +63,7 @@ const RUN_ONLY = {
   memory: { type: 'boolean' },
   input: { type: 'string', multiple: true },
   'no-verify': { type: 'boolean' },
+  fresh: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
@@ -77,7 +81,7 @@ const OPS_ONLY = {
 } as const;
 const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints', 'dispose'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'cancel', 'restore', 'output', 'savepoints', 'dispose'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -86,12 +90,12 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   'restore-at': ['run', 'dev', 'deploy'],
   'no-verify': ['run', 'dev', 'deploy'],
   'kill-rate': ['run', 'dev', 'deploy'],
-  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'restore', 'output', 'savepoints', 'dispose'],
+  json: ['run', 'dev', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'cancel', 'restore', 'output', 'savepoints', 'dispose'],
   source: ['ingest'],
   key: ['ingest'],
   local: ['deploy'],
   'enforce-iam': ['deploy'],
-  job: ['status', 'checkpoints', 'savepoint', 'stop', 'savepoints'],
+  job: ['status', 'checkpoints', 'savepoint', 'stop', 'cancel', 'savepoints'],
   id: ['checkpoints'],
   name: ['savepoint'],
   savepoint: ['stop'],
@@ -117,6 +121,8 @@ export interface RunArgs {
   readonly inputs: readonly string[];
   readonly verify: boolean;
   readonly json: boolean;
+  /** Start over when the endpoint already has the job (local/fresh-start.ts). */
+  readonly fresh?: boolean;
 }
 
 export interface IngestArgs {
@@ -146,7 +152,7 @@ export interface OpsArgs {
   readonly json: boolean;
 }
 
-type OpsCommand = 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'savepoints';
+type OpsCommand = 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'cancel' | 'savepoints';
 
 export type Command =
   | { readonly kind: 'help' }
@@ -180,7 +186,7 @@ export function parseCommand(argv: readonly string[]): Command {
     const limit = whole('limit', positive('limit', values.limit));
     return { kind: 'output', args: { jobFile, sink: rest[0]!, ...(limit === undefined ? {} : { limit }), json: values.json ?? false } };
   }
-  if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop' || command === 'savepoints') {
+  if (command === 'list' || command === 'status' || command === 'checkpoints' || command === 'savepoint' || command === 'stop' || command === 'cancel' || command === 'savepoints') {
     return { kind: command, args: opsArgs(command, jobFile, rest, values) };
   }
   if (!jobFile) throw new UsageError('missing <job-file>', true);
@@ -282,6 +288,7 @@ function runArgs(jobFile: string, values: Values): RunArgs {
     inputs: values.input ?? [],
     verify: !values['no-verify'],
     json: values.json ?? false,
+    ...(values.fresh ? { fresh: true } : {}),
   };
 }
 

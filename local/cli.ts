@@ -18,6 +18,7 @@
  * found differences or something went wrong while running, 2 for bad usage (options, a job
  * file that is not there or not a job). Mistakes get one line, not a stack trace.
  */
+import { cancelCommand } from './cancel-command.js';
 import { report } from './cli-errors.js';
 import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.js';
 import { removeRegistry, writeRegistry } from './dev-registry.js';
@@ -128,7 +129,7 @@ function untilSignal(): Promise<void> {
   });
 }
 
-async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'savepoints', args: OpsArgs): Promise<void> {
+async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'cancel' | 'savepoints', args: OpsArgs): Promise<void> {
   const target = resolveTarget();
   const o = { json: args.json, out: (line: string) => process.stdout.write(`${line}\n`) };
   if (kind === 'list') return listCommand(target, o);
@@ -136,6 +137,7 @@ async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' 
   if (kind === 'status') return statusCommand(target, name, o, graph);
   if (kind === 'savepoint' || kind === 'stop') return savepointCommand(target, name, args.savepointName, kind === 'stop', o);
   if (kind === 'savepoints') return savepointsCommand(target, name, o);
+  if (kind === 'cancel') return cancelCommand(target, name, o);
   return checkpointsCommand(target, name, settings, args.id, o);
 }
 

@@ -17,7 +17,7 @@ import { loadJob, type JobModule } from './job-file.js';
 import { LocalLambdaHost } from './lambda-host.js';
 import { patiently, type Patience } from './retry.js';
 import type { RunSummary } from './run-summary.js';
-import { jobOutcome, refuseEndedJob, reportingPatience, watchedSummary, watchJob, type Watched } from './watch-job.js';
+import { jobOutcome, reportingPatience, watchedSummary, watchJob, type Watched } from './watch-job.js';
 import { openWorld, type LocalWorld } from './worlds.js';
 
 export { loadJob } from './job-file.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   readonly inputs?: readonly string[];
   readonly verify: boolean;
   readonly json: boolean;
+  /** Start over when the emulator already holds a job of this name (local/fresh-start.ts). */
+  readonly fresh?: boolean;
   /** Lines of the run's report (stdout; stderr with `--json`). Print sinks write here too. */
   readonly out: (line: string) => void;
   readonly progress: ((line: string) => void) | null;
@@ -68,11 +70,22 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     ...(options.wireFaults ? { wireFaults: options.wireFaults } : {}),
   });
   try {
+    if (world.aws) {
+      // An emulator the run did not start may hold the job already: refused, or --fresh starts it over.
+      const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+      const { admitRun } = await import('./fresh-start.js');
+      await admitRun(world, graph, topology, { jobFile: options.jobFile, fresh: options.fresh ?? false, reloadedLogs: logsLoaded(graph, files), patience: reportingPatience(log, options.patience), log });
+    }
     for (const l of await loadInputs(world.ports, graph, files)) options.out(`input ${l.source}: ${l.lines} lines from ${l.file} into ${l.where}`);
     return await runOn(world, graph, module, options);
   } finally {
     await world.close();
   }
+}
+
+/** The log sources this run loads input into. */
+function logsLoaded(graph: JobGraph, files: ReadonlyMap<string, string>): string[] {
+  return graph.operators.flatMap((op) => (files.has(op.name) && op.spec.kind === 'source' && op.spec.reader.input?.kind === 'log' ? [op.spec.reader.input.log] : []));
 }
 
 async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, options: RunOptions): Promise<RunSummary> {
@@ -86,9 +99,6 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     metrics: log,
     runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) }) },
   });
-  // A job that already ended there (an external endpoint keeps it) would look finished at
-  // once and its old output would be checked: refuse instead of reporting a run that did not happen.
-  await refuseEndedJob(ports, graph, patience, 'give the job another name, or use a fresh emulator');
   await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);
   host.start();
   options.onStarted?.(world, graph.name);

@@ -9,6 +9,7 @@
  * pending, so two concurrent commands cannot both be accepted, and a refused one changes
  * nothing.
  */
+import { CANCEL_ABORT_REASON } from '../lib/core/cancel.js';
 import { JobStateError } from '../lib/core/errors.js';
 import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
@@ -70,7 +71,7 @@ async function completed(target: Target, job: string, name: string): Promise<Che
   for (;;) {
     const record = (await manifest.listCheckpoints(job, { limit: CHECKPOINT_HISTORY })).find((c) => c.savepoint === name);
     if (record?.status === 'COMPLETED') return record;
-    if (record?.status === 'ABORTED') throw new JobStateError(`savepoint ${name} of ${job} failed (${record.reason}); the job goes on`);
+    if (record?.status === 'ABORTED') throw new JobStateError(`savepoint ${name} of ${job} failed (${record.reason}); ${record.reason === CANCEL_ABORT_REASON ? 'the job was canceled' : 'the job goes on'}`);
     const j = await manifest.getJob(job);
     if (!record && j && j.status !== 'RUNNING') throw new JobStateError(`job ${job} became ${j.status} before savepoint ${name} was taken`);
     if (Date.now() > deadline) throw new JobStateError(`savepoint ${name} of ${job} did not complete within ${WAIT_MS / 60_000} minutes`);

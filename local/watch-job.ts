@@ -9,6 +9,7 @@
  */
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import { JobStateError } from '../lib/core/errors.js';
+import { isFinalStatus } from '../lib/core/job-status.js';
 import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
 import { blobKeys, tableKeys } from '../lib/core/wire/storage-keys.js';
 import type { Ports } from '../lib/ports/index.js';
@@ -22,7 +23,6 @@ import { lastFailureOf, progressLine, restartsOf, type Counters, type RunSummary
 import { verifyRun } from './verify.js';
 
 const POLL_MS = 200;
-const ENDED = ['FINISHED', 'FAILED', 'STOPPED'];
 
 export interface WatchOptions {
   /** Force one restore from the latest checkpoint after this many completed checkpoints. */
@@ -49,7 +49,7 @@ export interface Watched {
 /** Refuses a job that already ended on this endpoint: its old output would be checked. */
 export async function refuseEndedJob(ports: Ports, graph: JobGraph, patience: Patience, advice: string): Promise<void> {
   const before = await patiently(`reading the job item of ${graph.name}`, () => ports.manifest.getJob(graph.name), patience);
-  if (before && ENDED.includes(before.status)) {
+  if (before && isFinalStatus(before.status)) {
     throw new JobStateError(`job ${graph.name} already ran on this endpoint and is ${before.status}${before.detail ? ` (${before.detail})` : ''}: ${advice}`);
   }
 }
@@ -73,7 +73,7 @@ export async function watchJob(ports: Ports, graph: JobGraph, options: WatchOpti
     const recent = await patiently(`listing the checkpoints of ${graph.name}`, () => ports.manifest.listCheckpoints(graph.name, { limit: 20 }), patience);
     for (const c of recent) seen.set(c.id, c);
     options.progress?.(progressLine({ elapsedMs: Date.now() - startedAt, counters: options.counters?.() ?? null, job }, seen));
-    if (!job || ENDED.includes(job.status)) break;
+    if (!job || isFinalStatus(job.status)) break;
     const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED').length;
     if (options.restoreAt !== undefined && restores === 0 && completed >= options.restoreAt && job.status === 'RUNNING') {
       restores++;

@@ -14,6 +14,7 @@ import {
   type JobRecord,
 } from './manifest.js';
 import type { CheckpointId, SubtaskKey } from './ids.js';
+import { CANCEL_ABORT_REASON } from './cancel.js';
 
 export interface CoordinatorFacts {
   readonly now: number;
@@ -53,6 +54,10 @@ export function decideTick(f: CoordinatorFacts): CoordinatorDecision[] {
   if (job.status === 'RESTORING') {
     const stale = job.restore !== null && now - job.restore.startedAt >= f.restoreLeaseMs;
     return stale ? [{ kind: 'resume-restore' }] : [];
+  }
+  // A canceled job triggers nothing; what a cancel that crashed left pending is aborted.
+  if (job.status === 'CANCELED') {
+    return f.checkpoints.filter((c) => c.status === 'PENDING').map((c) => ({ kind: 'abort' as const, checkpoint: c.id, reason: CANCEL_ABORT_REASON }));
   }
   if (job.status !== 'RUNNING') return [];
   if (job.failover) {

@@ -6,8 +6,9 @@
  *   RESTORING  a restore runs (a job item is created in it: the submit is the first restore);
  *              it ends RUNNING, or FAILED when it cannot proceed (RestoreError)
  *   RUNNING    ends FINISHED (bounded input done), STOPPED (stop-with-savepoint), FAILED (the
- *              restart strategy gives up), or goes RESTORING (a failover, a user's restore)
- *   FAILED, FINISHED, STOPPED
+ *              restart strategy gives up), CANCELED (`tidemark cancel`, no savepoint), or goes
+ *              RESTORING (a failover, a user's restore); a restore may be canceled too
+ *   FAILED, FINISHED, STOPPED, CANCELED
  *              final for their generation: only a restore (a new generation, e.g. from a
  *              savepoint) leaves them
  *
@@ -21,11 +22,12 @@ import type { JobStatus } from './manifest.js';
 export const INITIAL_JOB_STATUS: JobStatus = 'RESTORING';
 
 export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  RESTORING: ['RESTORING', 'RUNNING', 'FAILED'],
-  RUNNING: ['RUNNING', 'RESTORING', 'FAILED', 'FINISHED', 'STOPPED'],
+  RESTORING: ['RESTORING', 'RUNNING', 'FAILED', 'CANCELED'],
+  RUNNING: ['RUNNING', 'RESTORING', 'FAILED', 'FINISHED', 'STOPPED', 'CANCELED'],
   FAILED: ['FAILED', 'RESTORING'],
   FINISHED: ['FINISHED', 'RESTORING'],
   STOPPED: ['STOPPED', 'RESTORING'],
+  CANCELED: ['CANCELED', 'RESTORING'],
 };
 
 /** A status the table does not know (a corrupt item) may go nowhere. */
@@ -34,7 +36,7 @@ const targets = (from: JobStatus): readonly JobStatus[] => JOB_TRANSITIONS[from]
 export const isLegalTransition = (from: JobStatus, to: JobStatus): boolean => targets(from).includes(to);
 
 /**
- * FAILED, FINISHED, STOPPED: statuses nothing but a restore leaves, read off the table. A
+ * FAILED, FINISHED, STOPPED, CANCELED: statuses nothing but a restore leaves, read off the table. A
  * run that watches a job ends when it reaches one.
  */
 export const isFinalStatus = (status: JobStatus): boolean => targets(status).every((s) => s === status || s === 'RESTORING');

@@ -13,7 +13,7 @@ export interface TimerState {
   readonly firedAt: number | null;
 }
 
-export type JobStatus = 'RUNNING' | 'RESTORING' | 'FAILED' | 'FINISHED' | 'STOPPED';
+export type JobStatus = 'RUNNING' | 'RESTORING' | 'FAILED' | 'FINISHED' | 'STOPPED' | 'CANCELED';
 
 /** What a restore starts from. `empty` is a job's first start, or a failure before any checkpoint. */
 export type RestoreSource =
@@ -89,7 +89,7 @@ export interface JobRecord {
   /** The failure behind the latest failover or the FAILED status; null when none yet. */
   readonly lastFailure: FailureInfo | null;
   readonly restore: RestoreInProgress | null;
-  /** Why the job is FAILED or STOPPED. */
+  /** Why the job is FAILED, STOPPED or CANCELED. */
   readonly detail: string | null;
   /** Messages the operators dead-lettered as malformed, by reason. */
   readonly deadLetters: Readonly<Record<string, number>>;
@@ -109,7 +109,9 @@ export type CheckpointFailureReason =
   | 'CHECKPOINT_EXPIRED'
   | 'JOB_RESTORE'
   | 'TRIGGER_FAILED'
-  | 'FINALIZE_FAILED';
+  | 'FINALIZE_FAILED'
+  /** The job was canceled while the checkpoint was pending. */
+  | 'CHECKPOINT_COORDINATOR_SUSPEND';
 
 export interface AckInfo {
   /** Blob key of the subtask's snapshot. */

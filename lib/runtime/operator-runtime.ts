@@ -20,6 +20,8 @@ import { deadLetterWrapperBody } from '../core/wire/queue-bodies.js';
 import { dedupIds } from '../core/wire/dedup-ids.js';
 import { compileTopology, stageById, type ParallelismOverrides, type Topology } from '../core/topology.js';
 import { EffectLog } from '../core/effects.js';
+import { dropsAfterCancel } from '../core/cancel.js';
+import type { JobRecord } from '../core/manifest.js';
 import type { SubtaskDecider } from '../core/subtask-protocol.js';
 import type { Ports } from '../ports/index.js';
 import { executeEffects, unlimitedFlow, type FlowControl } from './effect-executor.js';
@@ -64,14 +66,18 @@ export interface OperatorRuntimeOptions {
   readonly nonce?: () => string;
   /** Where at-least-once print sinks write. @default stdout */
   readonly print?: (line: string) => void;
+  /** How long a read of the job item (is it canceled?) serves this container. @default 2 s */
+  readonly jobViewMs?: number;
 }
 
 export class OperatorRuntime {
   private readonly cache: StateCache;
   private readonly io: SourceIo;
   private readonly topologies = new Map<string, Topology>();
+  /** The job item as last read, and when: a canceled job's envelopes are dropped. */
+  private jobView: { readonly job: JobRecord | null; readonly at: number } | null = null;
   /** Counters of this container; records are counted once per successful commit. */
-  readonly stats = { groups: 0, conflicts: 0, deadLettered: 0, failures: 0, sourceRecords: 0, recordsIn: 0, recordsToSinks: 0 };
+  readonly stats = { groups: 0, conflicts: 0, deadLettered: 0, dropped: 0, failures: 0, sourceRecords: 0, recordsIn: 0, recordsToSinks: 0 };
 
   constructor(
     readonly graph: JobGraph,
@@ -100,11 +106,17 @@ export class OperatorRuntime {
     };
     const groups = new Map<string, { message: IncomingMessage; envelope: Envelope }[]>();
     const failures: string[] = [];
+    const job = await this.job();
     for (const message of messages) {
       try {
         const envelope = decodeEnvelope(message.body, expect);
         if (String(envelope.to.subtask) !== message.group) {
           throw new MalformedEnvelopeError('invalid-field', `to.subtask ${envelope.to.subtask} is not message group ${message.group}`);
+        }
+        // In flight when the job was canceled: consumed without effect (core/cancel.ts).
+        if (dropsAfterCancel(job, envelope.gen, envelope.kind)) {
+          this.stats.dropped++;
+          continue;
         }
         let list = groups.get(message.group);
         if (!list) groups.set(message.group, (list = []));
@@ -120,6 +132,18 @@ export class OperatorRuntime {
       }),
     );
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  }
+
+  /** The job item, read again once the last read is `jobViewMs` old; a failed read keeps the last. */
+  private async job(): Promise<JobRecord | null> {
+    const now = this.ports.clock.now();
+    if (this.jobView && now - this.jobView.at < (this.options.jobViewMs ?? 2000)) return this.jobView.job;
+    try {
+      this.jobView = { job: await this.ports.manifest.getJob(this.graph.name), at: now };
+    } catch (e) {
+      if (!(e instanceof TransientStorageError)) throw e;
+    }
+    return this.jobView?.job ?? null;
   }
 
   /** Returns the ids of the messages to report as failed. */

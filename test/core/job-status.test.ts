@@ -10,24 +10,28 @@ import { checkTransition, INITIAL_JOB_STATUS, isFinalStatus, isLegalTransition, 
 import { initialJobRecord, type JobStatus } from '../../lib/core/manifest.js';
 import { updateJob } from '../../lib/runtime/job-records.js';
 
-const STATUSES: JobStatus[] = ['RESTORING', 'RUNNING', 'FAILED', 'FINISHED', 'STOPPED'];
+const STATUSES: JobStatus[] = ['RESTORING', 'RUNNING', 'FAILED', 'FINISHED', 'STOPPED', 'CANCELED'];
 
 /** Every move the system makes today, and why; any pair not here is illegal. */
 const LEGAL: [JobStatus, JobStatus, string][] = [
   ['RESTORING', 'RESTORING', 'the restore records its progress (the checkpoint it chose)'],
   ['RESTORING', 'RUNNING', 'the restore is done'],
   ['RESTORING', 'FAILED', 'the restore cannot proceed (RestoreError)'],
+  ['RESTORING', 'CANCELED', 'tidemark cancel of a job being restored'],
   ['RUNNING', 'RUNNING', 'timer tokens, checkpoint ids, failover requests, dead-letter counts'],
   ['RUNNING', 'RESTORING', 'a failover, or a restore the user asked for'],
   ['RUNNING', 'FAILED', 'the restart strategy gives up'],
   ['RUNNING', 'FINISHED', 'every source finished and the last checkpoint committed'],
   ['RUNNING', 'STOPPED', 'stop-with-savepoint completed'],
+  ['RUNNING', 'CANCELED', 'tidemark cancel: ended without a savepoint'],
   ['FAILED', 'FAILED', 'dead-letter counts, timer moves of a failed job'],
   ['FAILED', 'RESTORING', 'restoring a failed job (from a savepoint or its latest checkpoint)'],
   ['FINISHED', 'FINISHED', 'late dead-letter counts and timer moves'],
   ['FINISHED', 'RESTORING', 'restoring a finished job'],
   ['STOPPED', 'STOPPED', 'late dead-letter counts and timer moves'],
   ['STOPPED', 'RESTORING', 'resuming from the savepoint it stopped with'],
+  ['CANCELED', 'CANCELED', 'late dead-letter counts and timer moves'],
+  ['CANCELED', 'RESTORING', 'restore --from latest after a cancel (its completed checkpoints stay)'],
 ];
 
 const pairs = STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const));
@@ -48,8 +52,8 @@ describe('job status transitions', () => {
 
   it('lets every status stay, and leave a final one only by a restore', () => {
     for (const s of STATUSES) expect(JOB_TRANSITIONS[s]).toContain(s);
-    for (const s of ['FAILED', 'FINISHED', 'STOPPED'] as const) expect(JOB_TRANSITIONS[s]).toEqual([s, 'RESTORING']);
-    expect(STATUSES.filter(isFinalStatus)).toEqual(['FAILED', 'FINISHED', 'STOPPED']);
+    for (const s of ['FAILED', 'FINISHED', 'STOPPED', 'CANCELED'] as const) expect(JOB_TRANSITIONS[s]).toEqual([s, 'RESTORING']);
+    expect(STATUSES.filter(isFinalStatus)).toEqual(['FAILED', 'FINISHED', 'STOPPED', 'CANCELED']);
     expect(initialJobRecord(jobName('j'), generation(1)).status).toBe(INITIAL_JOB_STATUS);
   });
 });

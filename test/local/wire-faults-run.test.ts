@@ -39,6 +39,6 @@ describe('tidemark run with faults on the wire', () => {
     // The same job again on the same endpoint: refused, never reported as a second run.
     await expect(
       runJob({ jobFile: 'test/local/fixtures/print-job.ts', killRate: 0, memory: false, verify: true, json: true, out: () => {}, log: () => {}, progress: null }),
-    ).rejects.toThrow(/already ran on this endpoint and is FINISHED/);
+    ).rejects.toThrow(/^job wire-\S+ already exists on AWS_ENDPOINT_URL=\S+ \(status FINISHED, generation 1\): restore it with `tidemark restore test\/local\/fixtures\/print-job.ts --from latest`, or start over with --fresh$/);
   });
 });
