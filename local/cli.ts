@@ -21,6 +21,7 @@
 import { cancelCommand } from './cancel-command.js';
 import { report } from './cli-errors.js';
 import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.js';
+import { followCodeRequests } from './dev-code.js';
 import { removeRegistry, writeRegistry } from './dev-registry.js';
 import { checkpointsCommand, jobReference, listCommand, outputCommand, statusCommand } from './ops-commands.js';
 import { restoreCommand } from './restore-command.js';
@@ -103,11 +104,17 @@ async function dev(args: RunArgs): Promise<number> {
         writeRegistry({ pid: process.pid, endpoint, region, ...keys, jobs: [{ name: job, jobFile: args.jobFile, table, bucket }] });
         io.log(`tidemark dev: ${endpoint}; from another terminal in this directory: tidemark list | status | checkpoints`);
       },
-      whileUp: async (summary) => {
+      whileUp: async (summary, host) => {
         io.endProgress();
         code = reportSummary(summary, args.json, io.out);
         io.log('tidemark dev: the job ended; the emulator stays up until Ctrl-C');
-        await untilSignal();
+        // `tidemark restore` with an upgraded job file asks for its code (local/dev-code.ts).
+        const follower = followCodeRequests(summary.job, (file) => host.reload(file), io.log);
+        try {
+          await untilSignal();
+        } finally {
+          await follower.stop();
+        }
       },
     });
   } finally {

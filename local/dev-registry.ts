@@ -12,9 +12,14 @@ import { join } from 'node:path';
 
 export interface DevJob {
   readonly name: string;
+  /** The job file whose code the dev's host runs for this job now. */
   readonly jobFile: string;
   readonly table: string;
   readonly bucket: string;
+  /** Another job file a `tidemark restore` asked the dev to run (local/dev-code.ts). */
+  readonly codeRequest?: string;
+  /** Why the dev could not load the requested file. */
+  readonly codeError?: string;
 }
 
 export interface DevRegistry {

@@ -11,10 +11,12 @@
  * operator it lacks (unless `--allow-non-restored-state`), a state of another kind, another
  * key function or maxParallelism. Operators that start empty are said first, as Flink logs them.
  */
+import { relative, resolve } from 'node:path';
 import { JobStateError } from '../lib/core/errors.js';
-import type { RestoreRequest } from '../lib/core/manifest.js';
+import type { JobStatus, RestoreRequest } from '../lib/core/manifest.js';
 import { compileTopology, jobResources } from '../lib/core/topology.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
+import { devJobFile, handCodeToDev } from './dev-code.js';
 import { JobNotFoundError } from './ingest-command.js';
 import { loadJob } from './job-file.js';
 import type { OpsOutput } from './ops-commands.js';
@@ -55,6 +57,7 @@ export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOu
   // What can be checked without running the new code, before anything is written.
   const notes = await recovery.checkCompatibility(request, { allowNonRestoredState });
   if (!o.json) for (const note of notes) o.out(note);
+  await handOverCode(target, name, job.status, args.jobFile, o);
   const restored = await recovery.restore({ request, reason: `tidemark restore --from ${args.from}`, allowNonRestoredState, ...(parallelism ? { parallelism } : {}) });
   if (!restored || restored.status !== 'RUNNING') throw new JobStateError(`job ${name} did not restore (${restored?.status ?? 'gone'}${restored?.detail ? `: ${restored.detail}` : ''})`);
   const origin = restored.lineage.base === null ? 'empty' : `checkpoint ${restored.lineage.base}`;
@@ -82,6 +85,22 @@ export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOu
     if (summary.exactlyOnce) o.out(summary.exactlyOnce.ok ? `exactly-once: OK (${summary.exactlyOnce.summary})` : `exactly-once: FAILED, ${summary.exactlyOnce.differences.length} differences`);
   }
   return summary.status === 'FAILED' || (summary.exactlyOnce && !summary.exactlyOnce.ok) ? 1 : 0;
+}
+
+/**
+ * A `tidemark dev` runs the code it loaded: restoring with another job file (an upgrade)
+ * first has it run that file's code (local/dev-code.ts). Only once the job has ended: the
+ * generation still running would otherwise meet the new code (Flink too stops, then submits).
+ */
+async function handOverCode(target: Target, job: string, status: JobStatus, jobFile: string, o: OpsOutput): Promise<void> {
+  if (!target.dev) return;
+  const running = devJobFile(target.dev, job);
+  if (running === null || running === resolve(jobFile)) return;
+  if (status === 'RUNNING' || status === 'RESTORING') {
+    throw new JobStateError(`job ${job} is ${status} in tidemark dev with the code of ${relative(process.cwd(), running)}: stop it first (tidemark stop --job ${job} --savepoint NAME), then restore ${jobFile} from that savepoint`);
+  }
+  await handCodeToDev(job, jobFile);
+  if (!o.json) o.out(`tidemark dev now runs the code of ${jobFile}`);
 }
 
 /** A checkpoint or savepoint the manifest does not hold is refused before anything is written. */

@@ -8,6 +8,7 @@
  * failure is retried with backoff, and only one that keeps failing ends the run.
  */
 import type { WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
+import { JobStateError } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { LOCAL_RUN_PROFILE } from '../lib/core/resource-spec.js';
 import { compileTopology } from '../lib/core/topology.js';
@@ -55,7 +56,7 @@ export interface RunOptions {
   /** Called once the job is started, with the world it runs in (`dev` records it). */
   readonly onStarted?: (world: LocalWorld, job: string) => void;
   /** Called with the summary while the emulator and the host are still up; they stop when it returns. */
-  readonly whileUp?: (summary: RunSummary) => Promise<void>;
+  readonly whileUp?: (summary: RunSummary, host: HostControl) => Promise<void>;
 }
 
 export async function runJob(options: RunOptions): Promise<RunSummary> {
@@ -88,20 +89,38 @@ function logsLoaded(graph: JobGraph, files: ReadonlyMap<string, string>): string
   return graph.operators.flatMap((op) => (files.has(op.name) && op.spec.kind === 'source' && op.spec.reader.input?.kind === 'log' ? [op.spec.reader.input.log] : []));
 }
 
+/** What `whileUp` may do with the run's host: run another version of the job's code on it. */
+export interface HostControl {
+  /** Stops the host, creates what the file's version needs, and starts a host on its code. */
+  reload(jobFile: string): Promise<void>;
+}
+
 async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, options: RunOptions): Promise<RunSummary> {
   const { ports } = world;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const patience = reportingPatience(log, options.patience);
-  const host = new LocalLambdaHost(graph, ports, {
-    visibilityTimeoutMs: LOCAL_RUN_PROFILE.visibilityTimeoutSeconds * 1000,
-    killRate: options.killRate,
-    coordinator: { restoreLeaseMs: 10_000 },
-    metrics: log,
-    runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) }) },
-  });
+  const hostFor = (g: JobGraph) =>
+    new LocalLambdaHost(g, ports, {
+      visibilityTimeoutMs: LOCAL_RUN_PROFILE.visibilityTimeoutSeconds * 1000,
+      killRate: options.killRate,
+      coordinator: { restoreLeaseMs: 10_000 },
+      metrics: log,
+      runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) }) },
+    });
+  let host = hostFor(graph);
   await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);
   host.start();
   options.onStarted?.(world, graph.name);
+  const control: HostControl = {
+    reload: async (jobFile) => {
+      const next = await loadJob(jobFile, options.interval);
+      if (next.graph.name !== graph.name) throw new JobStateError(`${jobFile} is job ${next.graph.name}, not ${graph.name}`);
+      await patiently(`creating the queues of ${jobFile}`, () => world.provision(compileTopology(next.graph)), patience);
+      await host.stop();
+      host = hostFor(next.graph);
+      host.start();
+    },
+  };
   try {
     const watched = await watchJob(ports, graph, {
       ...options,
@@ -114,7 +133,7 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
     // until `whileUp` returns. Stopping twice is harmless.
     if (!options.whileUp) await host.stop();
     const summary = await summarize(world, graph, module, options, patience, host, watched);
-    await options.whileUp?.(summary);
+    await options.whileUp?.(summary, control);
     return summary;
   } finally {
     await host.stop();

@@ -19,6 +19,8 @@ export interface Target {
   portsFor(job: string): AwsPorts;
   /** Where a key of the job's bucket is: `s3://bucket/key`, and the endpoint if not AWS. */
   locate(job: string, key: string): string;
+  /** The running `tidemark dev` this target is, whose host runs the job's code (an upgrade must hand it the new code). */
+  readonly dev?: DevRegistry;
 }
 
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
@@ -48,6 +50,7 @@ function devTarget(dev: DevRegistry): Target {
   };
   return {
     where: `tidemark dev (pid ${dev.pid}) at ${dev.endpoint}`,
+    dev,
     jobs: async () => dev.jobs.map((j) => j.name),
     portsFor: (job) => awsPorts({ ...base, ...namesOf(job) }),
     locate: (job, key) => `s3://${namesOf(job).bucket}/${key} (endpoint ${dev.endpoint})`,

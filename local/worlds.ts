@@ -25,6 +25,8 @@ export interface LocalWorld {
   readonly injected: WireFaultCounts | null;
   /** Where a sink's committed output can be read. */
   location(prefix: string): string;
+  /** Creates what another version of the job needs and this one lacks (new stages' queues). */
+  provision(topology: Topology): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
       requests: null,
       injected: null,
       location: (prefix) => `memory://${topology.resources.bucket}/${prefix}`,
+      provision: async (other) => provisionMemoryQueues(ports.queue, other, options),
       close: async () => {},
     };
   }
@@ -72,6 +75,7 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
       requests: ports.requests,
       injected: ports.wireFaults,
       location: (prefix) => `s3://${config.bucket}/${prefix} (endpoint ${emulator.endpoint})`,
+      provision: (other) => provisionJob(other, config, options, ports.wireFaults ? { injected: ports.wireFaults } : {}),
       close: () => emulator.stop(),
     };
   } catch (e) {
