@@ -24,7 +24,7 @@ export const USAGE = `usage: tidemark run <job-file> [options]
        tidemark dispose <job-file>|<job name> <savepoint> [--json]
        tidemark output <job-file> <sink> [--limit N] [--json]
        tidemark restore <job-file> --from latest|<checkpoint id>|<savepoint name> [--parallelism N] [--allow-non-restored-state] [--wait] [--json]
-       tidemark deploy --local [<job-file>] [--kill-rate P] [--restore-at N] [--duration S] [--enforce-iam] [--no-verify] [--json]
+       tidemark deploy --local [<job-file>] [--kill-rate P] [--restore-at N] [--duration S] [--enforce-iam] [--stay] [--no-verify] [--json]
        tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
 run options:
   --records N      records the job reads (examples honour it through TIDEMARK_RECORDS)
@@ -46,7 +46,9 @@ deploy --local: \`cdk deploy\` of the job's stack (default examples/wordcount.ts
   (or AWS_ENDPOINT_URL), run there from its bundles, watched and checked like \`run\`;
   --enforce-iam runs the functions under their own roles, with IAM enforced;
   --kill-rate P deploys the stack with fault injection: that fraction of operator invocations ends its
-  process at a random protocol step (and the operator timeout drops to 3 s, so SQS redelivers in 18 s)
+  process at a random protocol step (and the operator timeout drops to 3 s, so SQS redelivers in 18 s);
+  --stay keeps the emulator and the stack up after the job ends, like dev (a restore with another job
+  file redeploys the stack with it first)
 ingest options:
   --source NAME    the log source to append to (when the job has several)
   --key FIELD      partition by this field of each record (one key stays in order)
@@ -67,7 +69,7 @@ const RUN_ONLY = {
   json: { type: 'boolean' },
 } as const;
 const INGEST_ONLY = { source: { type: 'string' }, key: { type: 'string' } } as const;
-const DEPLOY_ONLY = { local: { type: 'boolean' }, 'enforce-iam': { type: 'boolean' } } as const;
+const DEPLOY_ONLY = { local: { type: 'boolean' }, 'enforce-iam': { type: 'boolean' }, stay: { type: 'boolean' } } as const;
 const OPS_ONLY = {
   job: { type: 'string' },
   id: { type: 'string' },
@@ -95,6 +97,7 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   key: ['ingest'],
   local: ['deploy'],
   'enforce-iam': ['deploy'],
+  stay: ['deploy'],
   job: ['status', 'checkpoints', 'savepoint', 'stop', 'cancel', 'savepoints'],
   id: ['checkpoints'],
   name: ['savepoint'],
@@ -138,6 +141,8 @@ export interface DeployArgs {
   readonly restoreAt?: number;
   readonly enforceIam: boolean;
   readonly killRate: number;
+  /** Stay up after the job ends, like `dev` (a restore with another job file redeploys). */
+  readonly stay: boolean;
   readonly verify: boolean;
   readonly json: boolean;
 }
@@ -241,6 +246,7 @@ function deployArgs(jobFile: string | undefined, rest: readonly string[], values
     ...(restoreAt === undefined ? {} : { restoreAt }),
     enforceIam: values['enforce-iam'] ?? false,
     killRate: rate('kill-rate', values['kill-rate']),
+    stay: values.stay ?? false,
     verify: !values['no-verify'],
     json: values.json ?? false,
   };

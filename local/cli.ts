@@ -20,8 +20,8 @@
  */
 import { cancelCommand } from './cancel-command.js';
 import { report } from './cli-errors.js';
-import { parseCommand, USAGE, type OpsArgs, type RunArgs } from './cli-options.js';
-import { followCodeRequests } from './dev-code.js';
+import { parseCommand, USAGE, type DeployArgs, type OpsArgs, type RunArgs } from './cli-options.js';
+import { stayUp } from './stay-up.js';
 import { removeRegistry, writeRegistry } from './dev-registry.js';
 import { checkpointsCommand, jobReference, listCommand, outputCommand, statusCommand } from './ops-commands.js';
 import { restoreCommand } from './restore-command.js';
@@ -29,7 +29,7 @@ import { disposeCommand, savepointCommand, savepointsCommand } from './savepoint
 import { resolveTarget } from './target.js';
 import { deployLocal } from './deploy-local.js';
 import { ingestCommand } from './ingest-command.js';
-import { printSummary, runJob, type RunSummary } from './run-job.js';
+import { printSummary, runJob, type HostControl, type RunSummary } from './run-job.js';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       await ingestCommand({ ...command.args, out: (l) => console.log(l), warn: (l) => console.error(`tidemark: ${l}`) });
       return 0;
     }
-    if (command.kind === 'deploy') return await watched(command.args.json, (io) => deployLocal({ ...command.args, ...io }));
+    if (command.kind === 'deploy') return await deploy(command.args);
     if (command.kind === 'dev') return await dev(command.args);
     if (command.kind === 'run') return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
     if (command.kind === 'dispose') {
@@ -108,13 +108,7 @@ async function dev(args: RunArgs): Promise<number> {
         io.endProgress();
         code = reportSummary(summary, args.json, io.out);
         io.log('tidemark dev: the job ended; the emulator stays up until Ctrl-C');
-        // `tidemark restore` with an upgraded job file asks for its code (local/dev-code.ts).
-        const follower = followCodeRequests(summary.job, (file) => host.reload(file), io.log);
-        try {
-          await untilSignal();
-        } finally {
-          await follower.stop();
-        }
+        await stayUp(summary.job, host, io.log);
       },
     });
   } finally {
@@ -124,16 +118,51 @@ async function dev(args: RunArgs): Promise<number> {
   return code;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.removeListener('SIGINT', done);
-      process.removeListener('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+/**
+ * `tidemark deploy --local`: deployed and watched like a run, recorded in .tidemark/dev.json
+ * while it is up (the operations commands then reach the deployed table and bucket, whose
+ * names CloudFormation chose); with `--stay` it stays up after the job ends, as `dev` does,
+ * and a restore with another job file redeploys the stack with it first.
+ */
+async function deploy(args: DeployArgs): Promise<number> {
+  const io = ioFor(args.json);
+  let code = 1;
+  try {
+    const summary = await deployLocal({
+      ...args,
+      ...io,
+      onStarted: (deployed, emulator, job) => {
+        const { config } = deployed;
+        writeRegistry({
+          pid: process.pid,
+          kind: 'deploy',
+          endpoint: emulator.endpoint,
+          ...(emulator.certificate ? { certificate: emulator.certificate } : {}),
+          region: config.region,
+          accessKeyId: config.credentials?.accessKeyId ?? '',
+          secretAccessKey: config.credentials?.secretAccessKey ?? '',
+          jobs: [{ name: job, jobFile: args.jobFile, table: config.table, bucket: config.bucket }],
+        });
+        io.log(`tidemark deploy --local: stack ${deployed.stack} at ${emulator.endpoint}; from another terminal in this directory: tidemark list | status | checkpoints | savepoint | stop | cancel`);
+      },
+      ...(args.stay
+        ? {
+            whileUp: async (s: RunSummary, host: HostControl) => {
+              io.endProgress();
+              code = reportSummary(s, args.json, io.out);
+              io.log('tidemark deploy --local: the job ended; the emulator and the stack stay up until Ctrl-C');
+              await stayUp(s.job, host, io.log);
+            },
+          }
+        : {}),
+    });
+    io.endProgress();
+    if (!args.stay) code = reportSummary(summary, args.json, io.out);
+  } finally {
+    removeRegistry();
+    io.endProgress();
+  }
+  return code;
 }
 
 async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' | 'stop' | 'cancel' | 'savepoints', args: OpsArgs): Promise<void> {

@@ -24,6 +24,7 @@ import { EMULATOR_ACCOUNT, emulatorEnv, startEmulator, type Emulator } from './e
 import { inputFiles, loadInputs } from './inputs.js';
 import { loadJob } from './job-file.js';
 import { patiently, type Patience } from './retry.js';
+import type { HostControl } from './run-job.js';
 import type { RunSummary } from './run-summary.js';
 import { jobOutcome, refuseEndedJob, reportingPatience, watchedSummary, watchJob } from './watch-job.js';
 import { readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,10 @@ export interface DeployLocalOptions {
   readonly progress: ((line: string) => void) | null;
   readonly log?: (line: string) => void;
   readonly patience?: Patience;
+  /** Called once the stack is deployed and the job started (the CLI records where, for the other commands). */
+  readonly onStarted?: (deployed: DeployedStack, emulator: Emulator, job: string) => void;
+  /** Called with the summary while the emulator is still up; it stops when this returns. */
+  readonly whileUp?: (summary: RunSummary, host: HostControl) => Promise<void>;
 }
 
 export async function deployLocal(options: DeployLocalOptions): Promise<RunSummary> {
@@ -60,10 +65,11 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
     for (const l of await loadInputs(ports, graph, files)) options.out(`input ${l.source}: ${l.lines} lines from ${l.file} into ${l.where}`);
     const recovery = new RecoveryManager(graph, ports);
     await patiently(`starting job ${graph.name}`, () => startNow(ports, graph, recovery), patience);
+    options.onStarted?.(deployed, emulator, graph.name);
     const watched = await watchJob(ports, graph, { ...options, patience, restore: (command) => recovery.restore(command) });
     const location = (prefix: string) => `s3://${deployed.config.bucket}/${prefix} (endpoint ${emulator.endpoint})`;
     const outcome = await jobOutcome(ports, graph, module, watched.job?.status, { ...options, patience, location, table: deployed.config.table });
-    return watchedSummary(watched, outcome, {
+    const summary = watchedSummary(watched, outcome, {
       job: graph.name,
       world: `${emulator.kind}, stack ${deployed.stack}`,
       // Kills happen inside the deployed functions, which die without a word: the emulator's
@@ -74,6 +80,18 @@ export async function deployLocal(options: DeployLocalOptions): Promise<RunSumma
       wireFaults: null,
       ...(options.restoreAt === undefined ? {} : { restoreAt: options.restoreAt }),
     });
+    // Another version of the job's code is another deploy: `cdk deploy` updates the stack in
+    // place (new bundles, new stages' queues and functions), as on AWS; state stays in the
+    // bucket and table, for the restore that follows.
+    const redeploy: HostControl = {
+      reload: async (jobFile) => {
+        const next = await loadJob(jobFile);
+        if (next.graph.name !== graph.name) throw new DeployError(`${jobFile} is job ${next.graph.name}, not ${graph.name}`);
+        await deployStackTo(emulator, jobFile, { enforceIam: options.enforceIam ?? false, killRate: options.killRate ?? 0, out: options.out });
+      },
+    };
+    await options.whileUp?.(summary, redeploy);
+    return summary;
   } finally {
     await emulator.stop();
   }

@@ -24,7 +24,11 @@ export interface DevJob {
 
 export interface DevRegistry {
   readonly pid: number;
+  /** `tidemark dev` (a local host runs the code), or `tidemark deploy --local` (a deployed stack does). @default 'dev' */
+  readonly kind?: 'dev' | 'deploy';
   readonly endpoint: string;
+  /** The PEM file of the emulator's certificate, when it serves https (IAM enforced). */
+  readonly certificate?: string;
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;

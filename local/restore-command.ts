@@ -16,7 +16,7 @@ import { JobStateError } from '../lib/core/errors.js';
 import type { JobStatus, RestoreRequest } from '../lib/core/manifest.js';
 import { compileTopology, jobResources } from '../lib/core/topology.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
-import { devJobFile, handCodeToDev } from './dev-code.js';
+import { devJobFile, handCodeToDev, hostName } from './dev-code.js';
 import { JobNotFoundError } from './ingest-command.js';
 import { loadJob } from './job-file.js';
 import type { OpsOutput } from './ops-commands.js';
@@ -97,10 +97,10 @@ async function handOverCode(target: Target, job: string, status: JobStatus, jobF
   const running = devJobFile(target.dev, job);
   if (running === null || running === resolve(jobFile)) return;
   if (status === 'RUNNING' || status === 'RESTORING') {
-    throw new JobStateError(`job ${job} is ${status} in tidemark dev with the code of ${relative(process.cwd(), running)}: stop it first (tidemark stop --job ${job} --savepoint NAME), then restore ${jobFile} from that savepoint`);
+    throw new JobStateError(`job ${job} is ${status} in ${hostName(target.dev)} with the code of ${relative(process.cwd(), running)}: stop it first (tidemark stop --job ${job} --savepoint NAME), then restore ${jobFile} from that savepoint`);
   }
   await handCodeToDev(job, jobFile);
-  if (!o.json) o.out(`tidemark dev now runs the code of ${jobFile}`);
+  if (!o.json) o.out(`${hostName(target.dev)} now runs the code of ${jobFile}`);
 }
 
 /** A checkpoint or savepoint the manifest does not hold is refused before anything is written. */

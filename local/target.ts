@@ -1,11 +1,12 @@
 /**
  * Where the operations commands (`list`, `status`, `checkpoints`) find a job: the endpoint in
  * AWS_ENDPOINT_URL if set (with the usual AWS_* credentials), else a running `tidemark dev`
- * started from this directory (local/dev-registry.ts), else AWS itself (the default
+ * (or `tidemark deploy --local`) started from this directory (local/dev-registry.ts), else AWS itself (the default
  * credential chain). A job's table and bucket are the ones the local runner provisions
  * (`jobResources`), or those the running `dev` recorded.
  */
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
 import { awsPorts, type AwsConfig, type AwsPorts } from '../lib/adapters/aws/index.js';
 import { jobResources } from '../lib/core/topology.js';
 import { readRegistry, type DevRegistry } from './dev-registry.js';
@@ -31,7 +32,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
   return endpointTarget(`AWS (${region})`, { region });
 }
 
-type Base = Pick<AwsConfig, 'region' | 'endpoint' | 'credentials' | 'maxAttempts'>;
+type Base = Pick<AwsConfig, 'region' | 'endpoint' | 'credentials' | 'maxAttempts' | 'trustedCertificates'>;
 
 function endpointTarget(where: string, base: Base): Target {
   return {
@@ -43,13 +44,18 @@ function endpointTarget(where: string, base: Base): Target {
 }
 
 function devTarget(dev: DevRegistry): Target {
-  const base: Base = { region: dev.region, endpoint: dev.endpoint, credentials: { accessKeyId: dev.accessKeyId, secretAccessKey: dev.secretAccessKey } };
+  const base: Base = {
+    region: dev.region,
+    endpoint: dev.endpoint,
+    credentials: { accessKeyId: dev.accessKeyId, secretAccessKey: dev.secretAccessKey },
+    ...(dev.certificate ? { trustedCertificates: readFileSync(dev.certificate, 'utf8') } : {}),
+  };
   const namesOf = (job: string) => {
     const known = dev.jobs.find((j) => j.name === job);
     return known ? { table: known.table, bucket: known.bucket } : jobResources(job);
   };
   return {
-    where: `tidemark dev (pid ${dev.pid}) at ${dev.endpoint}`,
+    where: `${dev.kind === 'deploy' ? 'tidemark deploy --local' : 'tidemark dev'} (pid ${dev.pid}) at ${dev.endpoint}`,
     dev,
     jobs: async () => dev.jobs.map((j) => j.name),
     portsFor: (job) => awsPorts({ ...base, ...namesOf(job) }),
