@@ -23,7 +23,8 @@ export function checkpointRow(c: CheckpointRecord): CheckpointRow {
   return {
     id: c.id,
     kind: c.savepoint !== null ? `savepoint ${c.savepoint}` : 'checkpoint',
-    status: c.status,
+    // A run's table tells what happened: a checkpoint retention discarded since did complete.
+    status: c.status === 'DISCARDED' ? 'COMPLETED' : c.status,
     triggeredAt: c.triggeredAt,
     durationMs: c.completedAt === null ? null : c.completedAt - c.triggeredAt,
     stateBytes: acks.reduce((n, a) => n + a.bytes, 0),

@@ -5,7 +5,7 @@
  * core/checkpoint-stats).
  */
 import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
-import { checkpointDetail, checkpointStatistics, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
+import { checkpointDetail, checkpointStatistics, stageFigures, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
 import type { CheckpointSettings } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology } from '../lib/core/topology.js';
@@ -66,21 +66,39 @@ function origin(job: JobRecord, checkpoints: readonly CheckpointRecord[]): strin
   return savepoint ? `savepoint ${savepoint} (checkpoint ${base})` : `checkpoint ${base}`;
 }
 
-/** Per stage, when the job file is at hand: parallelism now, and its queue's depth (backpressure). */
-async function stageStatus(target: Target, graph: JobGraph, job: JobRecord) {
+/**
+ * Per stage, when the job file is at hand: parallelism now, its queue's depth (backpressure),
+ * and records in and out and the watermark as of the generation's latest completed checkpoint
+ * (the runtime records them at snapshot time, off the hot path).
+ */
+async function stageStatus(target: Target, graph: JobGraph, job: JobRecord, checkpoints: readonly CheckpointRecord[]) {
   const ports = target.portsFor(graph.name);
   const stages = compileTopology(graph, job.parallelism).stages;
+  const latest = checkpoints.find((c) => c.status === 'COMPLETED' && c.gen === job.gen);
   return Promise.all(
     stages.map(async (s) => {
       const depth = await ports.queue.depth(s.queue);
-      return { stage: s.id, operators: s.operators.map((op) => op.name as string), parallelism: s.parallelism, queue: s.queue, visible: depth.visible, inFlight: depth.inFlight };
+      const figures = latest ? stageFigures(latest, s.id) : null;
+      return {
+        stage: s.id,
+        operators: s.operators.map((op) => op.name as string),
+        parallelism: s.parallelism,
+        queue: s.queue,
+        visible: depth.visible,
+        inFlight: depth.inFlight,
+        asOfCheckpoint: figures?.checkpoint ?? null,
+        recordsIn: figures?.recordsIn ?? null,
+        recordsOut: figures?.recordsOut ?? null,
+        watermark: figures?.watermark ?? null,
+      };
     }),
   );
 }
 
 export async function statusCommand(target: Target, name: string, o: OpsOutput, graph?: JobGraph): Promise<void> {
   const { job, checkpoints } = await jobOf(target, name);
-  const stages = graph ? await stageStatus(target, graph, job) : null;
+  const stages = graph ? await stageStatus(target, graph, job, checkpoints) : null;
+  const now = Date.now();
   const status = {
     job: name,
     target: target.where,
@@ -88,6 +106,8 @@ export async function statusCommand(target: Target, name: string, o: OpsOutput, 
     detail: job.detail,
     generation: job.gen,
     origin: origin(job, checkpoints),
+    /** Since the current generation started RUNNING, ms; null when it is not running. */
+    uptime: job.status === 'RUNNING' && job.runningSince !== undefined ? now - job.runningSince : null,
     restarts: job.restarts ?? 0,
     lastFailure: job.lastFailure ?? null,
     lastCheckpoint: checkpoints.find((c) => c.status === 'COMPLETED')?.id ?? null,
@@ -97,9 +117,16 @@ export async function statusCommand(target: Target, name: string, o: OpsOutput, 
   };
   if (o.json) return o.out(JSON.stringify(status));
   o.out(`job ${name} on ${target.where}: ${job.status}${job.detail ? ` (${job.detail})` : ''}`);
-  o.out(`generation ${job.gen}, from ${status.origin}; restarts ${status.restarts}; last completed checkpoint ${status.lastCheckpoint ?? '-'}`);
+  const uptime = status.uptime === null ? '' : `, up ${(status.uptime / 1000).toFixed(0)} s`;
+  o.out(`generation ${job.gen}, from ${status.origin}${uptime}; restarts ${status.restarts}; last completed checkpoint ${status.lastCheckpoint ?? '-'}`);
   if (status.lastFailure) o.out(`last failure: ${failureLine(status.lastFailure)}`);
-  for (const st of stages ?? []) o.out(`  stage ${st.stage} (${st.operators.join(' → ')}): parallelism ${st.parallelism}, queue ${st.visible} waiting, ${st.inFlight} in flight`);
+  for (const st of stages ?? []) o.out(`  stage ${st.stage} (${st.operators.join(' → ')}): parallelism ${st.parallelism}, queue ${st.visible} waiting, ${st.inFlight} in flight${figuresLine(st)}`);
+}
+
+function figuresLine(st: { asOfCheckpoint: number | null; recordsIn: number | null; recordsOut: number | null; watermark: number | null }): string {
+  if (st.asOfCheckpoint === null) return '';
+  const wm = st.watermark === null ? 'none' : new Date(st.watermark).toISOString();
+  return `; at checkpoint ${st.asOfCheckpoint}: ${st.recordsIn} records in, ${st.recordsOut ?? '?'} out, watermark ${wm}`;
 }
 
 export async function checkpointsCommand(target: Target, name: string, settings: CheckpointSettings | null, id: number | undefined, o: OpsOutput): Promise<void> {
@@ -110,10 +137,10 @@ export async function checkpointsCommand(target: Target, name: string, settings:
     const detail = checkpointDetail(record);
     if (o.json) return o.out(JSON.stringify(detail));
     o.out(`checkpoint ${id} of ${name}: ${detail.status}${detail.failureReason ? ` (${detail.failureReason})` : ''}, ${detail.numAcknowledgedSubtasks}/${detail.numSubtasks} subtasks, ${formatBytes(detail.checkpointedSize)}`);
-    o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SIZE');
+    o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SYNC  ASYNC  SIZE');
     for (const s of detail.subtasks) {
       const ms = (v: number | null) => (v === null ? '-' : `${v} ms`);
-      o.out(`${s.subtask}  ${s.acknowledged ? 'yes' : 'no'}  ${ms(s.endToEndDuration)}  ${ms(s.startDelay)}  ${ms(s.alignmentDuration)}  ${s.checkpointedSize === null ? '-' : formatBytes(s.checkpointedSize)}`);
+      o.out(`${s.subtask}  ${s.acknowledged ? 'yes' : 'no'}  ${ms(s.endToEndDuration)}  ${ms(s.startDelay)}  ${ms(s.alignmentDuration)}  ${ms(s.syncDuration)}  ${ms(s.asyncDuration)}  ${s.checkpointedSize === null ? '-' : formatBytes(s.checkpointedSize)}`);
     }
     return;
   }

@@ -110,5 +110,6 @@ async function checkRestorable(listing: Promise<readonly { id: number; status: s
   const found = request.kind === 'checkpoint' ? checkpoints.find((c) => c.id === request.checkpoint) : checkpoints.find((c) => c.savepoint === request.name);
   const what = request.kind === 'checkpoint' ? `checkpoint ${request.checkpoint}` : `savepoint ${request.name}`;
   if (!found) throw new JobStateError(`job ${job} has no ${what} to restore from (see tidemark checkpoints)`);
+  if (found.status === 'DISCARDED') throw new JobStateError(`job ${job}'s ${what} was discarded by retention (its snapshots are deleted): restore from a retained checkpoint (tidemark checkpoints) or a savepoint`);
   if (found.status !== 'COMPLETED') throw new JobStateError(`job ${job}'s ${what} is ${found.status}, not COMPLETED: it cannot be restored from`);
 }

@@ -74,7 +74,7 @@ export async function watchJob(ports: Ports, graph: JobGraph, options: WatchOpti
     for (const c of recent) seen.set(c.id, c);
     options.progress?.(progressLine({ elapsedMs: Date.now() - startedAt, counters: options.counters?.() ?? null, job }, seen));
     if (!job || isFinalStatus(job.status)) break;
-    const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED').length;
+    const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED' || c.status === 'DISCARDED').length;
     if (options.restoreAt !== undefined && restores === 0 && completed >= options.restoreAt && job.status === 'RUNNING') {
       restores++;
       // Fenced by the generation seen: a retry after a bump that landed resumes that restore.

@@ -14,7 +14,7 @@
  */
 import type { MemoryPorts } from '../lib/adapters/memory/index.js';
 import type { CheckpointStatus, JobRecord } from '../lib/core/manifest.js';
-import { parseCommitMarker, parseStagedPart } from '../lib/core/wire/storage-keys.js';
+import { parseCheckpointObject, parseCommitMarker, parseStagedPart } from '../lib/core/wire/storage-keys.js';
 import { parseCommitMarkerBody } from '../lib/core/wire/blob-bodies.js';
 
 export interface MonitorOptions {
@@ -25,11 +25,12 @@ export interface MonitorOptions {
 
 const FORWARD: Record<CheckpointStatus, readonly CheckpointStatus[]> = {
   PENDING: ['PENDING', 'COMPLETED', 'ABORTED'],
-  COMPLETED: ['COMPLETED'],
+  COMPLETED: ['COMPLETED', 'DISCARDED'],
   ABORTED: ['ABORTED'],
+  DISCARDED: ['DISCARDED'],
 };
 
-const CHECKPOINT_WRITES = new Set(['createCheckpoint', 'ack', 'abort', 'mark', 'markCommitted']);
+const CHECKPOINT_WRITES = new Set(['createCheckpoint', 'ack', 'abort', 'mark', 'markCommitted', 'discardCheckpoint']);
 
 export class InvariantMonitor {
   readonly violations: string[] = [];
@@ -62,6 +63,12 @@ export class InvariantMonitor {
       get: (obj, prop, receiver) => {
         const value = Reflect.get(obj, prop, receiver);
         if (typeof value !== 'function') return value;
+        if (prop === 'delete') {
+          return async (keys: readonly string[]) => {
+            await this.beforeBlobDelete(memory, keys);
+            return (value as (...a: unknown[]) => unknown).apply(obj, [keys]);
+          };
+        }
         if (prop !== 'put') return value.bind(obj);
         return async (key: string, body: string, opts?: unknown) => {
           this.beforeBlobPut(key, body);
@@ -104,6 +111,17 @@ export class InvariantMonitor {
     const differences = await this.options.outputDifferences();
     if (differences.length > 0) {
       this.violations.push(`FINISHED (${job.detail}) before its output was committed: ${differences.slice(0, 3).join('; ')}`);
+    }
+  }
+
+  /** Retention deletes a checkpoint's snapshots only once no restore can pick it: never while it is PENDING or COMPLETED. */
+  private async beforeBlobDelete(memory: MemoryPorts, keys: readonly string[]): Promise<void> {
+    const ids = new Set(keys.flatMap((k) => parseCheckpointObject(k)?.checkpoint ?? []));
+    for (const id of ids) {
+      const record = await memory.manifest.getCheckpoint(this.options.job, id);
+      if (record && (record.status === 'COMPLETED' || record.status === 'PENDING')) {
+        this.violations.push(`the snapshots of checkpoint ${id} were deleted while it was ${record.status}`);
+      }
     }
   }
 

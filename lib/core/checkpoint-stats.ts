@@ -5,10 +5,11 @@
  *
  * Where ours differ from Flink's, and why:
  * - Flink's JobManager counts checkpoints in memory since the job started. Ours are read from
- *   the manifest, which holds the retained completed checkpoints, every savepoint, and
- *   failed ones among the last CHECKPOINT_HISTORY ids (retention deletes the items of
- *   older ones). So `triggered` counts every id the job allocated, and `completed`, `failed`
- *   and `inProgress` count the checkpoints the manifest still holds: `history` lists them.
+ *   the manifest, which holds every checkpoint among the last CHECKPOINT_HISTORY ids (those
+ *   retention subsumed as DISCARDED: their snapshots are gone, their figures stay), the
+ *   retained completed ones and every savepoint. So `triggered` counts every id the job
+ *   allocated, and `completed`, `failed` and `inProgress` count the checkpoints the manifest
+ *   still holds: `history` lists them.
  * - `restored` counts restores of the job (every generation after the first: failovers,
  *   forced restores, restores from savepoints), as Flink's counts.restored does.
  * - Per subtask, the start delay is the time from the trigger to the first barrier's arrival
@@ -47,6 +48,8 @@ export interface CheckpointHistoryEntry {
   readonly numAcknowledgedSubtasks: number;
   /** Flink's CheckpointFailureReason, for a failed one. */
   readonly failureReason: string | null;
+  /** A completed checkpoint whose snapshots retention deleted since (Flink's `discarded`). */
+  readonly discarded: boolean;
 }
 
 export interface CheckpointStatistics {
@@ -86,6 +89,10 @@ export interface SubtaskCheckpointStatistics {
   /** Trigger to the first barrier's arrival, ms. */
   readonly startDelay: number | null;
   readonly alignmentDuration: number | null;
+  /** Flink's synchronous part of the snapshot (taking and encoding the state), ms. */
+  readonly syncDuration: number | null;
+  /** Flink's asynchronous part (writing the snapshot to the bucket), ms. */
+  readonly asyncDuration: number | null;
   readonly checkpointedSize: number | null;
 }
 
@@ -94,7 +101,7 @@ export interface CheckpointDetail extends CheckpointHistoryEntry {
 }
 
 const flinkStatus = (c: CheckpointRecord): FlinkCheckpointStatus =>
-  c.status === 'PENDING' ? 'IN_PROGRESS' : c.status === 'COMPLETED' ? 'COMPLETED' : 'FAILED';
+  c.status === 'PENDING' ? 'IN_PROGRESS' : c.status === 'COMPLETED' || c.status === 'DISCARDED' ? 'COMPLETED' : 'FAILED';
 
 export function historyEntry(c: CheckpointRecord): CheckpointHistoryEntry {
   const acks = Object.values(c.acks);
@@ -114,6 +121,7 @@ export function historyEntry(c: CheckpointRecord): CheckpointHistoryEntry {
     numSubtasks: c.expected.length,
     numAcknowledgedSubtasks: acks.length,
     failureReason: c.status === 'ABORTED' ? c.reason : null,
+    discarded: c.status === 'DISCARDED',
   };
 }
 
@@ -127,7 +135,7 @@ export function checkpointStatistics(job: JobRecord, checkpoints: readonly Check
   const newestFirst = [...checkpoints].sort((a, b) => b.id - a.id);
   const history = newestFirst.map(historyEntry);
   const count = (status: FlinkCheckpointStatus) => history.filter((h) => h.status === status).length;
-  const completed = newestFirst.filter((c) => c.status === 'COMPLETED');
+  const completed = newestFirst.filter((c) => c.status === 'COMPLETED' || c.status === 'DISCARDED');
   const base = job.lineage.base;
   const baseRecord = base === null ? undefined : checkpoints.find((c) => c.id === base);
   return {
@@ -154,7 +162,7 @@ export function checkpointStatistics(job: JobRecord, checkpoints: readonly Check
 
 function subtaskStatistics(c: CheckpointRecord, subtask: string, ack: AckInfo | undefined): SubtaskCheckpointStatistics {
   if (!ack) {
-    return { subtask, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, checkpointedSize: null };
+    return { subtask, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, syncDuration: null, asyncDuration: null, checkpointedSize: null };
   }
   return {
     subtask,
@@ -164,7 +172,34 @@ function subtaskStatistics(c: CheckpointRecord, subtask: string, ack: AckInfo | 
     // The first barrier arrived `alignmentMs` before the snapshot that was acknowledged.
     startDelay: Math.max(0, ack.at - ack.alignmentMs - c.triggeredAt),
     alignmentDuration: ack.alignmentMs,
+    syncDuration: ack.syncMs ?? null,
+    asyncDuration: ack.asyncMs ?? null,
     checkpointedSize: ack.bytes,
+  };
+}
+
+/** A stage's figures as its subtasks acknowledged them in one checkpoint (Flink's task metrics, sampled at the barrier). */
+export interface StageFigures {
+  readonly checkpoint: number;
+  /** Records the stage took in during the generation (a source: read), up to the barrier. */
+  readonly recordsIn: number;
+  /** Records it sent on (downstream and into sinks); null if an ack predates the figure. */
+  readonly recordsOut: number | null;
+  /** Flink's stage watermark: the least of its subtasks'; null before every subtask has one. */
+  readonly watermark: number | null;
+}
+
+export function stageFigures(c: CheckpointRecord, stage: string): StageFigures | null {
+  const acks = Object.entries(c.acks).filter(([key]) => key.slice(0, key.lastIndexOf('/')) === stage).map(([, a]) => a);
+  if (acks.length === 0) return null;
+  const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+  const out = acks.map((a) => a.emitted);
+  const marks = acks.map((a) => a.watermark);
+  return {
+    checkpoint: c.id,
+    recordsIn: sum(acks.map((a) => a.progress)),
+    recordsOut: out.every((x) => x !== undefined) ? sum(out as number[]) : null,
+    watermark: marks.every((w): w is number => typeof w === 'number') ? Math.min(...marks) : null,
   };
 }
 

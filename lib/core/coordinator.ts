@@ -44,7 +44,8 @@ export type CoordinatorDecision =
   | { readonly kind: 'stop'; readonly checkpoint: CheckpointId }
   | { readonly kind: 'trigger'; readonly savepoint: { readonly name: string; readonly stop: boolean } | null }
   | { readonly kind: 'skip'; readonly reason: SkipReason }
-  | { readonly kind: 'discard'; readonly checkpoints: readonly CheckpointId[] };
+  /** Retention (see `planRetention`): mark `discard` DISCARDED and delete their snapshots; delete `forget` outright. */
+  | { readonly kind: 'discard'; readonly discard: readonly CheckpointId[]; readonly forget: readonly CheckpointId[] };
 
 /** Items kept for the checkpoint history (Flink's web.checkpoints.history). */
 export const CHECKPOINT_HISTORY = 10;
@@ -154,21 +155,24 @@ function triggerDecision(
 }
 
 function withRetention(decisions: CoordinatorDecision[], f: CoordinatorFacts): CoordinatorDecision[] {
-  const discard = planRetention(f.checkpoints, f.job, f.settings.retained);
-  if (discard.length > 0) decisions.push({ kind: 'discard', checkpoints: discard });
+  const { discard, forget } = planRetention(f.checkpoints, f.job, f.settings.retained);
+  if (discard.length > 0 || forget.length > 0) decisions.push({ kind: 'discard', discard, forget });
   return decisions;
 }
 
 /**
- * Which checkpoints to delete: completed ones beyond the newest `retained`, and aborted ones
- * that fell out of the history window. Never a savepoint, never a pending checkpoint, never
- * the checkpoint a restore is reading, never the base of a generation with none of its own.
+ * Retention. `discard`: completed checkpoints beyond the newest `retained` — their snapshots
+ * go, their items stay as DISCARDED for the history. `forget`: discarded and aborted ones that
+ * fell out of the history window (the last CHECKPOINT_HISTORY ids), older than the newest
+ * completed one — items go (with any snapshot a crash left behind). Never a savepoint, never a
+ * pending checkpoint, never the checkpoint a restore is reading, never the base of a generation
+ * with none of its own.
  */
 export function planRetention(
   checkpoints: readonly CheckpointRecord[],
   job: Pick<JobRecord, 'restore' | 'lineage'>,
   retained: number,
-): CheckpointId[] {
+): { discard: CheckpointId[]; forget: CheckpointId[] } {
   const restoring = job.restore?.from?.kind === 'checkpoint' ? job.restore.from.checkpoint : null;
   const keep = new Set<number>();
   // The lineage's base is what a failover returns to until its generation completes a checkpoint.
@@ -181,10 +185,12 @@ export function planRetention(
   const newestCompleted = completed[0]?.id ?? 0;
   const history = [...checkpoints].sort((a, b) => b.id - a.id).slice(0, CHECKPOINT_HISTORY);
   const discard: CheckpointId[] = [];
+  const forget: CheckpointId[] = [];
   for (const c of checkpoints) {
     if (c.savepoint !== null || c.status === 'PENDING' || c.id === restoring || keep.has(c.id)) continue;
     if (c.status === 'COMPLETED') discard.push(c.id);
-    else if (c.id < newestCompleted && !history.includes(c)) discard.push(c.id);
+    else if (c.id < newestCompleted && !history.includes(c)) forget.push(c.id);
   }
-  return discard.sort((a, b) => a - b);
+  const ascending = (a: number, b: number) => a - b;
+  return { discard: discard.sort(ascending), forget: forget.sort(ascending) };
 }

@@ -91,6 +91,8 @@ export interface JobRecord {
   readonly restore: RestoreInProgress | null;
   /** Why the job is FAILED, STOPPED or CANCELED. */
   readonly detail: string | null;
+  /** When the current generation became RUNNING (status's uptime); absent in older items. */
+  readonly runningSince?: number;
   /** Messages the operators dead-lettered as malformed, by reason. */
   readonly deadLetters: Readonly<Record<string, number>>;
   /** The coordinator's own timer chain (see core/coordinator-timer). */
@@ -102,7 +104,12 @@ export interface JobRecord {
   readonly recentWrites?: readonly string[];
 }
 
-export type CheckpointStatus = 'PENDING' | 'COMPLETED' | 'ABORTED';
+/**
+ * DISCARDED: completed, then subsumed by newer ones and removed by retention. Its snapshots
+ * are deleted, so nothing restores from it; the item stays while it is among the last
+ * CHECKPOINT_HISTORY ids, for the statistics (Flink's history shows it, marked discarded).
+ */
+export type CheckpointStatus = 'PENDING' | 'COMPLETED' | 'ABORTED' | 'DISCARDED';
 
 /** Flink's CheckpointFailureReason, the subset that can happen here. */
 export type CheckpointFailureReason =
@@ -123,6 +130,17 @@ export interface AckInfo {
   /** Records the subtask has taken in during this generation (sources: emitted). */
   readonly progress: number;
   readonly at: number;
+  /**
+   * Statistics recorded at snapshot time (absent in acks written before they existed):
+   * records sent on during this generation (downstream and into sinks: Flink's numRecordsOut
+   * of the chain), the subtask's current watermark (a source's: the one it emits; others':
+   * the one they take in; null before the first), and the snapshot's synchronous part (taking
+   * the state, encoding it) and asynchronous part (writing it to the bucket), in ms.
+   */
+  readonly emitted?: number;
+  readonly watermark?: number | null;
+  readonly syncMs?: number;
+  readonly asyncMs?: number;
 }
 
 export interface CheckpointRecord {

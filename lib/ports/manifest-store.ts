@@ -42,5 +42,7 @@ export interface ManifestStore {
   /** Records that sink subtask `subtask` committed every transaction up to this checkpoint
    *  (idempotent; nothing when the item is gone). */
   markCommitted(job: string, id: CheckpointId, subtask: SubtaskKey): Promise<void>;
+  /** COMPLETED → DISCARDED (retention, before it deletes the snapshots); false if it was not COMPLETED. */
+  discardCheckpoint(job: string, id: CheckpointId): Promise<boolean>;
   deleteCheckpoint(job: string, id: CheckpointId): Promise<void>;
 }

@@ -105,13 +105,23 @@ export class CoordinatorRuntime {
       case 'skip':
         return null;
       case 'discard':
-        for (const id of d.checkpoints) {
+        // Marked DISCARDED before its snapshots go, so no restore ever picks a checkpoint whose
+        // state is (partly) deleted; a crash in between leaves a DISCARDED item whose remains
+        // `forget` deletes once it leaves the history window, item last.
+        for (const id of d.discard) {
+          if (await manifest.discardCheckpoint(name, id)) await this.deleteSnapshots(id);
+        }
+        for (const id of d.forget) {
+          await this.deleteSnapshots(id);
           await manifest.deleteCheckpoint(name, id);
-          const keys = await this.ports.blobs.list(blobKeys.checkpointPrefix(name, id));
-          if (keys.length > 0) await this.ports.blobs.delete(keys);
         }
         return null;
     }
+  }
+
+  private async deleteSnapshots(id: CheckpointId): Promise<void> {
+    const keys = await this.ports.blobs.list(blobKeys.checkpointPrefix(this.graph.name, id));
+    if (keys.length > 0) await this.ports.blobs.delete(keys);
   }
 
   /**

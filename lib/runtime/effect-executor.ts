@@ -45,7 +45,10 @@ export interface ExecutionContext {
 
 export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen: Generation, effects: EffectLog): Promise<void> {
   const { ports, topology, flow, sender } = ctx;
+  const writing = ports.clock.now();
   await Promise.all(effects.blobs.map((b) => ports.blobs.put(b.key, b.body, { ifAbsent: true })));
+  // Flink's asynchronous snapshot part: the snapshots' upload (with this invocation's other blobs).
+  const asyncMs = ports.clock.now() - writing;
   await writeDeadLetters(ports, topology.job, effects.deadLetters);
   for (const txn of effects.commits) await commitTransaction(ports, ctx.graph, txn);
   // Only once the output is there: a finished job's sinks have committed its last checkpoint.
@@ -78,7 +81,7 @@ export async function executeEffects(ctx: ExecutionContext, ref: SubtaskRef, gen
   if (messages.length > 0) await sendInOrder(ports.queue, ports.clock, messages, sender);
 
   for (const ack of effects.acks) {
-    const outcome = await ports.manifest.ack(topology.job, ack.checkpoint, subtaskKey(ref), ack.info, ports.clock.now());
+    const outcome = await ports.manifest.ack(topology.job, ack.checkpoint, subtaskKey(ref), { ...ack.info, asyncMs }, ports.clock.now());
     // A duplicate that finds the checkpoint completed but not notified is our own completing
     // ack whose response was lost: notify as the completing ack would have.
     const completedByUs = outcome.kind === 'completed' || (outcome.kind === 'duplicate' && outcome.record.status === 'COMPLETED' && !outcome.record.notified);

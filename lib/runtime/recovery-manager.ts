@@ -178,6 +178,7 @@ export class RecoveryManager {
               parallelism,
               // Like Flink, the first checkpoint of a run comes one interval after it starts.
               lastTriggerAt: this.ports.clock.now(),
+              runningSince: this.ports.clock.now(),
               lineage: { gen, base: from!.kind === 'checkpoint' ? from!.checkpoint : null },
               detail: `restored ${from!.kind === 'checkpoint' ? `from checkpoint ${from!.checkpoint}` : 'empty'}: ${restore.reason}`,
             }

@@ -44,7 +44,9 @@ export class SubtaskInvocation {
   /** The stage is just a sink: it stages the buffers it receives as they are, unparsed. */
   private readonly sinkOnly: boolean;
   /** Records this invocation took in (sources: read) and handed to sinks; for progress displays. */
-  readonly counts = { recordsIn: 0, recordsToSinks: 0 };
+  readonly counts = { recordsIn: 0, recordsToSinks: 0, recordsOut: 0 };
+  /** `counts.recordsOut` as last added to the working state's `emitted` counter. */
+  private emittedSaved = 0;
 
   constructor(
     private readonly graph: JobGraph,
@@ -67,10 +69,14 @@ export class SubtaskInvocation {
       ws,
       maxParallelism: topology.maxParallelism,
       keyGroups: keyGroupsOf(topology, this.ref),
-      out: (v, ts, fromOp, port) => this.router.emit(v, ts, fromOp, port),
+      out: (v, ts, fromOp, port) => {
+        this.counts.recordsOut++;
+        this.router.emit(v, ts, fromOp, port);
+      },
       watermark: () => state.watermark(),
       sink: (op, v) => {
         this.counts.recordsToSinks++;
+        this.counts.recordsOut++;
         this.sinks.add(op, v);
       },
     });
@@ -80,8 +86,17 @@ export class SubtaskInvocation {
   /** @param body the message body `env` was decoded from, when at hand (saves re-encoding). */
   async handle(env: Envelope, body?: string): Promise<void> {
     const decision = this.decide(this.facts, { kind: 'envelope', env });
-    if (decision.kind === 'poll') return this.runSource(await this.source.poll(decision.env));
-    this.apply(decision, body);
+    if (decision.kind === 'poll') this.runSource(await this.source.poll(decision.env));
+    else this.apply(decision, body);
+    this.saveEmitted();
+  }
+
+  /** Adds what this envelope sent on to the generation's counter: one write per envelope, not per record. */
+  private saveEmitted(): void {
+    const n = this.counts.recordsOut - this.emittedSaved;
+    if (n === 0) return;
+    this.emittedSaved = this.counts.recordsOut;
+    this.ws.set(stateKeys.emitted, (this.ws.get<number>(stateKeys.emitted) ?? 0) + n);
   }
 
   private apply(d: SubtaskDecision, body?: string): void {
@@ -133,6 +148,7 @@ export class SubtaskInvocation {
     this.addProgress(env.recs.length);
     if (this.sinkOnly) {
       this.counts.recordsToSinks += env.recs.length;
+      this.counts.recordsOut += env.recs.length;
       if (env.recs.length > 0) {
         this.sinks.stage(this.sinks.sinks[0]!, part, body !== undefined ? recordsJsonOf(body, env.ts !== undefined) : JSON.stringify(env.recs));
       }
@@ -201,6 +217,12 @@ export class SubtaskInvocation {
     this.ws.set(stateKeys.progress, (this.ws.get<number>(stateKeys.progress) ?? 0) + n);
   }
 
+  /** A source's emitted watermark; another subtask's input watermark; null before the first. */
+  private currentWatermark(): number | null {
+    const wm = this.stage.isSource ? this.facts.state.watermarkSent()?.wm : this.facts.state.watermark();
+    return wm === undefined || !Number.isFinite(wm) ? null : wm;
+  }
+
   /** After each input envelope: stage sink output under a part named after the input, send
    *  the buffers, with the watermark to forward riding on them when there is one. */
   private endOfInput(part: string, forward: ChannelWatermark | null): void {
@@ -230,6 +252,8 @@ export class SubtaskInvocation {
 
   /** Barrier `checkpoint` aligned (or triggered, at a source): snapshot, ack, forward it. */
   private snapshot(checkpoint: number, alignmentMs: number): void {
+    const started = performance.now();
+    this.saveEmitted();
     this.sinks.seal(checkpoint);
     const finished = this.stage.isSource ? this.source.state().finished : this.facts.state.finished();
     const progress = this.ws.get<number>(stateKeys.progress) ?? 0;
@@ -243,7 +267,13 @@ export class SubtaskInvocation {
     const body = encodeSnapshot({ v: 1, ...of, finished, progress, channels, entries });
     const key = blobKeys.snapshot(this.graph.name, cp, this.ref);
     this.effects.add({ kind: 'blob', key, body });
-    this.effects.add({ kind: 'ack', checkpoint: cp, info: { key, bytes: body.length, alignmentMs, finished, progress, at: this.facts.now } });
+    const statistics = {
+      emitted: this.ws.get<number>(stateKeys.emitted) ?? 0,
+      watermark: this.currentWatermark(),
+      // Flink's synchronous part; the asynchronous one (the upload) is the executor's to time.
+      syncMs: Math.round(performance.now() - started),
+    };
+    this.effects.add({ kind: 'ack', checkpoint: cp, info: { key, bytes: body.length, alignmentMs, finished, progress, at: this.facts.now, ...statistics } });
     this.router.broadcast('barrier', checkpoint);
   }
 }

@@ -111,4 +111,19 @@ export function manifestContract(setup: () => Promise<ManifestStore>): void {
     await m.deleteCheckpoint(job, checkpointId(2));
     expect(await m.getCheckpoint(job, checkpointId(2))).toBeNull();
   });
+
+  it('discard moves only COMPLETED to DISCARDED, keeping the figures; acks after it are rejected', async () => {
+    const m = await setup();
+    const job = fresh('j');
+    const cp = newCheckpointRecord({ id: checkpointId(4), gen: generation(1), expected: ['a/0' as SubtaskKey], now: 0, savepoint: null, activity: 0 });
+    await m.createCheckpoint(job, cp);
+    expect(await m.discardCheckpoint(job, checkpointId(4))).toBe(false);
+    expect((await m.ack(job, checkpointId(4), 'a/0' as SubtaskKey, ack(1), 6)).kind).toBe('completed');
+    expect(await m.discardCheckpoint(job, checkpointId(4))).toBe(true);
+    expect(await m.discardCheckpoint(job, checkpointId(4))).toBe(false);
+    const discarded = (await m.getCheckpoint(job, checkpointId(4)))!;
+    expect(discarded).toMatchObject({ status: 'DISCARDED', completedAt: 6 });
+    expect(Object.keys(discarded.acks)).toEqual(['a/0']);
+    expect(await m.discardCheckpoint(job, checkpointId(5))).toBe(false);
+  });
 }

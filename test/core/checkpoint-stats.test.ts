@@ -4,7 +4,7 @@
  * latest restore, and per-subtask figures of one checkpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { checkpointDetail, checkpointStatistics } from '../../lib/core/checkpoint-stats.js';
+import { checkpointDetail, checkpointStatistics, stageFigures } from '../../lib/core/checkpoint-stats.js';
 import { DEFAULT_CHECKPOINTS } from '../../lib/core/config.js';
 import { checkpointId, generation, jobName, subtaskKey, stageId, type SubtaskKey } from '../../lib/core/ids.js';
 import { applyAck, initialJobRecord, newCheckpointRecord, type CheckpointRecord } from '../../lib/core/manifest.js';
@@ -16,7 +16,9 @@ const B = subtaskKey({ stage: stageId('sink'), index: 0 });
 function checkpoint(id: number, at: number, acks: [SubtaskKey, number, number, number][], extra: Partial<CheckpointRecord> = {}): CheckpointRecord {
   let record = newCheckpointRecord({ id: checkpointId(id), gen: generation(1), expected: [A, B], now: at, savepoint: null, activity: 0 });
   for (const [subtask, ackAt, bytes, alignmentMs] of acks) {
-    const outcome = applyAck(record, subtask, { key: `k${id}`, bytes, alignmentMs, finished: false, progress: 0, at: ackAt }, ackAt);
+    // The runtime's snapshot-time figures, made up from the others so each is told apart.
+    const figures = { emitted: 2 * bytes, watermark: ackAt - 100, syncMs: bytes / 10, asyncMs: bytes / 5 };
+    const outcome = applyAck(record, subtask, { key: `k${id}`, bytes, alignmentMs, finished: false, progress: bytes, at: ackAt, ...figures }, ackAt);
     if (outcome.kind === 'rejected') throw new Error('rejected');
     record = outcome.record;
   }
@@ -68,11 +70,27 @@ describe('checkpoint statistics', () => {
     const detail = checkpointDetail(cps[1]!);
     expect(detail.isSavepoint).toBe(true);
     expect(detail.subtasks).toEqual([
-      { subtask: A, acknowledged: true, ackTimestamp: 2050, endToEndDuration: 50, startDelay: 50, alignmentDuration: 0, checkpointedSize: 20 },
+      { subtask: A, acknowledged: true, ackTimestamp: 2050, endToEndDuration: 50, startDelay: 50, alignmentDuration: 0, syncDuration: 2, asyncDuration: 4, checkpointedSize: 20 },
       // Its first barrier came at 2350 (acknowledged at 2500 after aligning 150 ms).
-      { subtask: B, acknowledged: true, ackTimestamp: 2500, endToEndDuration: 500, startDelay: 350, alignmentDuration: 150, checkpointedSize: 40 },
+      { subtask: B, acknowledged: true, ackTimestamp: 2500, endToEndDuration: 500, startDelay: 350, alignmentDuration: 150, syncDuration: 4, asyncDuration: 8, checkpointedSize: 40 },
     ]);
     const pending = checkpointDetail(cps[3]!);
-    expect(pending.subtasks[1]).toEqual({ subtask: B, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, checkpointedSize: null });
+    expect(pending.subtasks[1]).toEqual({ subtask: B, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, syncDuration: null, asyncDuration: null, checkpointedSize: null });
+  });
+
+  it("gives a stage's records in and out and its watermark (the least of its subtasks') as acknowledged", () => {
+    const two = [subtaskKey({ stage: stageId('count'), index: 0 }), subtaskKey({ stage: stageId('count'), index: 1 })] as const;
+    let record = newCheckpointRecord({ id: checkpointId(9), gen: generation(1), expected: [...two, A], now: 0, savepoint: null, activity: 0 });
+    const acks: [SubtaskKey, number, number, number | null][] = [[two[0], 10, 25, 5000], [two[1], 7, 11, 4000], [A, 99, 99, 9000]];
+    for (const [subtask, progress, emitted, watermark] of acks) {
+      const outcome = applyAck(record, subtask, { key: 'k', bytes: 1, alignmentMs: 0, finished: false, progress, emitted, watermark, at: 1 }, 1);
+      if (outcome.kind === 'rejected') throw new Error('rejected');
+      record = outcome.record;
+    }
+    expect(stageFigures(record, 'count')).toEqual({ checkpoint: 9, recordsIn: 17, recordsOut: 36, watermark: 4000 });
+    expect(stageFigures(record, 'nope')).toBeNull();
+    // One subtask without a watermark yet: the stage has none; an ack from before the figures: out unknown.
+    const older = { ...record, acks: { ...record.acks, [two[1]]: { key: 'k', bytes: 1, alignmentMs: 0, finished: false, progress: 7, at: 1, watermark: null } } };
+    expect(stageFigures(older, 'count')).toEqual({ checkpoint: 9, recordsIn: 17, recordsOut: null, watermark: null });
   });
 });

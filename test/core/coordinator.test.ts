@@ -122,15 +122,23 @@ describe('retention', () => {
   const list = [cp(1, 'COMPLETED', 0), cp(2, 'COMPLETED', 0, { savepoint: 'keep-me' }), cp(3, 'ABORTED', 0), cp(4, 'COMPLETED', 0), cp(5, 'COMPLETED', 0), cp(6, 'PENDING', 0)];
 
   it('keeps the newest `retained` completed checkpoints and every savepoint', () => {
-    expect(planRetention(list, running, 1)).toEqual([1, 4]);
-    expect(planRetention(list, running, 2)).toEqual([1]);
+    expect(planRetention(list, running, 1)).toEqual({ discard: [1, 4], forget: [] });
+    expect(planRetention(list, running, 2)).toEqual({ discard: [1], forget: [] });
+  });
+
+  it('keeps discarded and failed checkpoints among the last ten ids for the history, and forgets older ones', () => {
+    const long = [cp(1, 'DISCARDED', 0), cp(2, 'ABORTED', 0), cp(3, 'DISCARDED', 0), ...Array.from({ length: 9 }, (_, i) => cp(4 + i, 'DISCARDED', 0)), cp(13, 'COMPLETED', 0)];
+    // Ids 4..13 are the history window: 1, 2 and 3 are forgotten; nothing completed to discard.
+    expect(planRetention(long, running, 1)).toEqual({ discard: [], forget: [1, 2, 3] });
+    // Nothing newer completed: a failed checkpoint stays, however old (its figures are the latest news).
+    expect(planRetention([cp(1, 'ABORTED', 0), ...Array.from({ length: 10 }, (_, i) => cp(2 + i, 'PENDING', 0))], running, 1)).toEqual({ discard: [], forget: [] });
   });
 
   it('never deletes the checkpoint a restore is reading, nor the base of a generation without its own', () => {
     const restoring = { ...running, restore: { gen: G, request: { kind: 'latest' as const }, previous: { gen: generation(2), base: null }, from: { kind: 'checkpoint' as const, checkpoint: checkpointId(1) }, parallelism: {}, startedAt: 0, reason: '' } };
-    expect(planRetention(list, restoring, 1)).toEqual([4]);
+    expect(planRetention(list, restoring, 1)).toEqual({ discard: [4], forget: [] });
     const older = list.map((c) => ({ ...c, gen: generation(2) }));
-    expect(planRetention(older, { ...running, lineage: { gen: G, base: checkpointId(4) } }, 1)).toEqual([1]);
+    expect(planRetention(older, { ...running, lineage: { gen: G, base: checkpointId(4) } }, 1)).toEqual({ discard: [1], forget: [] });
   });
 });
 

@@ -84,7 +84,12 @@ describe('an upgrade with state: savepoint, stop, restore with new code at anoth
     expect(completed.numAcknowledgedSubtasks).toBe(completed.numSubtasks);
     const detail = await json<CheckpointDetail>(['checkpoints', '--job', JOB, '--id', String(completed.id)]);
     expect(detail.subtasks).toHaveLength(completed.numSubtasks);
-    for (const s of detail.subtasks) expect(s).toMatchObject({ acknowledged: true });
+    for (const s of detail.subtasks) {
+      expect(s).toMatchObject({ acknowledged: true });
+      // Recorded by the runtime at snapshot time: the synchronous and asynchronous parts.
+      expect(s.syncDuration).toBeGreaterThanOrEqual(0);
+      expect(s.asyncDuration).toBeGreaterThanOrEqual(0);
+    }
 
     const sp = await json<{ name: string; checkpoint: number }>(['savepoint', '--job', JOB, '--name', 'before-upgrade']);
     expect(sp.name).toBe('before-upgrade');
@@ -106,9 +111,16 @@ describe('an upgrade with state: savepoint, stop, restore with new code at anoth
     expect(summary.exactlyOnce).toMatchObject({ ok: true, differences: [] });
     expect(devLog).toMatch(/tidemark dev: job upgrade-words now runs the code of .*upgrade-words-v2\.ts/);
 
-    const status = await json<{ origin: string; stages: { stage: string; parallelism: number }[] }>(['status', V2]);
+    type StageStatus = { stage: string; parallelism: number; recordsIn: number | null; recordsOut: number | null };
+    const status = await json<{ origin: string; stages: StageStatus[] }>(['status', V2]);
     expect(status.origin).toBe(`savepoint v1-final (checkpoint ${stopped.checkpoint})`);
     expect(status.stages.filter((s) => s.stage !== 'lines').map((s) => s.parallelism)).toEqual([3, 3, 3]);
+    // As of generation 2's last checkpoint: what it took in after the savepoint, and sent on.
+    const stage = (id: string) => status.stages.find((s) => s.stage === id)!;
+    expect(stage('lines').recordsIn).toBeGreaterThan(0);
+    expect(stage('lines').recordsIn).toBeLessThan(LINES);
+    expect(stage('peak').recordsIn).toBe(stage('peak').recordsOut);
+    expect(stage('counts').recordsOut).toBe(stage('peak').recordsIn);
 
     const output = await json<{ total: number; records: WordCount[] }>(['output', V2, 'out', '--limit', String(2 * LINES)]);
     expect(output.total).toBe(2 * LINES);

@@ -70,6 +70,17 @@ describe('the harness can fail', () => {
     expect(caught.length).toBe(2);
   });
 
+  it('with retention that deletes completed checkpoints outright, the snapshot-deletion check reports it', async () => {
+    // Everything discard would mark DISCARDED first goes to `forget` (snapshots, then item).
+    const hasty = (f: CoordinatorFacts) => decideTick(f).map((d) => (d.kind === 'discard' ? { ...d, discard: [], forget: [...d.discard, ...d.forget] } : d));
+    const caught: string[] = [];
+    for (let seed = 1; seed <= 30 && caught.length < 2; seed++) {
+      const r = await runSimulation({ topology: TOPOLOGIES.chain!, seed, mode: 'exactly-once', decide: hasty });
+      caught.push(...r.violations.filter((v) => /^the snapshots of checkpoint \d+ were deleted while it was COMPLETED$/.test(v)));
+    }
+    expect(caught.length).toBe(2);
+  });
+
   it('lost responses happen, and every run still commits exactly the sequential result', async () => {
     let lost = 0;
     let retried = 0;

@@ -130,6 +130,12 @@ export class DynamoDbManifestStore implements ManifestStore {
     );
   }
 
+  discardCheckpoint(job: string, id: CheckpointId): Promise<boolean> {
+    return this.mutate(job, id, 'discard', (current) =>
+      current?.status === 'COMPLETED' ? { result: true, write: { ...current, status: 'DISCARDED' } } : { result: false },
+    );
+  }
+
   async deleteCheckpoint(job: string, id: CheckpointId): Promise<void> {
     const key = { pk: { S: tableKeys.jobPk(job as JobName) }, sk: { S: tableKeys.checkpointSk(id) } };
     await attempt('dynamodb', `DeleteItem ${key.pk.S}/${key.sk.S}`, () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key })));

@@ -109,6 +109,15 @@ export class MemoryManifestStore implements ManifestStore {
     if (current && !current.committed.includes(subtask)) items.set(id, freeze({ ...current, committed: [...current.committed, subtask] }));
   }
 
+  async discardCheckpoint(job: string, id: CheckpointId): Promise<boolean> {
+    this.requests.write++;
+    const items = this.items(job);
+    const current = items.get(id);
+    if (current?.status !== 'COMPLETED') return false;
+    items.set(id, freeze({ ...current, status: 'DISCARDED' }));
+    return true;
+  }
+
   async deleteCheckpoint(job: string, id: CheckpointId): Promise<void> {
     this.requests.write++;
     this.items(job).delete(id);

@@ -41,6 +41,8 @@ export const stateKeys = {
   buffered: (n: number) => `c/b/${n}`,
   /** `c/p`: records taken in this generation, reported with each checkpoint's ack. */
   progress: 'c/p',
+  /** `c/r`: records this generation sent on (downstream and into its sinks), reported with each ack. */
+  emitted: 'c/r',
   /** `c/f`: end of input was forwarded: every input channel ended. */
   finished: 'c/f',
   /** `c/t`: parallelism overrides of the state's generation, written by the restore. */
@@ -125,11 +127,11 @@ export type StateKeyEntry =
   /** Not a key any builder makes; `family` is its first segment. */
   | { readonly kind: 'unknown'; readonly family: string };
 
-type GenerationEntry = 'alignment' | 'bufferHead' | 'bufferTail' | 'progress' | 'finished' | 'topology' | 'watermarkSent';
+type GenerationEntry = 'alignment' | 'bufferHead' | 'bufferTail' | 'progress' | 'emitted' | 'finished' | 'topology' | 'watermarkSent';
 
 /** The generation's single entries by their short name under `c/`. */
 const GENERATION_ENTRIES: ReadonlyMap<string, GenerationEntry> = new Map(
-  (['alignment', 'bufferHead', 'bufferTail', 'progress', 'finished', 'topology', 'watermarkSent'] as const).map((name) => [
+  (['alignment', 'bufferHead', 'bufferTail', 'progress', 'emitted', 'finished', 'topology', 'watermarkSent'] as const).map((name) => [
     stateKeys[name].slice(2),
     name,
   ]),

@@ -89,6 +89,12 @@ export function parseStagedPart(key: string): { sink: string; subtask: number; g
   return m ? { sink: m[1]!, subtask: Number(m[2]), gen: Number(m[3]) as Generation, part: m[4]! } : null;
 }
 
+/** The checkpoint of a key under a checkpoint's prefix (see `blobKeys.checkpointPrefix`); null otherwise. */
+export function parseCheckpointObject(key: string): { checkpoint: CheckpointId } | null {
+  const m = /^jobs\/[^/]+\/checkpoints\/(\d+)\//.exec(key);
+  return m ? { checkpoint: Number(m[1]) as CheckpointId } : null;
+}
+
 /** The sink and checkpoint of a commit marker's key (see `blobKeys.commitMarker`); null otherwise. */
 export function parseCommitMarker(key: string): { sink: string; checkpoint: CheckpointId; subtask: number } | null {
   const m = /^jobs\/[^/]+\/sinks\/([^/]+)\/committed\/(\d+)\/(\d+)\.json$/.exec(key);
