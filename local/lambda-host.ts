@@ -32,6 +32,10 @@ import type { ReceivedMessage } from '../lib/ports/queue.js';
 import type { CoordinatorOptions } from '../lib/runtime/coordinator-runtime.js';
 import type { OperatorRuntime, OperatorRuntimeOptions } from '../lib/runtime/operator-runtime.js';
 import { RecoveryManager } from '../lib/runtime/recovery-manager.js';
+import type { Billing, LambdaRole } from '../lib/core/cost.js';
+
+/** The construct's default memory sizes (infra/validate-props.ts), in MiB. */
+export const DEFAULT_MEMORY_MIB: Readonly<Record<LambdaRole, number>> = { operator: 1024, coordinator: 512, recovery: 512 };
 
 export interface LocalHostOptions {
   /** Lambda's SQS batch size. @default 10 */
@@ -54,6 +58,14 @@ export interface LocalHostOptions {
    * belong on stdout, locally stdout is the CLI's (one JSON summary with `--json`).
    */
   readonly metrics?: (line: string) => void;
+  /**
+   * Where invocations are counted for the bill: one Lambda request each and GB-seconds from
+   * the invocation's duration measured here, in process (concurrent invocations share one
+   * CPU, so these are local durations, not what AWS would measure), times the role's memory.
+   */
+  readonly billing?: Billing;
+  /** @default DEFAULT_MEMORY_MIB */
+  readonly memoryMiB?: Readonly<Record<LambdaRole, number>>;
 }
 
 export interface HostStats {
@@ -114,13 +126,13 @@ export class LocalLambdaHost {
         runtime,
         observe: (r) => this.runtimes.set(stage.id, r),
       });
-      this.loops.push(this.receive(stage.queue, handler, stage.parallelism, true, idle));
+      this.loops.push(this.receive(stage.queue, handler, stage.parallelism, true, idle, 'operator'));
       const recovery = createRecoveryHandler(this.graph, { ports, env: {} });
-      this.loops.push(this.receive(stage.deadLetterQueue, recovery, 1, false, DEAD_LETTER_IDLE_MS));
+      this.loops.push(this.receive(stage.deadLetterQueue, recovery, 1, false, DEAD_LETTER_IDLE_MS, 'recovery'));
     }
     const metrics = this.options.metrics ?? ((line: string) => process.stderr.write(`${line}\n`));
     const coordinator = createCoordinatorHandler(this.graph, { ports, env: {}, metrics, ...(this.options.coordinator ? { coordinator: this.options.coordinator } : {}) });
-    this.loops.push(this.receive(this.topology.resources.timerQueue, async (e) => this.coordinatorCall(() => coordinator(e)), 1, false, Math.max(idle, TIMER_IDLE_MS)));
+    this.loops.push(this.receive(this.topology.resources.timerQueue, async (e) => this.coordinatorCall(() => coordinator(e)), 1, false, Math.max(idle, TIMER_IDLE_MS), 'coordinator'));
     this.loops.push(this.heartbeat(coordinator));
   }
 
@@ -139,13 +151,13 @@ export class LocalLambdaHost {
   private async heartbeat(coordinator: (e: ReturnType<typeof scheduledEvent>) => Promise<void>): Promise<void> {
     const period = this.options.heartbeatMs ?? HEARTBEAT_MS;
     while (this.running) {
-      await this.invoke(() => this.coordinatorCall(() => coordinator(scheduledEvent('heartbeat', this.ports.clock.now()))), [], false);
+      await this.invoke(() => this.coordinatorCall(() => coordinator(scheduledEvent('heartbeat', this.ports.clock.now()))), [], false, 'coordinator');
       for (let waited = 0; this.running && waited < period; waited += 100) await this.ports.clock.sleep(Math.min(100, period));
     }
   }
 
   /** Lambda's event source for one queue. */
-  private async receive(queue: string, handler: SqsHandler, concurrency: number, killable: boolean, idleMs: number): Promise<void> {
+  private async receive(queue: string, handler: SqsHandler, concurrency: number, killable: boolean, idleMs: number, role: LambdaRole): Promise<void> {
     const visibilityTimeoutMs = this.visibilityTimeoutMs();
     const mine = new Set<Promise<unknown>>();
     let empty = 0;
@@ -168,7 +180,7 @@ export class LocalLambdaHost {
         continue;
       }
       empty = 0;
-      const p = this.invoke(() => handler(sqsEvent(queue, messages, this.ports.clock.now())), messages, killable, queue).finally(() => {
+      const p = this.invoke(() => handler(sqsEvent(queue, messages, this.ports.clock.now())), messages, killable, role, queue).finally(() => {
         mine.delete(p);
         this.inFlight.delete(p);
       });
@@ -202,14 +214,18 @@ export class LocalLambdaHost {
   }
 
   /** One invocation: may die (kill switch); afterwards, deletes what succeeded. */
-  private async invoke(call: () => Promise<unknown>, messages: readonly ReceivedMessage[], killable: boolean, queue?: string): Promise<void> {
+  private async invoke(call: () => Promise<unknown>, messages: readonly ReceivedMessage[], killable: boolean, role: LambdaRole, queue?: string): Promise<void> {
     this.stats.invocations++;
     this.stats.messages += messages.length;
     let outcome;
     const stopExtending = queue ? this.keepInFlight(queue, messages) : () => {};
+    const started = performance.now();
+    const billed = () => this.options.billing?.lambdaInvocation(performance.now() - started, (this.options.memoryMiB ?? DEFAULT_MEMORY_MIB)[role]);
     try {
       outcome = killable ? await this.kill.run(call) : { killed: false as const, value: await call() };
+      billed();
     } catch (e) {
+      billed();
       // An unhandled error fails the whole batch, as in Lambda.
       this.options.log?.(`invocation failed: ${String(e)}`);
       this.stats.failedMessages += messages.length;

@@ -100,7 +100,8 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const patience = reportingPatience(log, options.patience);
   const hostFor = (g: JobGraph) =>
-    new LocalLambdaHost(g, ports, {
+    new LocalLambdaHost(g, world.jobPorts, {
+      billing: world.billing,
       visibilityTimeoutMs: LOCAL_RUN_PROFILE.visibilityTimeoutSeconds * 1000,
       killRate: options.killRate,
       coordinator: { restoreLeaseMs: 10_000 },
@@ -161,6 +162,7 @@ async function summarize(
     kills: host.stats.kills,
     sourceRecords: host.records.sourceRecords,
     requests: world.requests,
+    billing: world.billing.units,
     wireFaults: options.wireFaults && world.injected ? { ...options.wireFaults, injected: world.injected } : null,
     ...(options.restoreAt === undefined ? {} : { restoreAt: options.restoreAt }),
   });

@@ -4,6 +4,7 @@
  * item the run polls; wire-fault counts from the world's AWS clients.
  */
 import { DEFAULT_MAX_LATENCY_MS, type WireFaultCounts, type WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
+import { dollars, type CostReport } from '../lib/core/cost.js';
 import type { CheckpointRecord, FailureInfo, JobRecord } from '../lib/core/manifest.js';
 import { formatCheckpointTable, type CheckpointRow } from './checkpoint-table.js';
 import type { LocalWorld } from './worlds.js';
@@ -36,6 +37,8 @@ export interface RunSummary {
   readonly elapsedMs: number;
   readonly sourceRecords: number;
   readonly checkpoints: CheckpointRow[];
+  /** What AWS would bill for the job's calls and invocations at list prices (lib/core/cost.ts); null where the run cannot count them. */
+  readonly cost: CostReport | null;
   readonly sinks: Record<string, SinkSummary>;
   /** Input the sources could not read, kept with where it came from. */
   readonly deadLetters: { readonly count: number; readonly location: string };
@@ -85,6 +88,7 @@ export function printSummary(summary: RunSummary, out: (line: string) => void): 
   out(formatCheckpointTable(summary.checkpoints, summary.startedAt));
   out('');
   for (const [name, sink] of Object.entries(summary.sinks)) out(`sink ${name}: ${sink.records} records committed at ${sink.location}`);
+  if (summary.cost) for (const line of costLines(summary.cost)) out(line);
   if (summary.deadLetters.count > 0) out(`dead letters: ${summary.deadLetters.count} input lines the sources could not read, at ${summary.deadLetters.location}`);
 }
 
@@ -108,4 +112,16 @@ export function wireFaultsLine(w: NonNullable<RunSummary['wireFaults']>): string
     return `${s} ${Object.entries(counts).map(([kind, n]) => `${n} ${kind}`).join(', ')}`;
   });
   return `wire faults (seed ${w.seed}; ${rates || 'no rates'}): injected ${services.join('; ')}`;
+}
+
+/** `cost at list prices (us-east-1, 2026-06-13): $0.00123, …` and the units behind it. */
+export function costLines(c: CostReport): string[] {
+  const u = c.units;
+  const per = [c.perCheckpoint === null ? null : `${dollars(c.perCheckpoint)} per checkpoint`, c.perMillionRecords === null ? null : `${dollars(c.perMillionRecords)} per million records`].filter(Boolean);
+  const by = `SQS ${dollars(c.byService.sqs)}, DynamoDB ${dollars(c.byService.dynamodb)}, S3 ${dollars(c.byService.s3)}, Lambda ${dollars(c.byService.lambda)}`;
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  return [
+    `cost at list prices (${c.region}, ${c.prices}): ${dollars(c.total)}${per.length ? ` (${per.join(', ')})` : ''}: ${by}`,
+    `  billed: SQS ${u.sqsFifoBilled + u.sqsStandardBilled} requests of 64 KiB for ${u.sqsRequests} calls (largest body ${kib(u.sqsLargestBody)}), DynamoDB ${u.dynamodbWriteUnits} WRU ${u.dynamodbReadUnits} RRU, S3 ${u.s3Tier1} PUT/LIST ${u.s3Tier2} GET, Lambda ${u.lambdaInvocations} invocations ${u.lambdaGbSeconds.toFixed(2)} GB-s (local durations)`,
+  ];
 }

@@ -7,6 +7,7 @@
  * Every call is made `patiently` (the run's own calls go over the same wire as the job's)
  * and is idempotent: reads, conditional writes, and a restore fenced by the generation seen.
  */
+import { costReport, type BillingUnits } from '../lib/core/cost.js';
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import { JobStateError } from '../lib/core/errors.js';
 import { isFinalStatus } from '../lib/core/job-status.js';
@@ -142,6 +143,8 @@ export interface SummaryFacts {
   readonly kills: number;
   readonly sourceRecords: number;
   readonly requests: RunSummary['requests'];
+  /** The job's billing units, where the run can count them (the local host); the cost is null without. */
+  readonly billing?: BillingUnits | null;
   readonly wireFaults: RunSummary['wireFaults'];
   /** The `--restore-at` asked for: a note says when the job ended before it. */
   readonly restoreAt?: number;
@@ -172,8 +175,19 @@ export function watchedSummary(watched: Watched, outcome: Pick<RunSummary, 'sink
     elapsedMs: Date.now() - watched.startedAt,
     sourceRecords: facts.sourceRecords,
     checkpoints: [...watched.checkpoints.values()].map(checkpointRow),
+    cost: facts.billing ? runCost(facts.billing, watched, facts.sourceRecords, facts.world) : null,
     ...outcome,
   };
+}
+
+function runCost(units: BillingUnits, watched: Watched, sourceRecords: number, world: string): RunSummary['cost'] {
+  const completedCheckpoints = [...watched.checkpoints.values()].filter((c) => c.status === 'COMPLETED').length;
+  const notes = [
+    'Lambda GB-seconds from local, in-process invocation durations (not what AWS would measure)',
+    world === 'memory' ? 'DynamoDB units modelled on the AWS adapters’ calls (lib/adapters/memory/metered-ports.ts)' : 'DynamoDB units as the emulator reported them (ConsumedCapacity), else computed from item sizes',
+    'storage, data transfer, EventBridge and CloudWatch not counted; no free tier',
+  ];
+  return costReport(units, { completedCheckpoints, sourceRecords, notes });
 }
 
 /** Retries of the run's own calls are reported on `log`. */

@@ -5,7 +5,8 @@
  * from the topology. On an emulator, the run's wire faults (if any) are in the AWS clients
  * of everything: provisioning, the job's functions, and the CLI's own polling and reading.
  */
-import { memoryPorts, provisionMemoryQueues } from '../lib/adapters/memory/index.js';
+import { memoryPorts, meterPorts, provisionMemoryQueues } from '../lib/adapters/memory/index.js';
+import { Billing } from '../lib/core/cost.js';
 import type { AwsPorts } from '../lib/adapters/aws/index.js';
 import type { WireFaultCounts, WireFaultOptions } from '../lib/adapters/aws/wire-faults.js';
 import { ConfigError } from '../lib/core/errors.js';
@@ -17,6 +18,13 @@ import type { Ports } from '../lib/ports/index.js';
 export interface LocalWorld {
   readonly kind: 'memory' | 'ministack' | 'external';
   readonly ports: Ports;
+  /**
+   * What the job's functions (the local host) talk through: the same world as `ports`, with
+   * the job's billing units counted in `billing` (the CLI's own calls through `ports` are
+   * not: a deployed job is not billed for its watcher).
+   */
+  readonly jobPorts: Ports;
+  readonly billing: Billing;
   /** The emulator's endpoint and where the job's table and bucket are; null in memory. */
   readonly aws: { readonly endpoint: string; readonly region: string; readonly table: string; readonly bucket: string } | null;
   /** API calls made, when talking to an emulator. */
@@ -43,9 +51,12 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     if (options.wireFaults) throw new ConfigError('wireFaults', 'wire faults are injected at the AWS SDK edge and need an emulator, not --memory');
     const ports = memoryPorts(systemClock);
     provisionMemoryQueues(ports.queue, topology, options);
+    const billing = new Billing();
     return {
       kind: 'memory',
       ports,
+      jobPorts: meterPorts(ports, billing),
+      billing,
       aws: null,
       requests: null,
       injected: null,
@@ -66,13 +77,17 @@ export async function openWorld(topology: Topology, options: WorldOptions): Prom
     Object.assign(process.env, emulatorEnv(emulator.endpoint));
     const config = { ...awsConfigFromEnv(topology), ...(options.wireFaults ? { wireFaults: options.wireFaults } : {}) };
     const ports = awsPorts(config);
-    // `requests` stay the job's own (what a deployed job would be billed); faults count provisioning too.
+    // The job's functions get clients of their own, so `requests` and the bill are the job's
+    // own (what a deployed job would be billed); faults count provisioning and the CLI's calls too.
+    const jobPorts = awsPorts(config, ports.wireFaults ? { injected: ports.wireFaults } : {});
     await provisionJob(topology, config, options, ports.wireFaults ? { injected: ports.wireFaults } : {});
     return {
       kind: emulator.kind,
       ports,
+      jobPorts,
+      billing: jobPorts.billing,
       aws: { endpoint: emulator.endpoint, region: config.region, table: config.table, bucket: config.bucket },
-      requests: ports.requests,
+      requests: jobPorts.requests,
       injected: ports.wireFaults,
       location: (prefix) => `s3://${config.bucket}/${prefix} (endpoint ${emulator.endpoint})`,
       provision: (other) => provisionJob(other, config, options, ports.wireFaults ? { injected: ports.wireFaults } : {}),

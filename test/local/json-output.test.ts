@@ -13,6 +13,7 @@ import { systemClock } from '../../lib/ports/clock.js';
 import { main } from '../../local/cli.js';
 import { LocalLambdaHost } from '../../local/lambda-host.js';
 import { uniqueJobName } from '../support/emulator-world.js';
+import type { CostReport } from '../../lib/core/cost.js';
 
 /** Runs `body` with stdout and stderr (streams and console) captured, line by line. */
 async function captured<T>(body: () => Promise<T>): Promise<{ value: T; stdout: string[]; stderr: string[] }> {
@@ -71,5 +72,18 @@ describe('stdout of a local run', () => {
     expect(summary).toMatchObject({ job: process.env.TIDEMARK_TEST_JOB, status: 'FINISHED', restarts: 0, lastFailure: null, wireFaults: null });
     expect(summary.sinks).toMatchObject({ out: { records: 40 }, shown: { location: 'stderr' } });
     expect(stderr.filter((l) => l.startsWith('record '))).toHaveLength(40);
+  });
+
+  it('`tidemark run --memory --json examples/wordcount.ts` reports what AWS would bill in a `cost` object', async () => {
+    const { value: code, stdout, stderr } = await captured(() => main(['run', 'examples/wordcount.ts', '--memory', '--json', '--records', '4000']));
+    expect(code, stderr.join('\n')).toBe(0);
+    const { cost, sourceRecords } = JSON.parse(stdout[0]!) as { cost: CostReport; sourceRecords: number };
+    expect(cost.prices).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    for (const service of ['sqs', 'dynamodb', 's3', 'lambda'] as const) expect(cost.byService[service], service).toBeGreaterThan(0);
+    expect(cost.total).toBeCloseTo(cost.byService.sqs + cost.byService.dynamodb + cost.byService.s3 + cost.byService.lambda, 15);
+    expect(cost.perMillionRecords).toBeCloseTo((cost.total / sourceRecords) * 1e6, 12);
+    // Every SQS call is at least one billed request; every Lambda invocation at least 1 ms.
+    expect(cost.units.sqsFifoBilled + cost.units.sqsStandardBilled).toBeGreaterThanOrEqual(cost.units.sqsRequests);
+    expect(cost.units.lambdaGbSeconds).toBeGreaterThanOrEqual(cost.units.lambdaInvocations * 0.001 * 0.5);
   });
 });

@@ -17,6 +17,8 @@ import type { AwsConfig } from './config.js';
 import { isThrottling, isTransient, type AwsService } from './errors.js';
 import { InvocationRetryStrategy } from './retry-strategy.js';
 import { injectWireFaults, zeroWireFaultCounts, type WireFaultCounts } from './wire-faults.js';
+import type { Billing } from '../../core/cost.js';
+import { meterBilling } from './billing-meter.js';
 
 export type RequestCounts = Record<AwsService, Record<string, number>>;
 
@@ -32,8 +34,11 @@ const DEFAULT_MAX_ATTEMPTS = 3;
 type AnyClient = SQSClient | S3Client | DynamoDBClient;
 const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
 
-/** @param injected where wire faults count what they inject (when `config.wireFaults` is set) */
-export function createClients(config: AwsConfig, requests: RequestCounts, injected: WireFaultCounts = zeroWireFaultCounts()): AwsClients {
+/**
+ * @param injected where wire faults count what they inject (when `config.wireFaults` is set)
+ * @param billing where billing units are counted (billing-meter.ts); none when absent
+ */
+export function createClients(config: AwsConfig, requests: RequestCounts, injected: WireFaultCounts = zeroWireFaultCounts(), billing?: Billing): AwsClients {
   const waitSeconds = config.receiveWaitSeconds ?? 0;
   const maxAttempts = config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const common = {
@@ -56,6 +61,7 @@ export function createClients(config: AwsConfig, requests: RequestCounts, inject
   for (const service of ['sqs', 's3', 'dynamodb'] as const) {
     const client = clients[service];
     countRequests(client, requests[service]);
+    if (billing) meterBilling(client, service, billing);
     retryWhatIsTransient(client);
     if (config.wireFaults) injectWireFaults(client, service, config.wireFaults, injected[service]);
   }

@@ -2,6 +2,7 @@
  * AWS adapters (SDK v3) behind the ports: SQS queues, one S3 bucket, one DynamoDB table per
  * job. `awsPorts` is what the Lambda handlers and the local host build once per process.
  */
+import { Billing } from '../../core/cost.js';
 import { systemClock, type Ports } from '../../ports/index.js';
 import { createClients, type RequestCounts } from './clients.js';
 import type { AwsConfig } from './config.js';
@@ -13,6 +14,7 @@ import { S3BlobStore } from './s3-blob-store.js';
 import { SqsQueue } from './sqs-queue.js';
 import { zeroWireFaultCounts, type WireFaultCounts } from './wire-faults.js';
 
+export { meterBilling } from './billing-meter.js';
 export { createClients, type AwsClients, type RequestCounts } from './clients.js';
 export { awsConfigFromEnv, ENV, type AwsConfig } from './config.js';
 export { DynamoDbLogStore } from './dynamodb-log-store.js';
@@ -29,12 +31,16 @@ export interface AwsPorts extends Ports {
   readonly requests: { readonly sqs: Record<string, number>; readonly s3: Record<string, number>; readonly dynamodb: Record<string, number> };
   /** Wire faults injected so far, by service and kind; null unless `config.wireFaults` asks for them. */
   readonly wireFaults: WireFaultCounts | null;
+  /** Billing units of the calls made (core/cost.ts, billing-meter.ts). */
+  readonly billing: Billing;
 }
 
-export function awsPorts(config: AwsConfig): AwsPorts {
+/** @param shared.injected wire-fault counts shared with other ports of the same run */
+export function awsPorts(config: AwsConfig, shared: { injected?: WireFaultCounts } = {}): AwsPorts {
   const requests: RequestCounts = { sqs: {}, s3: {}, dynamodb: {} };
-  const injected = zeroWireFaultCounts();
-  const c = createClients(config, requests, injected);
+  const injected = shared.injected ?? zeroWireFaultCounts();
+  const billing = new Billing();
+  const c = createClients(config, requests, injected, billing);
   return {
     queue: new SqsQueue(c.sqs, { waitTimeSeconds: config.receiveWaitSeconds ?? 0 }),
     blobs: new S3BlobStore(c.s3, config.bucket),
@@ -45,5 +51,6 @@ export function awsPorts(config: AwsConfig): AwsPorts {
     clock: systemClock,
     requests,
     wireFaults: config.wireFaults ? injected : null,
+    billing,
   };
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../../ports/clock.js';
 
 export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock, MemoryLogStore, MemoryOutputTable };
 export { provisionMemoryQueues } from './memory-provision.js';
+export { KEY_BYTES, meterPorts } from './metered-ports.js';
 
 export interface MemoryPorts {
   readonly queue: MemoryQueue;
