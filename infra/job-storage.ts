@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import type { JobGraph } from '../lib/core/graph.js';
 import type { JobName } from '../lib/core/ids.js';
 import { BUCKET_SPEC, TABLE_SPEC, type KeyAttribute, type TableSpec } from '../lib/core/resource-spec.js';
+import { jobResources } from '../lib/core/topology.js';
 import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import { acceptNoAccessLogs } from './nag-suppressions.js';
 
@@ -61,6 +62,11 @@ export class JobStorage extends Construct {
     });
     if (!props.serverAccessLogsBucket) acceptNoAccessLogs(this.bucket);
     this.table = new dynamodb.Table(this, 'Table', {
+      // Named by the job, as the local runner names it (jobResources): the operations commands
+      // find a job deployed anywhere by its table, and its bucket (which CloudFormation names,
+      // being global) from the job item (core/manifest's `bucket`). One job name per account
+      // and region, as a Flink job is one per cluster.
+      tableName: jobResources(props.graph.name).table,
       partitionKey: keyAttribute(TABLE_SPEC.partitionKey),
       sortKey: keyAttribute(TABLE_SPEC.sortKey),
       billingMode: BILLING_MODES[TABLE_SPEC.billingMode],

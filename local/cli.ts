@@ -48,7 +48,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command.kind === 'dispose') {
       const { job, savepoint, json } = command.args;
       const { name } = /\.(ts|mts|js|mjs)$/.test(job) ? await jobReference(job, undefined) : { name: job };
-      await disposeCommand(resolveTarget(), name, savepoint, { json, out: (l) => process.stdout.write(`${l}\n`) });
+      const target = resolveTarget();
+      await target.prepare(name);
+      await disposeCommand(target, name, savepoint, { json, out: (l) => process.stdout.write(`${l}\n`) });
       return 0;
     }
     if (command.kind === 'output') {
@@ -170,6 +172,7 @@ async function operations(kind: 'list' | 'status' | 'checkpoints' | 'savepoint' 
   const o = { json: args.json, out: (line: string) => process.stdout.write(`${line}\n`) };
   if (kind === 'list') return listCommand(target, o);
   const { name, settings, graph } = await jobReference(args.jobFile, args.job);
+  await target.prepare(name);
   if (kind === 'status') return statusCommand(target, name, o, graph);
   if (kind === 'savepoint' || kind === 'stop') return savepointCommand(target, name, args.savepointName, kind === 'stop', o);
   if (kind === 'savepoints') return savepointsCommand(target, name, o);

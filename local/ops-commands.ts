@@ -167,6 +167,7 @@ export async function outputCommand(target: Target, jobFile: string, sink: strin
   const { graph } = await loadJob(jobFile);
   const sinks = graph.operators.filter((op) => op.spec.kind === 'sink').map((op) => op.name as string);
   if (!sinks.includes(sink)) throw new UsageError(`job ${graph.name} has no sink ${JSON.stringify(sink)} (its sinks: ${sinks.join(', ')})`);
+  await target.prepare(graph.name);
   await jobOf(target, graph.name);
   const records = (await readSinkOutput(target.portsFor(graph.name), graph, sink)) ?? [];
   const shown = limit === undefined ? records : records.slice(0, limit);

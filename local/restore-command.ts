@@ -42,6 +42,7 @@ export function restoreRequest(from: string): RestoreRequest {
 export async function restoreCommand(target: Target, args: RestoreArgs, o: OpsOutput): Promise<number> {
   const { graph, module } = await loadJob(args.jobFile);
   const name = graph.name;
+  await target.prepare(name);
   const ports = target.portsFor(name);
   const job = await ports.manifest.getJob(name);
   if (!job) throw new JobNotFoundError(`no job ${name} on ${target.where}`);

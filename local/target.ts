@@ -22,6 +22,12 @@ export interface Target {
   locate(job: string, key: string): string;
   /** The running `tidemark dev` this target is, whose host runs the job's code (an upgrade must hand it the new code). */
   readonly dev?: DevRegistry;
+  /**
+   * Looks up where the job's data lives before `portsFor` and `locate` are used: on AWS (or
+   * AWS_ENDPOINT_URL) a deployed job's bucket is named by CloudFormation and recorded in its
+   * job item (core/manifest's `bucket`); the table is named by the job.
+   */
+  prepare(job: string): Promise<void>;
 }
 
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
@@ -35,11 +41,22 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
 type Base = Pick<AwsConfig, 'region' | 'endpoint' | 'credentials' | 'maxAttempts' | 'trustedCertificates'>;
 
 function endpointTarget(where: string, base: Base): Target {
+  const buckets = new Map<string, string>();
+  const resources = (job: string) => ({ ...jobResources(job), ...(buckets.has(job) ? { bucket: buckets.get(job)! } : {}) });
   return {
     where,
     jobs: () => jobTables(base),
-    portsFor: (job) => awsPorts({ ...base, ...jobResources(job) }),
-    locate: (job, key) => `s3://${jobResources(job).bucket}/${key}${base.endpoint ? ` (endpoint ${base.endpoint})` : ''}`,
+    portsFor: (job) => awsPorts({ ...base, ...resources(job) }),
+    locate: (job, key) => `s3://${resources(job).bucket}/${key}${base.endpoint ? ` (endpoint ${base.endpoint})` : ''}`,
+    prepare: async (job) => {
+      if (buckets.has(job)) return;
+      try {
+        const recorded = (await awsPorts({ ...base, ...jobResources(job) }).manifest.getJob(job))?.bucket;
+        if (recorded) buckets.set(job, recorded);
+      } catch {
+        // No table, no job item, no access: the command's own read of the job item says which.
+      }
+    },
   };
 }
 
@@ -60,6 +77,8 @@ function devTarget(dev: DevRegistry): Target {
     jobs: async () => dev.jobs.map((j) => j.name),
     portsFor: (job) => awsPorts({ ...base, ...namesOf(job) }),
     locate: (job, key) => `s3://${namesOf(job).bucket}/${key} (endpoint ${dev.endpoint})`,
+    // The dev recorded its job's table and bucket.
+    prepare: async () => {},
   };
 }
 

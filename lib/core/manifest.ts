@@ -93,6 +93,12 @@ export interface JobRecord {
   readonly detail: string | null;
   /** When the current generation became RUNNING (status's uptime); absent in older items. */
   readonly runningSince?: number;
+  /**
+   * The bucket of the job's checkpoints and output, as the process that first started the job
+   * knew it: how the operations commands find a deployed job's bucket, which CloudFormation
+   * named. Absent in memory and in older items.
+   */
+  readonly bucket?: string;
   /** Messages the operators dead-lettered as malformed, by reason. */
   readonly deadLetters: Readonly<Record<string, number>>;
   /** The coordinator's own timer chain (see core/coordinator-timer). */

@@ -7,6 +7,8 @@
  * lexicographic order.
  */
 export interface BlobStore {
+  /** The S3 bucket, for an adapter that has one (the job item records it: see core/manifest's `bucket`). */
+  readonly bucket?: string;
   /** Returns false when `ifAbsent` is set and the object already existed (nothing written). */
   put(key: string, body: string, options?: { ifAbsent?: boolean }): Promise<boolean>;
   get(key: string): Promise<string | null>;

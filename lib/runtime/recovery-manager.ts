@@ -70,6 +70,7 @@ export class RecoveryManager {
     if (!existing) {
       const record: JobRecord = {
         ...initialJobRecord(this.graph.name, FIRST_GENERATION),
+        ...(this.ports.blobs.bucket ? { bucket: this.ports.blobs.bucket } : {}),
         restore: {
           gen: FIRST_GENERATION,
           request: { kind: 'latest' },

@@ -8,6 +8,7 @@
  */
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -21,6 +22,17 @@ interface Statement {
   Action: string | string[];
   Resource: unknown;
   Effect: string;
+}
+
+function tidemark(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/tidemark.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 let emulator: Emulator | undefined;
@@ -58,5 +70,23 @@ describe('the deployed functions under their own roles, IAM enforced', () => {
     await put(granted);
     const allowed = await heartbeat();
     expect(allowed, allowed.payload).toMatchObject({ error: undefined });
+
+    // The operations commands find the deployed job through AWS_ENDPOINT_URL as they would on
+    // AWS: its table by the job's name, its bucket (CloudFormation's name) from the job item.
+    const cliEnv = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k))),
+      AWS_ENDPOINT_URL: config.endpoint!,
+      AWS_REGION: config.region,
+      AWS_ACCESS_KEY_ID: config.credentials!.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: config.credentials!.secretAccessKey,
+      NODE_EXTRA_CA_CERTS: emulator.certificate!,
+    };
+    const status = await tidemark(['status', 'examples/wordcount.ts', '--json'], cliEnv);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ job: 'wordcount', target: `AWS_ENDPOINT_URL=${config.endpoint}`, generation: 1 });
+    const output = await tidemark(['output', 'examples/wordcount.ts', 'out', '--limit', '1', '--json'], cliEnv);
+    expect(output.code, output.stderr).toBe(0);
+    expect(JSON.parse(output.stdout)).toMatchObject({ job: 'wordcount', sink: 'out' });
+    expect(config.bucket).toMatch(/^tidemark-wordcount-jobstoragebucket/);
   }, 180_000);
 });

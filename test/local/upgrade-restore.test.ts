@@ -23,6 +23,7 @@ const memoryTarget = (world: World): Target => ({
   jobs: async () => [world.graph.name],
   portsFor: () => world.memory as unknown as AwsPorts,
   locate: (_job, key) => key,
+  prepare: async () => {},
 });
 
 /** v1 of job upgrade-cmd, run part way and stopped with savepoint `v1`. */
