@@ -5,6 +5,7 @@
  * core/checkpoint-stats).
  */
 import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
+import { MAX_WATERMARK } from '../lib/core/watermarks.js';
 import { checkpointDetail, checkpointStatistics, stageFigures, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
 import type { CheckpointSettings } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
@@ -125,9 +126,12 @@ export async function statusCommand(target: Target, name: string, o: OpsOutput, 
 
 function figuresLine(st: { asOfCheckpoint: number | null; recordsIn: number | null; recordsOut: number | null; watermark: number | null }): string {
   if (st.asOfCheckpoint === null) return '';
-  const wm = st.watermark === null ? 'none' : new Date(st.watermark).toISOString();
+  const wm = st.watermark === null ? 'none' : st.watermark >= MAX_WATERMARK ? 'end of input' : eventTime(st.watermark);
   return `; at checkpoint ${st.asOfCheckpoint}: ${st.recordsIn} records in, ${st.recordsOut ?? '?'} out, watermark ${wm}`;
 }
+
+/** An event time as a date when it is one, else the number (a job's own clock). */
+const eventTime = (ms: number) => (Number.isNaN(new Date(ms).getTime()) ? String(ms) : new Date(ms).toISOString());
 
 export async function checkpointsCommand(target: Target, name: string, settings: CheckpointSettings | null, id: number | undefined, o: OpsOutput): Promise<void> {
   const { job, checkpoints } = await jobOf(target, name);

@@ -19,7 +19,7 @@ import { stateKeys, isSnapshotted } from '../core/wire/state-keys.js';
 import { blobKeys } from '../core/wire/storage-keys.js';
 import { decideSubtask, protocolStateOf, subtaskInputs, type ChannelDecision, type SubtaskDecider, type SubtaskDecision, type SubtaskFacts } from '../core/subtask-protocol.js';
 import { keyGroupsOf, type StageTopology, type Topology } from '../core/topology.js';
-import { watermarkToForward, type ChannelWatermark, type WatermarkStep } from '../core/watermarks.js';
+import { MIN_WATERMARK, watermarkToForward, type ChannelWatermark, type WatermarkStep } from '../core/watermarks.js';
 import { OperatorChain } from './operator-chain.js';
 import { OutputRouter } from './output-router.js';
 import { SinkStaging } from './sink-staging.js';
@@ -220,7 +220,8 @@ export class SubtaskInvocation {
   /** A source's emitted watermark; another subtask's input watermark; null before the first. */
   private currentWatermark(): number | null {
     const wm = this.stage.isSource ? this.facts.state.watermarkSent()?.wm : this.facts.state.watermark();
-    return wm === undefined || !Number.isFinite(wm) ? null : wm;
+    // MIN_WATERMARK: none yet. MAX_WATERMARK (end of event time) is kept: it is news.
+    return wm === undefined || wm <= MIN_WATERMARK ? null : wm;
   }
 
   /** After each input envelope: stage sink output under a part named after the input, send

@@ -84,6 +84,11 @@ describe('tidemark dev with list, status and checkpoints from another terminal',
       ['sessions', 2, 0],
     ]);
     expect((JSON.parse((await tidemark(['status', '--job', 'clicks', '--json'])).stdout) as { stages: unknown }).stages).toBeNull();
+    // As text, each stage with what its subtasks acknowledged at the last checkpoint: an
+    // event-time job that ran to the end has its watermark at the end of input.
+    const text = await tidemark(['status', JOB]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/stage per-minute \(.*\): parallelism 2, queue 0 waiting, 0 in flight; at checkpoint \d+: \d+ records in, \d+ out, watermark end of input/);
 
     const stats = JSON.parse((await tidemark(['checkpoints', JOB, '--json'])).stdout) as CheckpointStatistics;
     expect(stats.counts.completed).toBeGreaterThanOrEqual(1);
