@@ -76,10 +76,11 @@ async function stageStatus(target: Target, graph: JobGraph, job: JobRecord, chec
   const ports = target.portsFor(graph.name);
   const stages = compileTopology(graph, job.parallelism).stages;
   const latest = checkpoints.find((c) => c.status === 'COMPLETED' && c.gen === job.gen);
+  const acks = latest ? await ports.manifest.listAcks(graph.name, latest.id) : {};
   return Promise.all(
     stages.map(async (s) => {
       const depth = await ports.queue.depth(s.queue);
-      const figures = latest ? stageFigures(latest, s.id) : null;
+      const figures = latest ? stageFigures(latest, acks, s.id) : null;
       return {
         stage: s.id,
         operators: s.operators.map((op) => op.name as string),
@@ -138,7 +139,7 @@ export async function checkpointsCommand(target: Target, name: string, settings:
   if (id !== undefined) {
     const record = checkpoints.find((c) => c.id === id) ?? (await target.portsFor(name).manifest.getCheckpoint(name, checkpointId(id)));
     if (!record) throw new JobNotFoundError(`job ${name} has no checkpoint ${id} in its history (the manifest keeps the last ${CHECKPOINT_HISTORY})`);
-    const detail = checkpointDetail(record);
+    const detail = checkpointDetail(record, await target.portsFor(name).manifest.listAcks(name, record.id));
     if (o.json) return o.out(JSON.stringify(detail));
     o.out(`checkpoint ${id} of ${name}: ${detail.status}${detail.failureReason ? ` (${detail.failureReason})` : ''}, ${detail.numAcknowledgedSubtasks}/${detail.numSubtasks} subtasks, ${formatBytes(detail.checkpointedSize)}`);
     o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SYNC  ASYNC  SIZE');

@@ -15,9 +15,14 @@
  * - Per subtask, the start delay is the time from the trigger to the first barrier's arrival
  *   (Flink's "start delay"), taken from the acknowledgement: it was acknowledged at `at`,
  *   after aligning for `alignmentMs`.
+ * - A checkpoint's figures come from the totals its item keeps (the acks are items of their
+ *   own: only the per-subtask views read them). The latest acknowledgement is the last one
+ *   written, and the alignment summary is over completed checkpoints of their mean alignment
+ *   (Flink's summary is over checkpoints too).
  */
 import type { CheckpointSettings } from './config.js';
-import type { AckInfo, CheckpointRecord, JobRecord } from './manifest.js';
+import { expectedSubtasks, expectedCount } from './checkpoint-acks.js';
+import type { AckInfo, CheckpointAcks, CheckpointRecord, JobRecord } from './manifest.js';
 
 /** Flink's checkpoint status names. */
 export type FlinkCheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
@@ -104,8 +109,7 @@ const flinkStatus = (c: CheckpointRecord): FlinkCheckpointStatus =>
   c.status === 'PENDING' ? 'IN_PROGRESS' : c.status === 'COMPLETED' || c.status === 'DISCARDED' ? 'COMPLETED' : 'FAILED';
 
 export function historyEntry(c: CheckpointRecord): CheckpointHistoryEntry {
-  const acks = Object.values(c.acks);
-  const latestAck = acks.length === 0 ? null : Math.max(...acks.map((a) => a.at));
+  const latestAck = c.acked === 0 ? null : c.lastAckAt;
   const end = c.completedAt ?? latestAck;
   return {
     id: c.id,
@@ -117,9 +121,9 @@ export function historyEntry(c: CheckpointRecord): CheckpointHistoryEntry {
     triggerTimestamp: c.triggeredAt,
     latestAckTimestamp: latestAck,
     endToEndDuration: end === null ? null : end - c.triggeredAt,
-    checkpointedSize: acks.reduce((n, a) => n + a.bytes, 0),
-    numSubtasks: c.expected.length,
-    numAcknowledgedSubtasks: acks.length,
+    checkpointedSize: c.bytes,
+    numSubtasks: expectedCount(c),
+    numAcknowledgedSubtasks: c.acked,
     failureReason: c.status === 'ABORTED' ? c.reason : null,
     discarded: c.status === 'DISCARDED',
   };
@@ -150,7 +154,7 @@ export function checkpointStatistics(job: JobRecord, checkpoints: readonly Check
     summary: {
       endToEndDuration: minMaxAvg(completed.map((c) => c.completedAt! - c.triggeredAt)),
       checkpointedSize: minMaxAvg(completed.map((c) => historyEntry(c).checkpointedSize)),
-      alignmentDuration: minMaxAvg(completed.flatMap((c) => Object.values(c.acks).map((a) => a.alignmentMs))),
+      alignmentDuration: minMaxAvg(completed.flatMap((c) => (c.acked === 0 ? [] : [c.alignmentMs / c.acked]))),
     },
     latestRestore:
       base === null
@@ -189,8 +193,9 @@ export interface StageFigures {
   readonly watermark: number | null;
 }
 
-export function stageFigures(c: CheckpointRecord, stage: string): StageFigures | null {
-  const acks = Object.entries(c.acks).filter(([key]) => key.slice(0, key.lastIndexOf('/')) === stage).map(([, a]) => a);
+/** `acks`: the checkpoint's (`ManifestStore.listAcks`). */
+export function stageFigures(c: CheckpointRecord, allAcks: CheckpointAcks, stage: string): StageFigures | null {
+  const acks = Object.entries(allAcks).filter(([key]) => key.slice(0, key.lastIndexOf('/')) === stage).map(([, a]) => a);
   if (acks.length === 0) return null;
   const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
   const out = acks.map((a) => a.emitted);
@@ -203,7 +208,7 @@ export function stageFigures(c: CheckpointRecord, stage: string): StageFigures |
   };
 }
 
-/** One checkpoint with its per-subtask figures, in the order the checkpoint expected them. */
-export function checkpointDetail(c: CheckpointRecord): CheckpointDetail {
-  return { ...historyEntry(c), subtasks: c.expected.map((s) => subtaskStatistics(c, s, c.acks[s])) };
+/** One checkpoint with its per-subtask figures (`acks`: `ManifestStore.listAcks`), in the order the checkpoint expected them. */
+export function checkpointDetail(c: CheckpointRecord, acks: CheckpointAcks): CheckpointDetail {
+  return { ...historyEntry(c), subtasks: expectedSubtasks(c).map((s) => subtaskStatistics(c, s, acks[s])) };
 }

@@ -1,6 +1,7 @@
 /**
- * The checkpoint manifest (Flink's completed-checkpoint store and `_metadata`): one job item
- * and one item per checkpoint. These are the records and the transitions that stores must
+ * The checkpoint manifest (Flink's completed-checkpoint store and `_metadata`): one job item,
+ * one fixed-size item per checkpoint (status, totals), and one item per acknowledgement
+ * (core/checkpoint-acks). These are the records and the transitions that stores must
  * carry out atomically; the memory store applies them directly, the DynamoDB store as
  * conditional writes with the same conditions.
  */
@@ -159,8 +160,22 @@ export interface CheckpointRecord {
   readonly triggeredAt: number;
   /** All trigger envelopes were sent; a coordinator that finds `false` sends them again. */
   readonly triggersSent: boolean;
-  readonly expected: readonly SubtaskKey[];
-  readonly acks: Readonly<Record<string, AckInfo>>;
+  /** The subtasks expected to acknowledge, as the parallelism of every stage of the
+   *  generation's topology: stage → n expects `stage/0` … `stage/n-1` (see core/checkpoint-acks).
+   *  Its size follows the stages, never the subtasks. */
+  readonly stages: Readonly<Record<string, number>>;
+  /**
+   * Totals over the acknowledgements so far, each counted once (the acks themselves are items
+   * of their own, read with `ManifestStore.listAcks`): how many, how many had finished, the
+   * sum of their progress, snapshot bytes and alignment times, and the time of the last one
+   * written.
+   */
+  readonly acked: number;
+  readonly finished: number;
+  readonly progress: number;
+  readonly bytes: number;
+  readonly alignmentMs: number;
+  readonly lastAckAt: number | null;
   readonly completedAt: number | null;
   readonly reason: CheckpointFailureReason | null;
   /** Sinks were sent `commit` for this checkpoint. */
@@ -171,14 +186,16 @@ export interface CheckpointRecord {
   readonly activity: number;
 }
 
-export const isFinal = (cp: CheckpointRecord) =>
-  cp.status === 'COMPLETED' && Object.values(cp.acks).length > 0 && Object.values(cp.acks).every((a) => a.finished);
+/** The acknowledgements of one checkpoint, by subtask. */
+export type CheckpointAcks = Readonly<Record<string, AckInfo>>;
+
+export const isFinal = (cp: CheckpointRecord) => cp.status === 'COMPLETED' && cp.acked > 0 && cp.finished === cp.acked;
 
 /** The job ends with this checkpoint (its final one, or a stop-with-savepoint): its sinks
  *  report their commit, and the job ends only once all did. */
 export const endsJob = (cp: CheckpointRecord) => cp.stop || isFinal(cp);
 
-export const totalProgress = (cp: CheckpointRecord) => Object.values(cp.acks).reduce((sum, a) => sum + a.progress, 0);
+export const totalProgress = (cp: CheckpointRecord) => cp.progress;
 
 export type AckOutcome =
   | { readonly kind: 'acked'; readonly record: CheckpointRecord }
@@ -188,34 +205,12 @@ export type AckOutcome =
   /** Not pending (aborted, or unknown): the ack is dropped. */
   | { readonly kind: 'rejected'; readonly status: CheckpointStatus | 'MISSING' };
 
-/**
- * The ack transition. Atomic in a store: add the subtask if the checkpoint is PENDING and the
- * subtask is expected; the ack that completes the set flips the status to COMPLETED in the
- * same write. Nothing else may complete a checkpoint.
- */
-export function applyAck(
-  record: CheckpointRecord | undefined,
-  subtask: SubtaskKey,
-  ack: AckInfo,
-  now: number,
-): AckOutcome {
-  if (!record) return { kind: 'rejected', status: 'MISSING' };
-  if (record.acks[subtask]) return { kind: 'duplicate', record };
-  if (record.status !== 'PENDING' || !record.expected.includes(subtask)) {
-    return { kind: 'rejected', status: record.status };
-  }
-  const acks = { ...record.acks, [subtask]: ack };
-  const complete = record.expected.every((s) => acks[s] !== undefined);
-  const next: CheckpointRecord = complete
-    ? { ...record, acks, status: 'COMPLETED', completedAt: now }
-    : { ...record, acks };
-  return { kind: complete ? 'completed' : 'acked', record: next };
-}
+const NO_ACKS = { acked: 0, finished: 0, progress: 0, bytes: 0, alignmentMs: 0, lastAckAt: null } as const;
 
 export function newCheckpointRecord(args: {
   id: CheckpointId;
   gen: Generation;
-  expected: readonly SubtaskKey[];
+  stages: Readonly<Record<string, number>>;
   now: number;
   savepoint: { name: string; stop: boolean } | null;
   activity: number;
@@ -228,8 +223,8 @@ export function newCheckpointRecord(args: {
     stop: args.savepoint?.stop ?? false,
     triggeredAt: args.now,
     triggersSent: false,
-    expected: args.expected,
-    acks: {},
+    stages: args.stages,
+    ...NO_ACKS,
     completedAt: null,
     reason: null,
     notified: false,
@@ -248,8 +243,8 @@ export function abortedTombstone(id: CheckpointId, gen: number, reason: Checkpoi
     stop: false,
     triggeredAt: now,
     triggersSent: true,
-    expected: [],
-    acks: {},
+    stages: {},
+    ...NO_ACKS,
     completedAt: null,
     reason,
     notified: true,

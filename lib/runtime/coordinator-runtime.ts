@@ -147,7 +147,7 @@ export class CoordinatorRuntime {
     const record = newCheckpointRecord({
       id,
       gen: job.gen,
-      expected: subtasksOf(topology).map(subtaskKey),
+      stages: Object.fromEntries(topology.stages.map((s) => [s.id, s.parallelism])),
       now,
       savepoint,
       activity: allocated.activity,

@@ -20,6 +20,7 @@
  * crash at a port call: that is where the simulation (its instrumented ports) and the tests
  * crash a restore half-way.
  */
+import { expectedCount } from '../core/checkpoint-acks.js';
 import { JobStateError, RestoreError } from '../core/errors.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { commitTransaction } from './sink-commit.js';
@@ -212,8 +213,11 @@ export class RecoveryManager {
     const record = await this.ports.manifest.getCheckpoint(this.graph.name, checkpointId(cp));
     if (!record || record.status !== 'COMPLETED') throw new RestoreError(`checkpoint ${cp} is no longer available`);
     const byStage = new Map<string, SubtaskSnapshot[]>();
+    const acks = await this.ports.manifest.listAcks(this.graph.name, checkpointId(cp));
+    const missing = expectedCount(record) - Object.keys(acks).length;
+    if (missing !== 0) throw new RestoreError(`checkpoint ${cp} lacks the acknowledgements of ${missing} subtasks`);
     await Promise.all(
-      Object.entries(record.acks).map(async ([subtask, ack]) => {
+      Object.entries(acks).map(async ([subtask, ack]) => {
         const body = await this.ports.blobs.get(ack.key);
         if (body === null) throw new RestoreError(`snapshot ${ack.key} of checkpoint ${cp} is missing`);
         const stage = parseSubtaskKey(subtask).stage;

@@ -3,6 +3,7 @@
  * adapters pass, then what only the AWS edge has (error translation, S3's conditional put,
  * DynamoDB's item limit, request counting, provisioning).
  */
+import { stagesOf } from '../../lib/core/checkpoint-acks.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
@@ -168,17 +169,19 @@ describe('aws manifest store (DynamoDB on the emulator)', () => {
     const { ports } = await freshPorts();
     const expected = Array.from({ length: 2000 }, (_, i) => `a-long-stage-name/${i}` as SubtaskKey); // ~60 KB items
     for (let id = 1; id <= 25; id++) {
-      await ports.manifest.createCheckpoint('job', newCheckpointRecord({ id: checkpointId(id), gen: generation(1), expected, now: id, savepoint: null, activity: 0 }));
+      await ports.manifest.createCheckpoint('job', newCheckpointRecord({ id: checkpointId(id), gen: generation(1), stages: stagesOf(expected), now: id, savepoint: null, activity: 0 }));
     }
     expect((await ports.manifest.listCheckpoints('job')).map((c) => c.id)).toEqual(Array.from({ length: 25 }, (_, i) => 25 - i));
     expect((await ports.manifest.listCheckpoints('job', { limit: 3 })).map((c) => c.id)).toEqual([25, 24, 23]);
   });
 
-  it("translates DynamoDB's refusal of an oversized item into ItemTooLargeError", async () => {
+  it("translates DynamoDB's refusal of an oversized item into ItemTooLargeError (a checkpoint of 20,000 subtasks is no such item)", async () => {
     const { ports } = await freshPorts();
     const expected = Array.from({ length: 20_000 }, (_, i) => `a-long-stage-name/${i}` as SubtaskKey);
-    const record = newCheckpointRecord({ id: checkpointId(1), gen: generation(1), expected, now: 0, savepoint: null, activity: 0 });
-    const error = await ports.manifest.createCheckpoint('job', record).catch((e) => e);
+    const record = newCheckpointRecord({ id: checkpointId(1), gen: generation(1), stages: stagesOf(expected), now: 0, savepoint: null, activity: 0 });
+    expect(await ports.manifest.createCheckpoint('job', record)).toBe(true);
+    const oversized = { ...record, id: checkpointId(2), savepoint: 'x'.repeat(500 * 1024) };
+    const error = await ports.manifest.createCheckpoint('job', oversized).catch((e) => e);
     expect(error).toBeInstanceOf(ItemTooLargeError);
     expect(error.cause?.name).toBe('ValidationException');
   });

@@ -5,6 +5,7 @@
  * (the next timer message, the checkpoint item, the spilled state blobs are deleted).
  * The faults come from the wire-fault middleware at the SDK edge, at a high rate.
  */
+import { stagesOf } from '../../lib/core/checkpoint-acks.js';
 import { describe, expect, it } from 'vitest';
 import { awsPorts, type AwsPorts } from '../../lib/adapters/aws/index.js';
 import { checkpointId, generation, jobName, type SubtaskKey } from '../../lib/core/ids.js';
@@ -36,7 +37,7 @@ describe('conditional writes under lost responses (emulator)', () => {
     const { ports, job } = await lossyPorts(2);
     const expected = Array.from({ length: 6 }, (_, i) => `op/${i}` as SubtaskKey);
     for (let id = 1; id <= 5; id++) {
-      const record = newCheckpointRecord({ id: checkpointId(id), gen: generation(1), expected, now: id, savepoint: null, activity: 0 });
+      const record = newCheckpointRecord({ id: checkpointId(id), gen: generation(1), stages: stagesOf(expected), now: id, savepoint: null, activity: 0 });
       expect(await ports.manifest.createCheckpoint(job, record)).toBe(true);
       expect(await ports.manifest.createCheckpoint(job, { ...record, triggeredAt: 99 })).toBe(false);
       const kinds = [];

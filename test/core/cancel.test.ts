@@ -15,7 +15,7 @@ import { cancelJob } from '../../lib/runtime/job-cancel.js';
 const G = generation(2);
 const running: JobRecord = { ...initialJobRecord(jobName('wc'), G), status: 'RUNNING', nextCheckpointId: 6 };
 const item = (id: number, status: CheckpointRecord['status']): CheckpointRecord => ({
-  ...newCheckpointRecord({ id: checkpointId(id), gen: G, expected: ['src/0'] as SubtaskKey[], now: 0, savepoint: null, activity: 0 }),
+  ...newCheckpointRecord({ id: checkpointId(id), gen: G, stages: { src: 1 }, now: 0, savepoint: null, activity: 0 }),
   status,
 });
 

@@ -2,17 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { checkpointSettings, type CheckpointSettings } from '../../lib/core/config.js';
 import { decideTick, planRetention, type CoordinatorFacts } from '../../lib/core/coordinator.js';
 import { checkpointId, generation, jobName, type SubtaskKey } from '../../lib/core/ids.js';
-import { applyAck, initialJobRecord, newCheckpointRecord, type AckInfo, type CheckpointRecord, type JobRecord } from '../../lib/core/manifest.js';
+import { applyAck, countAck, stagesOf } from '../../lib/core/checkpoint-acks.js';
+import { initialJobRecord, newCheckpointRecord, type AckInfo, type CheckpointRecord, type JobRecord } from '../../lib/core/manifest.js';
 
 const G = generation(3);
 const running: JobRecord = { ...initialJobRecord(jobName('j'), G), status: 'RUNNING', nextCheckpointId: 10 };
 const expected = ['src/0', 'sink/0'] as SubtaskKey[];
 const ack = (progress = 1, finished = false): AckInfo => ({ key: 'k', bytes: 1, alignmentMs: 0, finished, progress, at: 0 });
 
-function cp(id: number, status: CheckpointRecord['status'], at: number, extra: Partial<CheckpointRecord> = {}): CheckpointRecord {
-  const base = newCheckpointRecord({ id: checkpointId(id), gen: G, expected, now: at, savepoint: null, activity: 0 });
-  const acks: Record<string, AckInfo> = status === 'COMPLETED' ? { 'src/0': ack(id), 'sink/0': ack(id) } : {};
-  return { ...base, status, triggersSent: true, notified: true, acks, completedAt: status === 'PENDING' ? null : at + 100, ...extra };
+/** A checkpoint of `expected`, counting `acks` (by default: none, or both acks of progress `id` when COMPLETED). */
+function cp(id: number, status: CheckpointRecord['status'], at: number, extra: Partial<CheckpointRecord> & { acks?: AckInfo[] } = {}): CheckpointRecord {
+  const { acks = status === 'COMPLETED' ? [ack(id), ack(id)] : [], ...rest } = extra;
+  const base = acks.reduce(countAck, newCheckpointRecord({ id: checkpointId(id), gen: G, stages: stagesOf(expected), now: at, savepoint: null, activity: 0 }));
+  return { ...base, status, triggersSent: true, notified: true, completedAt: status === 'PENDING' ? null : at + 100, ...rest };
 }
 
 function facts(over: Omit<Partial<CoordinatorFacts>, 'settings'> & { settings?: Partial<CheckpointSettings> } = {}): CoordinatorFacts {
@@ -58,8 +60,8 @@ describe('CheckpointCoordinator decisions', () => {
   });
 
   it('skips when the job made no progress since the previous checkpoint', () => {
-    const a = cp(7, 'COMPLETED', 10_000, { acks: { 'src/0': ack(5), 'sink/0': ack(5) } });
-    const b = cp(8, 'COMPLETED', 50_000, { acks: { 'src/0': ack(5), 'sink/0': ack(5) } });
+    const a = cp(7, 'COMPLETED', 10_000, { acks: [ack(5), ack(5)] });
+    const b = cp(8, 'COMPLETED', 50_000, { acks: [ack(5), ack(5)] });
     const settings = { retained: 2 };
     expect(kinds(facts({ checkpoints: [a, b], settings }))).toEqual(['skip:IDLE']);
     expect(kinds(facts({ checkpoints: [a, b], settings, job: { ...running, activity: 1 } }))).toEqual(['trigger']);
@@ -76,7 +78,7 @@ describe('CheckpointCoordinator decisions', () => {
   it('takes a final checkpoint once every source finished, then finishes the job once its sinks committed it', () => {
     const finishedSources = { ...running, sourcesFinished: ['src/0'] };
     expect(kinds(facts({ job: finishedSources, settings: { interval: null } }))).toEqual(['trigger']);
-    const final = cp(9, 'COMPLETED', 90_000, { acks: { 'src/0': ack(3, true), 'sink/0': ack(3, true) } });
+    const final = cp(9, 'COMPLETED', 90_000, { acks: [ack(3, true), ack(3, true)] });
     // completed and notified, but the sink has not committed yet: not FINISHED, nothing triggered
     expect(kinds(facts({ job: finishedSources, checkpoints: [final] }))).toEqual(['skip:COMMITTING']);
     expect(kinds(facts({ job: finishedSources, checkpoints: [{ ...final, notified: false }] }))).toEqual(['notify-commit', 'skip:COMMITTING']);
@@ -145,15 +147,21 @@ describe('retention', () => {
 describe('the ack transition', () => {
   it('completes exactly once, with the last expected ack; duplicates and strangers change nothing', () => {
     let record = cp(9, 'PENDING', 0);
-    const first = applyAck(record, 'src/0' as SubtaskKey, ack(), 1);
+    const first = applyAck(record, 'src/0' as SubtaskKey, false, ack(), 1);
     expect(first.kind).toBe('acked');
     record = (first as { record: CheckpointRecord }).record;
-    expect(applyAck(record, 'src/0' as SubtaskKey, ack(), 2).kind).toBe('duplicate');
-    expect(applyAck(record, 'other/0' as SubtaskKey, ack(), 2)).toEqual({ kind: 'rejected', status: 'PENDING' });
-    const last = applyAck(record, 'sink/0' as SubtaskKey, ack(), 3);
+    expect(record).toMatchObject({ acked: 1, progress: 1, status: 'PENDING' });
+    // A duplicate is recognised by its ack item: counted once.
+    expect(applyAck(record, 'src/0' as SubtaskKey, true, ack(), 2)).toEqual({ kind: 'duplicate', record });
+    expect(applyAck(record, 'other/0' as SubtaskKey, false, ack(), 2)).toEqual({ kind: 'rejected', status: 'PENDING' });
+    expect(applyAck(record, 'sink/1' as SubtaskKey, false, ack(), 2)).toEqual({ kind: 'rejected', status: 'PENDING' });
+    const last = applyAck(record, 'sink/0' as SubtaskKey, false, ack(), 3);
     expect(last.kind).toBe('completed');
-    expect((last as { record: CheckpointRecord }).record).toMatchObject({ status: 'COMPLETED', completedAt: 3 });
-    expect(applyAck({ ...record, status: 'ABORTED' }, 'sink/0' as SubtaskKey, ack(), 3)).toEqual({ kind: 'rejected', status: 'ABORTED' });
-    expect(applyAck(undefined, 'sink/0' as SubtaskKey, ack(), 3)).toEqual({ kind: 'rejected', status: 'MISSING' });
+    expect((last as { record: CheckpointRecord }).record).toMatchObject({ status: 'COMPLETED', completedAt: 3, acked: 2 });
+    expect(applyAck({ ...record, status: 'ABORTED' }, 'sink/0' as SubtaskKey, false, ack(), 3)).toEqual({ kind: 'rejected', status: 'ABORTED' });
+    expect(applyAck(null, 'sink/0' as SubtaskKey, false, ack(), 3)).toEqual({ kind: 'rejected', status: 'MISSING' });
+    // Counted, but the completion was lost (a crash between the two writes): the duplicate completes.
+    const full = countAck(record, ack());
+    expect(applyAck(full, 'sink/0' as SubtaskKey, true, ack(), 4)).toMatchObject({ kind: 'completed', record: { status: 'COMPLETED', completedAt: 4, acked: 2 } });
   });
 });

@@ -80,7 +80,7 @@ describe('restore planning', () => {
 
   it('chooses latest along the failed generation’s lineage, not a newer checkpoint of another line', () => {
     const mk = (id: number, gen: number, status: 'COMPLETED' | 'ABORTED', savepoint: string | null = null) => ({
-      ...newCheckpointRecord({ id: checkpointId(id), gen: generation(gen), expected: [] as SubtaskKey[], now: 0, savepoint: savepoint ? { name: savepoint, stop: true } : null, activity: 0 }),
+      ...newCheckpointRecord({ id: checkpointId(id), gen: generation(gen), stages: {}, now: 0, savepoint: savepoint ? { name: savepoint, stop: true } : null, activity: 0 }),
       status,
     });
     const all = [mk(3, 1, 'COMPLETED', 'sp'), mk(4, 1, 'COMPLETED'), mk(5, 2, 'ABORTED'), mk(6, 2, 'COMPLETED'), mk(7, 3, 'ABORTED')];

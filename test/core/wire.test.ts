@@ -3,7 +3,7 @@
  * strings a retry must reproduce exactly (dedup ids, bodies, keys) are asserted literally.
  */
 import { describe, expect, it } from 'vitest';
-import { checkpointId, generation, stageId, type JobName } from '../../lib/core/ids.js';
+import { checkpointId, generation, stageId, type JobName, type SubtaskKey } from '../../lib/core/ids.js';
 import {
   blobKeys,
   commitMarkerBody,
@@ -167,6 +167,12 @@ describe('storage keys', () => {
     expect(tableKeys.parseStateSk(tableKeys.stateSk(version, 'd'))).toEqual({ version, kind: 'd' });
     expect(tableKeys.checkpointIdOfSk(tableKeys.checkpointSk(cp))).toBe(7);
     expect(tableKeys.logOffsetOfSk(tableKeys.logSk(123))).toBe(123);
+    // Ack items: under their checkpoint's prefix, never under the checkpoints' own.
+    const ack = tableKeys.ackSk(cp, 'count/12' as SubtaskKey);
+    expect(ack).toBe('ack#000000000007#count/12');
+    expect(ack.startsWith(tableKeys.ackSkPrefix(cp)) && !ack.startsWith(tableKeys.checkpointSkPrefix)).toBe(true);
+    expect(tableKeys.ackSk(cp, 'count/12' as SubtaskKey).startsWith(tableKeys.ackSkPrefix(checkpointId(70)))).toBe(false);
+    expect(tableKeys.subtaskOfAckSk(ack)).toBe('count/12');
   });
 });
 

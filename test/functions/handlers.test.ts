@@ -108,7 +108,7 @@ describe('Lambda handlers on the emulator', () => {
       expect(job).toMatchObject({ status: 'RUNNING', gen: 1 });
       // A pending checkpoint older than its timeout: the next heartbeat aborts it and says so.
       const { newCheckpointRecord } = await import('../../lib/core/manifest.js');
-      const stale = newCheckpointRecord({ id: 1 as never, gen: job.gen, expected: [], now: Date.now() - 11 * 60_000, savepoint: null, activity: 0 });
+      const stale = newCheckpointRecord({ id: 1 as never, gen: job.gen, stages: {}, now: Date.now() - 11 * 60_000, savepoint: null, activity: 0 });
       await w.ports.manifest.createCheckpoint(w.graph.name, { ...stale, triggersSent: true });
       await coordinator(scheduledEvent('heartbeat', Date.now()));
     } finally {

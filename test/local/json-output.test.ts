@@ -47,7 +47,7 @@ describe('stdout of a local run', () => {
     provisionMemoryQueues(ports.queue, host.topology, { maxReceiveCount: 5 });
     const { gen } = await host.recovery.start();
     // A pending checkpoint far past its timeout: the first heartbeat aborts it.
-    const stale = newCheckpointRecord({ id: checkpointId(1000), gen, expected: [], now: Date.now() - 11 * 60_000, savepoint: null, activity: 0 });
+    const stale = newCheckpointRecord({ id: checkpointId(1000), gen, stages: {}, now: Date.now() - 11 * 60_000, savepoint: null, activity: 0 });
     await ports.manifest.createCheckpoint(name, { ...stale, triggersSent: true });
     const { stdout, stderr } = await captured(async () => {
       host.start();

@@ -5,7 +5,7 @@ import { initialJobRecord, newCheckpointRecord, type CheckpointRecord, type JobR
 import { savepointInUse } from '../../local/savepoint-commands.js';
 
 const sp = (id: number, gen: number, status: CheckpointRecord['status'] = 'COMPLETED'): CheckpointRecord => ({
-  ...newCheckpointRecord({ id: checkpointId(id), gen: generation(gen), expected: [], now: 0, savepoint: { name: `sp${id}`, stop: false }, activity: 0 }),
+  ...newCheckpointRecord({ id: checkpointId(id), gen: generation(gen), stages: {}, now: 0, savepoint: { name: `sp${id}`, stop: false }, activity: 0 }),
   status,
 });
 const plain = (id: number, gen: number): CheckpointRecord => ({ ...sp(id, gen), savepoint: null });

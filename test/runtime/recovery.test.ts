@@ -81,7 +81,7 @@ describe('recovery', () => {
     await world.runToEnd();
     await exact(world);
     const last = (await world.memory.manifest.listCheckpoints('rescale'))[0]!;
-    expect(Object.keys(last.acks).filter((k) => k.startsWith('count/')).sort()).toEqual(['count/0', 'count/1', 'count/2']);
+    expect(Object.keys(await world.memory.manifest.listAcks('rescale', last.id)).filter((k) => k.startsWith('count/')).sort()).toEqual(['count/0', 'count/1', 'count/2']);
   });
 
   it('a restore that crashes half-way is resumed and finishes correctly', async () => {

@@ -1,16 +1,18 @@
 /**
  * ManifestStore port on the job's DynamoDB table: the job item (pk `tableKeys.jobPk`, sk
- * `tableKeys.jobSk`) and one item per checkpoint (sk `tableKeys.checkpointSk`), each record as
- * a JSON string attribute `record`, plus the attributes conditions test: `version` on the job
- * item, `status` and `rev` (a write counter) on checkpoint items.
+ * `tableKeys.jobSk`, the record as a JSON attribute `record` and its `version`), one item per
+ * checkpoint (sk `tableKeys.checkpointSk`) and one per acknowledgement (sk `tableKeys.ackSk`),
+ * in the format of core/wire/manifest-items.
  *
  * What must hold:
  * - `putJob` writes only over the version read (or only when absent) and stores version + 1;
- * - every checkpoint mutation is ONE conditional write computed from a consistent read:
- *   the transition (core/manifest's `applyAck` for acks) decides, the PutItem is conditioned on
- *   `rev` being unchanged (and, for acks, the status still PENDING). A lost race re-reads and
- *   decides again, so the ack that completes the expected set flips the status in the same
- *   write, and racing acks complete a checkpoint exactly once;
+ * - a checkpoint item has a fixed size; every transition of it is ONE conditional UpdateItem of
+ *   the attributes it changes (no read first): abort and completion only from PENDING (so they
+ *   exclude each other and acks racing them), discard only from COMPLETED, flags and committed
+ *   sinks set-like. Acks: dynamodb-acks.ts, then the completion of core/checkpoint-acks;
+ * - a writer whose response was lost recognises its own write: each write stores a unique id
+ *   (`w` at creation, `endedBy` for abort/completion, `discardedBy`) that the condition
+ *   failure's old item shows;
  * - every read is strongly consistent.
  */
 import {
@@ -18,33 +20,36 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type AttributeValue,
+  UpdateItemCommand,
   type DynamoDBClient,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { awaitsCompletion, expectedCount, settledAck } from '../../core/checkpoint-acks.js';
 import { TransientStorageError } from '../../core/errors.js';
 import type { CheckpointId, JobName, SubtaskKey } from '../../core/ids.js';
 import {
   abortedTombstone,
-  applyAck,
   type AckInfo,
   type AckOutcome,
+  type CheckpointAcks,
   type CheckpointFailureReason,
   type CheckpointRecord,
   type JobRecord,
 } from '../../core/manifest.js';
+import { checkpointItemFields as F } from '../../core/wire/manifest-items.js';
 import { tableKeys } from '../../core/wire/storage-keys.js';
 import type { ManifestStore } from '../../ports/manifest-store.js';
+import { backoff, countAck, deleteAcks, queryPrefix } from './dynamodb-acks.js';
+import { checkpointItem, checkpointKey, parseAckItems, parseCheckpointItem, type Item } from './dynamodb-checkpoint-items.js';
 import { DYNAMODB_ITEM_LIMIT } from './dynamodb-state-store.js';
-import { attempt, isConditionFailed, translateError } from './errors.js';
+import { attempt, awsCode, isConditionFailed, translateError } from './errors.js';
 
-type Item = Record<string, AttributeValue>;
-/** Racing writers of one checkpoint item: each round one of them wins, so this bounds a race of this many. */
-const MAX_RACE_ATTEMPTS = 40;
+const MAX_CONFLICT_ATTEMPTS = 40;
 
-/** What a checkpoint mutation decided: the result, and the record to write if any. */
-type Decision<T> = { readonly result: T; readonly write?: CheckpointRecord; readonly onlyIfPending?: boolean };
+/** An update's outcome: the item after it, or the item (if any) its condition failed on. */
+type Updated = { readonly ok: true; readonly item: Item } | { readonly ok: false; readonly old: Item | undefined };
 
 export class DynamoDbManifestStore implements ManifestStore {
   constructor(
@@ -67,7 +72,7 @@ export class DynamoDbManifestStore implements ManifestStore {
 
   async getCheckpoint(job: string, id: CheckpointId): Promise<CheckpointRecord | null> {
     const item = await this.read(tableKeys.jobPk(job as JobName), tableKeys.checkpointSk(id));
-    return item ? parseCheckpoint(item) : null;
+    return item ? parseCheckpointItem(item) : null;
   }
 
   async listCheckpoints(job: string, options: { limit?: number } = {}): Promise<CheckpointRecord[]> {
@@ -90,78 +95,105 @@ export class DynamoDbManifestStore implements ManifestStore {
           }),
         ),
       );
-      out.push(...(page.Items ?? []).map(parseCheckpoint));
+      out.push(...(page.Items ?? []).map(parseCheckpointItem));
       start = page.LastEvaluatedKey;
     } while (start);
     return options.limit === undefined ? out : out.slice(0, options.limit);
   }
 
+  async listAcks(job: string, id: CheckpointId): Promise<CheckpointAcks> {
+    return parseAckItems(await queryPrefix(this.client, this.table, job, tableKeys.ackSkPrefix(id)));
+  }
+
   createCheckpoint(job: string, record: CheckpointRecord): Promise<boolean> {
-    return this.conditionalPut(checkpointItem(job, record, 0), { ConditionExpression: 'attribute_not_exists(pk)' });
+    return this.conditionalPut(checkpointItem(job, record, randomUUID()), { ConditionExpression: 'attribute_not_exists(pk)' });
   }
 
-  ack(job: string, id: CheckpointId, subtask: SubtaskKey, info: AckInfo, now: number): Promise<AckOutcome> {
-    return this.mutate(job, id, `ack ${subtask}`, (current) => {
-      const outcome = applyAck(current ?? undefined, subtask, info, now);
-      const write = outcome.kind === 'acked' || outcome.kind === 'completed' ? outcome.record : undefined;
-      return { result: outcome, ...(write ? { write, onlyIfPending: true } : {}) };
+  async ack(job: string, id: CheckpointId, subtask: SubtaskKey, info: AckInfo, now: number): Promise<AckOutcome> {
+    const counted = await countAck(this.client, this.table, job, id, subtask, info);
+    if (counted.kind === 'rejected') return counted;
+    const record = await this.getCheckpoint(job, id);
+    if (!record) return { kind: 'rejected', status: 'MISSING' };
+    if (!awaitsCompletion(record)) return settledAck(record, counted.kind === 'counted');
+    // Every expected subtask is counted: complete, exactly one writer wins.
+    const w = randomUUID();
+    const done = await this.update(job, id, 'complete', {
+      UpdateExpression: 'SET #status = :completed, #completedAt = :now, #endedBy = :w',
+      ConditionExpression: '#status = :pending AND #acked = :expected',
+      ExpressionAttributeNames: { '#status': F.status, '#completedAt': F.completedAt, '#endedBy': F.endedBy, '#acked': F.acked },
+      ExpressionAttributeValues: { ':completed': { S: 'COMPLETED' }, ':pending': { S: 'PENDING' }, ':now': { N: String(now) }, ':w': { S: w }, ':expected': { N: String(expectedCount(record)) } },
     });
+    if (done.ok) return { kind: 'completed', record: parseCheckpointItem(done.item) };
+    if (done.old?.[F.endedBy]?.S === w) return { kind: 'completed', record: parseCheckpointItem(done.old) };
+    return settledAck(done.old ? parseCheckpointItem(done.old) : record, counted.kind === 'counted');
   }
 
-  abort(job: string, id: CheckpointId, reason: CheckpointFailureReason, now: number, tombstone?: { gen: number }): Promise<boolean> {
-    return this.mutate(job, id, 'abort', (current) => {
-      if (!current) return tombstone ? { result: true, write: abortedTombstone(id, tombstone.gen, reason, now) } : { result: false };
-      if (current.status !== 'PENDING') return { result: false };
-      return { result: true, write: { ...current, status: 'ABORTED', reason, completedAt: now }, onlyIfPending: true };
-    });
+  async abort(job: string, id: CheckpointId, reason: CheckpointFailureReason, now: number, tombstone?: { gen: number }): Promise<boolean> {
+    for (let n = 0; n < MAX_CONFLICT_ATTEMPTS; n++) {
+      const w = randomUUID();
+      const out = await this.update(job, id, 'abort', {
+        UpdateExpression: 'SET #status = :aborted, #reason = :reason, #completedAt = :now, #endedBy = :w',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': F.status, '#reason': F.reason, '#completedAt': F.completedAt, '#endedBy': F.endedBy },
+        ExpressionAttributeValues: { ':aborted': { S: 'ABORTED' }, ':pending': { S: 'PENDING' }, ':reason': { S: reason }, ':now': { N: String(now) }, ':w': { S: w } },
+      });
+      if (out.ok || out.old?.[F.endedBy]?.S === w) return true;
+      if (out.old || !tombstone) return false;
+      // No item: a tombstone, unless one was created meanwhile (then abort that one).
+      if (await this.conditionalPut(checkpointItem(job, abortedTombstone(id, tombstone.gen, reason, now), w), { ConditionExpression: 'attribute_not_exists(pk)' })) return true;
+    }
+    throw new TransientStorageError(`dynamodb abort of ${job}/${id}: the item kept appearing and disappearing`);
   }
 
   async mark(job: string, id: CheckpointId, flag: 'triggersSent' | 'notified'): Promise<void> {
-    await this.mutate(job, id, `mark ${flag}`, (current) =>
-      !current || current[flag] ? { result: undefined } : { result: undefined, write: { ...current, [flag]: true } },
-    );
+    await this.update(job, id, `mark ${flag}`, {
+      UpdateExpression: 'SET #flag = :true',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#flag': F[flag] },
+      ExpressionAttributeValues: { ':true': { BOOL: true } },
+    });
   }
 
   async markCommitted(job: string, id: CheckpointId, subtask: SubtaskKey): Promise<void> {
-    await this.mutate(job, id, `mark ${subtask} committed`, (current) =>
-      !current || (current.committed ?? []).includes(subtask)
-        ? { result: undefined }
-        : { result: undefined, write: { ...current, committed: [...(current.committed ?? []), subtask] } },
-    );
+    await this.update(job, id, `mark ${subtask} committed`, {
+      UpdateExpression: 'ADD #committed :subtask',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#committed': F.committed },
+      ExpressionAttributeValues: { ':subtask': { SS: [subtask] } },
+    });
   }
 
-  discardCheckpoint(job: string, id: CheckpointId): Promise<boolean> {
-    return this.mutate(job, id, 'discard', (current) =>
-      current?.status === 'COMPLETED' ? { result: true, write: { ...current, status: 'DISCARDED' } } : { result: false },
-    );
+  async discardCheckpoint(job: string, id: CheckpointId): Promise<boolean> {
+    const w = randomUUID();
+    const out = await this.update(job, id, 'discard', {
+      UpdateExpression: 'SET #status = :discarded, #by = :w',
+      ConditionExpression: '#status = :completed',
+      ExpressionAttributeNames: { '#status': F.status, '#by': F.discardedBy },
+      ExpressionAttributeValues: { ':discarded': { S: 'DISCARDED' }, ':completed': { S: 'COMPLETED' }, ':w': { S: w } },
+    });
+    return out.ok || out.old?.[F.discardedBy]?.S === w;
   }
 
   async deleteCheckpoint(job: string, id: CheckpointId): Promise<void> {
-    const key = { pk: { S: tableKeys.jobPk(job as JobName) }, sk: { S: tableKeys.checkpointSk(id) } };
-    await attempt('dynamodb', `DeleteItem ${key.pk.S}/${key.sk.S}`, () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key })));
+    await deleteAcks(this.client, this.table, job, id);
+    const key = checkpointKey(job, id);
+    await attempt('dynamodb', `DeleteItem ${key.pk!.S}/${key.sk!.S}`, () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key })));
   }
 
-  /** Read, decide, write conditioned on nothing having changed since the read; again on a lost race. */
-  private async mutate<T>(job: string, id: CheckpointId, what: string, decide: (current: CheckpointRecord | null) => Decision<T>): Promise<T> {
-    const pk = tableKeys.jobPk(job as JobName);
-    const sk = tableKeys.checkpointSk(id);
-    for (let n = 0; n < MAX_RACE_ATTEMPTS; n++) {
-      if (n > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * n) * (0.5 + Math.random())));
-      const item = await this.read(pk, sk);
-      const current = item ? parseCheckpoint(item) : null;
-      const decision = decide(current);
-      if (!decision.write) return decision.result;
-      const rev = item ? Number(item.rev?.N ?? 0) : -1;
-      const condition = item
-        ? {
-            ConditionExpression: decision.onlyIfPending ? 'rev = :rev AND #status = :pending' : 'rev = :rev',
-            ExpressionAttributeNames: decision.onlyIfPending ? { '#status': 'status' } : undefined,
-            ExpressionAttributeValues: { ':rev': { N: String(rev) }, ...(decision.onlyIfPending ? { ':pending': { S: 'PENDING' } } : {}) },
-          }
-        : { ConditionExpression: 'attribute_not_exists(pk)' };
-      if (await this.conditionalPut(checkpointItem(job, decision.write, rev + 1), condition)) return decision.result;
+  /** One conditional UpdateItem of a checkpoint item, again while it conflicts with an ack transaction in flight. */
+  private async update(job: string, id: CheckpointId, what: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<Updated> {
+    const command = new UpdateItemCommand({ TableName: this.table, Key: checkpointKey(job, id), ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...input });
+    for (let n = 0; n < MAX_CONFLICT_ATTEMPTS; n++) {
+      if (n > 0) await backoff(n);
+      try {
+        const out = await this.client.send(command);
+        return { ok: true, item: out.Attributes ?? {} };
+      } catch (e) {
+        if (isConditionFailed(e)) return { ok: false, old: (e as { Item?: Item }).Item };
+        if (awsCode(e) !== 'TransactionConflictException') throw translateError('dynamodb', `UpdateItem ${what} of ${job}/${id}`, e);
+      }
     }
-    throw new TransientStorageError(`dynamodb ${what} on ${pk}/${sk}: lost ${MAX_RACE_ATTEMPTS} races in a row`);
+    throw new TransientStorageError(`dynamodb ${what} of ${job}/${id}: ${MAX_CONFLICT_ATTEMPTS} conflicts with transactions in a row`);
   }
 
   private async read(pk: string, sk: string): Promise<Item | null> {
@@ -174,8 +206,8 @@ export class DynamoDbManifestStore implements ManifestStore {
   /**
    * PutItem under a condition; false when the condition did not hold — unless the item there
    * ours: the SDK retried a write whose response was lost and the retry's condition failed on
-   * our own write. Every item carries `w`, unique per write, so an item with our `w` is this
-   * write — and an equal record written by someone else is not.
+   * our own write. Every such item carries `w`, unique per write, so an item with our `w` is
+   * this write — and an equal record written by someone else is not.
    */
   private async conditionalPut(
     item: Item,
@@ -192,19 +224,5 @@ export class DynamoDbManifestStore implements ManifestStore {
   }
 }
 
-function checkpointItem(job: string, record: CheckpointRecord, rev: number): Item {
-  return {
-    pk: { S: tableKeys.jobPk(job as JobName) },
-    sk: { S: tableKeys.checkpointSk(record.id) },
-    status: { S: record.status },
-    rev: { N: String(rev) },
-    record: { S: JSON.stringify(record) },
-    w: { S: randomUUID() },
-  };
-}
-
 /** The stored item is the one written (same per-write `w`). */
 const sameItem = (stored: Item | undefined, written: Item) => stored?.w?.S !== undefined && stored.w.S === written.w?.S;
-
-const parseCheckpoint = (item: Item) => JSON.parse(item.record!.S!) as CheckpointRecord;
-

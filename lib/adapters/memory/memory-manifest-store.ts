@@ -1,18 +1,25 @@
 /**
- * In-memory manifest: the job item and checkpoint items, with the same atomic transitions
- * the DynamoDB store makes with conditional writes. Stored records are deep-frozen copies
- * and are replaced, never changed, so readers can share them safely.
+ * In-memory manifest: the job item, checkpoint items and ack items, with the same atomic
+ * transitions the DynamoDB store makes with conditional writes (core/checkpoint-acks for
+ * acks). Stored records are deep-frozen copies and are replaced, never changed, so readers
+ * can share them safely.
+ *
+ * `requests.writeUnits` counts what DynamoDB would bill for the same writes (core/cost):
+ * an ack is the put of its item and the update of the checkpoint item in one transaction, a
+ * completion one more update of the checkpoint item.
  */
+import { admitAck, awaitsCompletion, completedRecord, countAck, settledAck } from '../../core/checkpoint-acks.js';
 import type { CheckpointId, SubtaskKey } from '../../core/ids.js';
 import {
   abortedTombstone,
-  applyAck,
   type AckInfo,
   type AckOutcome,
+  type CheckpointAcks,
   type CheckpointFailureReason,
   type CheckpointRecord,
   type JobRecord,
 } from '../../core/manifest.js';
+import { dynamodbWriteUnits, utf8Bytes } from '../../core/cost.js';
 import type { ManifestStore } from '../../ports/manifest-store.js';
 
 function freeze<T>(value: T): T {
@@ -23,16 +30,39 @@ function freeze<T>(value: T): T {
   return value;
 }
 const copy = <T>(value: T): T => freeze(structuredClone(value));
+/** An item's size as the DynamoDB store would write it, near enough: its JSON. */
+const size = (value: unknown) => utf8Bytes(JSON.stringify(value));
 
 export class MemoryManifestStore implements ManifestStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly checkpoints = new Map<string, Map<number, CheckpointRecord>>();
-  readonly requests = { read: 0, write: 0 };
+  private readonly ackItems = new Map<string, Map<number, Map<string, AckInfo>>>();
+  readonly requests = { read: 0, write: 0, writeUnits: 0 };
 
   private items(job: string): Map<number, CheckpointRecord> {
     let m = this.checkpoints.get(job);
     if (!m) this.checkpoints.set(job, (m = new Map()));
     return m;
+  }
+
+  private acksOf(job: string, id: number): Map<string, AckInfo> {
+    let byId = this.ackItems.get(job);
+    if (!byId) this.ackItems.set(job, (byId = new Map()));
+    let m = byId.get(id);
+    if (!m) byId.set(id, (m = new Map()));
+    return m;
+  }
+
+  /** Counts one write request of the given items (bytes), in a transaction or not. */
+  private bill(bytes: readonly number[], transactional = false): void {
+    this.requests.write++;
+    for (const b of bytes) this.requests.writeUnits += dynamodbWriteUnits(b, { transactional });
+  }
+
+  /** Replaces a checkpoint item, billing the larger of before and after, as an update is. */
+  private replace(job: string, next: CheckpointRecord, before: CheckpointRecord): void {
+    this.items(job).set(next.id, freeze(next));
+    this.bill([Math.max(size(before), size(next))]);
   }
 
   async getJob(job: string): Promise<JobRecord | null> {
@@ -41,8 +71,8 @@ export class MemoryManifestStore implements ManifestStore {
   }
 
   async putJob(record: JobRecord, expectedVersion: number | null): Promise<boolean> {
-    this.requests.write++;
     const current = this.jobs.get(record.job);
+    this.bill([size(record)]);
     if (expectedVersion === null ? current !== undefined : current?.version !== expectedVersion) return false;
     this.jobs.set(record.job, copy({ ...record, version: (expectedVersion ?? -1) + 1 }));
     return true;
@@ -59,8 +89,13 @@ export class MemoryManifestStore implements ManifestStore {
     return options.limit === undefined ? all : all.slice(0, options.limit);
   }
 
+  async listAcks(job: string, id: CheckpointId): Promise<CheckpointAcks> {
+    this.requests.read++;
+    return freeze(Object.fromEntries(this.acksOf(job, id)));
+  }
+
   async createCheckpoint(job: string, record: CheckpointRecord): Promise<boolean> {
-    this.requests.write++;
+    this.bill([size(record)]);
     const items = this.items(job);
     if (items.has(record.id)) return false;
     items.set(record.id, copy(record));
@@ -68,11 +103,22 @@ export class MemoryManifestStore implements ManifestStore {
   }
 
   async ack(job: string, id: CheckpointId, subtask: SubtaskKey, info: AckInfo, now: number): Promise<AckOutcome> {
-    this.requests.write++;
-    const items = this.items(job);
-    const outcome = applyAck(items.get(id), subtask, info, now);
-    if (outcome.kind === 'acked' || outcome.kind === 'completed') items.set(id, copy(outcome.record));
-    return outcome;
+    const acks = this.acksOf(job, id);
+    const current = this.items(job).get(id) ?? null;
+    const admission = admitAck(current, subtask, acks.has(subtask));
+    // The transaction is billed whether or not its conditions held.
+    this.bill([size({ subtask, info }), size(current ?? {})], true);
+    if (admission.kind === 'rejected') return admission;
+    let record = current!;
+    if (admission.kind === 'count') {
+      acks.set(subtask, copy(info));
+      record = countAck(record, info);
+      this.items(job).set(id, freeze(record));
+    }
+    if (!awaitsCompletion(record)) return settledAck(record, admission.kind === 'count');
+    const done = completedRecord(record, now);
+    this.replace(job, done, record);
+    return { kind: 'completed', record: done };
   }
 
   async abort(
@@ -82,44 +128,45 @@ export class MemoryManifestStore implements ManifestStore {
     now: number,
     tombstone?: { gen: number },
   ): Promise<boolean> {
-    this.requests.write++;
     const items = this.items(job);
     const current = items.get(id);
     if (!current) {
+      this.bill([0]);
       if (!tombstone) return false;
-      items.set(id, freeze(abortedTombstone(id, tombstone.gen, reason, now)));
+      const dead = freeze(abortedTombstone(id, tombstone.gen, reason, now));
+      this.replace(job, dead, dead);
       return true;
     }
-    if (current.status !== 'PENDING') return false;
-    items.set(id, freeze({ ...current, status: 'ABORTED', reason, completedAt: now }));
+    if (current.status !== 'PENDING') return (this.bill([size(current)]), false);
+    this.replace(job, { ...current, status: 'ABORTED', reason, completedAt: now }, current);
     return true;
   }
 
   async mark(job: string, id: CheckpointId, flag: 'triggersSent' | 'notified'): Promise<void> {
-    this.requests.write++;
-    const items = this.items(job);
-    const current = items.get(id);
-    if (current) items.set(id, freeze({ ...current, [flag]: true }));
+    const current = this.items(job).get(id);
+    if (current) this.replace(job, { ...current, [flag]: true }, current);
+    else this.bill([0]);
   }
 
   async markCommitted(job: string, id: CheckpointId, subtask: SubtaskKey): Promise<void> {
-    this.requests.write++;
-    const items = this.items(job);
-    const current = items.get(id);
-    if (current && !current.committed.includes(subtask)) items.set(id, freeze({ ...current, committed: [...current.committed, subtask] }));
+    const current = this.items(job).get(id);
+    if (!current) return this.bill([0]);
+    const committed = current.committed.includes(subtask) ? current.committed : [...current.committed, subtask].sort();
+    this.replace(job, { ...current, committed }, current);
   }
 
   async discardCheckpoint(job: string, id: CheckpointId): Promise<boolean> {
-    this.requests.write++;
-    const items = this.items(job);
-    const current = items.get(id);
-    if (current?.status !== 'COMPLETED') return false;
-    items.set(id, freeze({ ...current, status: 'DISCARDED' }));
+    const current = this.items(job).get(id);
+    if (current?.status !== 'COMPLETED') return (this.bill([size(current ?? {})]), false);
+    this.replace(job, { ...current, status: 'DISCARDED' }, current);
     return true;
   }
 
   async deleteCheckpoint(job: string, id: CheckpointId): Promise<void> {
-    this.requests.write++;
+    const acks = this.acksOf(job, id);
+    for (const [subtask, info] of acks) this.bill([size({ subtask, info })]);
+    this.ackItems.get(job)?.delete(id);
+    this.bill([size(this.items(job).get(id) ?? {})]);
     this.items(job).delete(id);
   }
 }

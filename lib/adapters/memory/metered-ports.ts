@@ -93,6 +93,12 @@ export function meterPorts(ports: Ports, billing: Billing): Ports {
         write(json(record));
         return manifest.putJob(record, expected);
       },
+      listAcks: async (job, id) => {
+        const acks = await manifest.listAcks(job, id);
+        // A Query: read units by the bytes it returns (at least one read).
+        read(Math.max(KEY_BYTES, Object.values(acks).reduce((n, a) => n + json(a), 0)));
+        return acks;
+      },
       getCheckpoint: async (job, id) => {
         const r = await manifest.getCheckpoint(job, id);
         read(json(r));
@@ -107,7 +113,14 @@ export function meterPorts(ports: Ports, billing: Billing): Ports {
         write(json(record));
         return manifest.createCheckpoint(job, record);
       },
-      ack: (job, id, subtask, info, now) => checkpointMutation(job, id, () => manifest.ack(job, id, subtask, info, now)),
+      // One transaction (the ack's own item, an in-place update of the checkpoint's), then a read back.
+      ack: async (job, id, subtask, info, now) => {
+        const outcome = await manifest.ack(job, id, subtask, info, now);
+        const checkpoint = json(await manifest.getCheckpoint(job, id));
+        billing.dynamodbCall({ write: dynamodbWriteUnits(json(info), { transactional: true }) + dynamodbWriteUnits(checkpoint, { transactional: true }) });
+        read(checkpoint);
+        return outcome;
+      },
       abort: (job, id, reason, now, tombstone) => checkpointMutation(job, id, () => manifest.abort(job, id, reason, now, tombstone)),
       mark: (job, id, flag) => checkpointMutation(job, id, () => manifest.mark(job, id, flag)),
       markCommitted: (job, id, subtask) => checkpointMutation(job, id, () => manifest.markCommitted(job, id, subtask)),

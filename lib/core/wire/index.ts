@@ -12,5 +12,6 @@ export * from './dedup-ids.js';
 export * from './storage-keys.js';
 export * from './state-keys.js';
 export * from './state-items.js';
+export * from './manifest-items.js';
 export * from './blob-bodies.js';
 export * from './state-descriptor.js';

@@ -14,7 +14,8 @@
  *
  * Table (DynamoDB) layout, one table per job:
  *   pk job#<job>                      sk job            the job item (status, generation, ids)
- *   pk job#<job>                      sk cp#<cp>        one manifest item per checkpoint
+ *   pk job#<job>                      sk cp#<cp>        one manifest item per checkpoint (fixed size)
+ *   pk job#<job>                      sk ack#<cp>#<stage>/<subtask>  one item per acknowledgement
  *   pk state#<job>#<stage>#<subtask>  sk s#<gen>#<ver>#<b|d>  working state: bases and deltas
  *   pk log#<job>#<log>#<partition>    sk o#<offset>      a log source's records
  *   pk out#<job>#<sink>               sk <record key>    a DynamoDB sink's rows
@@ -25,7 +26,7 @@
  *                                        'dead-letter'); the digest is of the record, so every
  *                                        replay, restore or rescale rewrites the same object
  */
-import type { CheckpointId, Generation, JobName, SubtaskRef } from '../ids.js';
+import type { CheckpointId, Generation, JobName, SubtaskKey, SubtaskRef } from '../ids.js';
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const CP_WIDTH = 12;
@@ -107,6 +108,10 @@ export const tableKeys = {
   checkpointSk: (cp: CheckpointId) => `cp#${pad(cp, CP_WIDTH)}`,
   checkpointSkPrefix: 'cp#',
   checkpointIdOfSk: (sk: string) => Number(sk.slice(3)) as CheckpointId,
+  /** A subtask's acknowledgement of checkpoint `cp` (see wire/manifest-items.ts). */
+  ackSk: (cp: CheckpointId, subtask: SubtaskKey) => `ack#${pad(cp, CP_WIDTH)}#${subtask}`,
+  ackSkPrefix: (cp: CheckpointId) => `ack#${pad(cp, CP_WIDTH)}#`,
+  subtaskOfAckSk: (sk: string) => sk.slice(`ack#`.length + CP_WIDTH + 1) as SubtaskKey,
   statePk: (job: JobName, ref: SubtaskRef) => `state#${job}#${ref.stage}#${ref.index}`,
   logPk: (job: JobName, log: string, partition: number) => `log#${job}#${log}#${partition}`,
   logSk: (offset: number) => `o#${pad(offset, OFFSET_WIDTH)}`,
