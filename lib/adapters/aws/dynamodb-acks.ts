@@ -43,7 +43,10 @@ export const backoff = (n: number) => new Promise((resolve) => setTimeout(resolv
 export async function countAck(client: DynamoDBClient, table: string, job: string, id: CheckpointId, subtask: SubtaskKey, info: AckInfo): Promise<CountResult> {
   const { stage, index } = parseSubtaskKey(subtask);
   const inc = ackIncrements(info);
-  const command = new TransactWriteItemsCommand({
+  // A token per attempt: the SDK's own retries of one attempt reuse it (a landed transaction
+  // whose response was lost is then a no-op), while a canceled attempt changed nothing and the
+  // next is a new request — a token that had been canceled might be answered canceled again.
+  const command = () => new TransactWriteItemsCommand({
     ClientRequestToken: randomUUID(),
     TransactItems: [
       { Put: { TableName: table, Item: ackItem(job, id, subtask, info), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -70,7 +73,7 @@ export async function countAck(client: DynamoDBClient, table: string, job: strin
   for (let n = 0; n < MAX_CONFLICT_ATTEMPTS; n++) {
     if (n > 0) await backoff(n);
     try {
-      await client.send(command);
+      await client.send(command());
       return { kind: 'counted' };
     } catch (e) {
       if (awsCode(e) !== 'TransactionCanceledException') throw translateError('dynamodb', `TransactWriteItems ack ${subtask} of ${id}`, e);
