@@ -18,10 +18,12 @@ import { blobKeys } from '../lib/core/wire/storage-keys.js';
 import { acceptNoAccessLogs } from './nag-suppressions.js';
 
 /**
- * The calls lib/adapters/aws makes on the table: GetItem, PutItem (conditional), DeleteItem,
- * Query, BatchWriteItem. test/infra checks this list against the adapters' SDK commands.
+ * The calls lib/adapters/aws makes on the table: GetItem, PutItem (conditional), UpdateItem
+ * (a checkpoint's counters), DeleteItem, Query, BatchWriteItem, and TransactWriteItems, which
+ * AWS authorizes as its items' PutItem and UpdateItem. test/infra checks this list against the
+ * adapters' SDK commands.
  */
-export const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'];
+export const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'];
 /** PutObject (also conditional, If-None-Match), GetObject (also HeadObject), DeleteObjects. */
 export const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
 

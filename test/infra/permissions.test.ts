@@ -85,16 +85,17 @@ describe('queues each role reaches', () => {
 
   it('gives every role the same data-plane access to the table and the bucket, and its own log group', () => {
     const p = new RolePermissions(wordcount.template);
-    const data = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
+    const data = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
     for (const role of [operator('lines'), operator('counts'), coordinator, recovery]) {
       const actions = p.actions(role);
-      expect(actions.filter((a) => !a.startsWith('sqs:'))).toEqual([...data.slice(0, 5), 'logs:CreateLogStream', 'logs:PutLogEvents', ...data.slice(5)]);
+      expect(actions.filter((a) => !a.startsWith('sqs:'))).toEqual([...data.slice(0, 6), 'logs:CreateLogStream', 'logs:PutLogEvents', ...data.slice(6)]);
     }
   });
 });
 
-/** IAM action of each SDK command the adapters may send. */
-const ACTION_OF: Record<string, string> = {
+/** IAM actions of each SDK command the adapters may send (a transaction needs its items' actions). */
+const ACTION_OF: Record<string, string | string[]> = {
+  TransactWriteItems: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   GetItem: 'dynamodb:GetItem',
   PutItem: 'dynamodb:PutItem',
   UpdateItem: 'dynamodb:UpdateItem',
@@ -128,6 +129,6 @@ describe('the AWS adapters', () => {
     const unknown = commands.filter((c) => !(c in ACTION_OF));
     expect(unknown, 'commands without a known IAM action: map them here, then grant them in infra/').toEqual([]);
     const granted = new Set(allStatements(wordcount.template).flatMap((s) => asArray(s.Action)));
-    expect([...new Set(commands.map((c) => ACTION_OF[c]!))].filter((a) => !granted.has(a))).toEqual([]);
+    expect([...new Set(commands.flatMap((c) => ACTION_OF[c]!))].filter((a) => !granted.has(a))).toEqual([]);
   });
 });
