@@ -20,6 +20,7 @@
 import { generator, job, print, valueState } from '../lib/api/index.js';
 import { memoryPorts, provisionMemoryQueues } from '../lib/adapters/memory/index.js';
 import type { JobGraph } from '../lib/core/graph.js';
+import { hasCompleted } from '../lib/core/manifest.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
 import { queueDepthFlow } from '../lib/runtime/flow-control.js';
@@ -89,7 +90,7 @@ async function measure(keys: number, slowdown = 1): Promise<Measured> {
     await new Promise((r) => setTimeout(r, STEADY_SECONDS * 1000));
     const hotRecords = host.records.sourceRecords - hotAtStart;
     const checkpoints = (await ports.manifest.listCheckpoints(graph.name, { limit: 1000 })).filter(
-      (c) => (c.status === 'COMPLETED' || c.status === 'DISCARDED') && c.triggeredAt >= steadyFrom,
+      (c) => hasCompleted(c) && c.triggeredAt >= steadyFrom,
     );
     const bytes = checkpoints.map((c) => c.bytes);
     const durations = checkpoints.map((c) => c.completedAt! - c.triggeredAt);

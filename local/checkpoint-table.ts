@@ -4,7 +4,7 @@
  * the mean barrier alignment. Pure formatting over manifest records (their totals: no acks read).
  */
 import { expectedCount } from '../lib/core/checkpoint-acks.js';
-import type { CheckpointRecord } from '../lib/core/manifest.js';
+import { hasCompleted, type CheckpointRecord } from '../lib/core/manifest.js';
 
 export interface CheckpointRow {
   readonly id: number;
@@ -24,7 +24,7 @@ export function checkpointRow(c: CheckpointRecord): CheckpointRow {
     id: c.id,
     kind: c.savepoint !== null ? `savepoint ${c.savepoint}` : 'checkpoint',
     // A run's table tells what happened: a checkpoint retention discarded since did complete.
-    status: c.status === 'DISCARDED' ? 'COMPLETED' : c.status,
+    status: hasCompleted(c) ? 'COMPLETED' : c.status,
     triggeredAt: c.triggeredAt,
     durationMs: c.completedAt === null ? null : c.completedAt - c.triggeredAt,
     stateBytes: c.bytes,

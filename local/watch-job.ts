@@ -11,7 +11,7 @@ import { costReport, type BillingUnits } from '../lib/core/cost.js';
 import type { JobGraph, SinkSpec } from '../lib/core/graph.js';
 import { JobStateError } from '../lib/core/errors.js';
 import { isFinalStatus } from '../lib/core/job-status.js';
-import type { CheckpointRecord, JobRecord } from '../lib/core/manifest.js';
+import { hasCompleted, type CheckpointRecord, type JobRecord } from '../lib/core/manifest.js';
 import { blobKeys, tableKeys } from '../lib/core/wire/storage-keys.js';
 import type { Ports } from '../lib/ports/index.js';
 import { updateJob } from '../lib/runtime/job-records.js';
@@ -75,7 +75,7 @@ export async function watchJob(ports: Ports, graph: JobGraph, options: WatchOpti
     for (const c of recent) seen.set(c.id, c);
     options.progress?.(progressLine({ elapsedMs: Date.now() - startedAt, counters: options.counters?.() ?? null, job }, seen));
     if (!job || isFinalStatus(job.status)) break;
-    const completed = [...seen.values()].filter((c) => c.status === 'COMPLETED' || c.status === 'DISCARDED').length;
+    const completed = [...seen.values()].filter(hasCompleted).length;
     if (options.restoreAt !== undefined && restores === 0 && completed >= options.restoreAt && job.status === 'RUNNING') {
       restores++;
       // Fenced by the generation seen: a retry after a bump that landed resumes that restore.
@@ -181,7 +181,7 @@ export function watchedSummary(watched: Watched, outcome: Pick<RunSummary, 'sink
 }
 
 function runCost(units: BillingUnits, watched: Watched, sourceRecords: number, world: string): RunSummary['cost'] {
-  const completedCheckpoints = [...watched.checkpoints.values()].filter((c) => c.status === 'COMPLETED').length;
+  const completedCheckpoints = [...watched.checkpoints.values()].filter(hasCompleted).length;
   const notes = [
     'Lambda GB-seconds from local, in-process invocation durations (not what AWS would measure)',
     world === 'memory' ? 'DynamoDB units modelled on the AWS adapters’ calls (lib/adapters/memory/metered-ports.ts)' : 'DynamoDB units as the emulator reported them (ConsumedCapacity), else computed from item sizes',

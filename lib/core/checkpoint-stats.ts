@@ -22,7 +22,7 @@
  */
 import type { CheckpointSettings } from './config.js';
 import { expectedSubtasks, expectedCount } from './checkpoint-acks.js';
-import type { AckInfo, CheckpointAcks, CheckpointRecord, JobRecord } from './manifest.js';
+import { hasCompleted, type AckInfo, type CheckpointAcks, type CheckpointRecord, type JobRecord } from './manifest.js';
 
 /** Flink's checkpoint status names. */
 export type FlinkCheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
@@ -106,7 +106,7 @@ export interface CheckpointDetail extends CheckpointHistoryEntry {
 }
 
 const flinkStatus = (c: CheckpointRecord): FlinkCheckpointStatus =>
-  c.status === 'PENDING' ? 'IN_PROGRESS' : c.status === 'COMPLETED' || c.status === 'DISCARDED' ? 'COMPLETED' : 'FAILED';
+  c.status === 'PENDING' ? 'IN_PROGRESS' : hasCompleted(c) ? 'COMPLETED' : 'FAILED';
 
 export function historyEntry(c: CheckpointRecord): CheckpointHistoryEntry {
   const latestAck = c.acked === 0 ? null : c.lastAckAt;
@@ -139,7 +139,7 @@ export function checkpointStatistics(job: JobRecord, checkpoints: readonly Check
   const newestFirst = [...checkpoints].sort((a, b) => b.id - a.id);
   const history = newestFirst.map(historyEntry);
   const count = (status: FlinkCheckpointStatus) => history.filter((h) => h.status === status).length;
-  const completed = newestFirst.filter((c) => c.status === 'COMPLETED' || c.status === 'DISCARDED');
+  const completed = newestFirst.filter(hasCompleted);
   const base = job.lineage.base;
   const baseRecord = base === null ? undefined : checkpoints.find((c) => c.id === base);
   return {

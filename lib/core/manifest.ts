@@ -118,6 +118,9 @@ export interface JobRecord {
  */
 export type CheckpointStatus = 'PENDING' | 'COMPLETED' | 'ABORTED' | 'DISCARDED';
 
+/** It completed (and may have been discarded by retention since): what counts and tables mean by completed. */
+export const hasCompleted = (c: Pick<CheckpointRecord, 'status'>): boolean => c.status === 'COMPLETED' || c.status === 'DISCARDED';
+
 /** Flink's CheckpointFailureReason, the subset that can happen here. */
 export type CheckpointFailureReason =
   | 'CHECKPOINT_EXPIRED'

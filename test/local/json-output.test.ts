@@ -77,7 +77,11 @@ describe('stdout of a local run', () => {
   it('`tidemark run --memory --json examples/wordcount.ts` reports what AWS would bill in a `cost` object', async () => {
     const { value: code, stdout, stderr } = await captured(() => main(['run', 'examples/wordcount.ts', '--memory', '--json', '--records', '4000']));
     expect(code, stderr.join('\n')).toBe(0);
-    const { cost, sourceRecords } = JSON.parse(stdout[0]!) as { cost: CostReport; sourceRecords: number };
+    const { cost, sourceRecords, checkpoints } = JSON.parse(stdout[0]!) as { cost: CostReport; sourceRecords: number; checkpoints: { status: string }[] };
+    // Per checkpoint: over every checkpoint that completed, also those retention discarded since.
+    const completed = checkpoints.filter((c) => c.status === 'COMPLETED').length;
+    expect(completed).toBeGreaterThan(0);
+    expect(cost.perCheckpoint).toBeCloseTo(cost.total / completed, 15);
     expect(cost.prices).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     for (const service of ['sqs', 'dynamodb', 's3', 'lambda'] as const) expect(cost.byService[service], service).toBeGreaterThan(0);
     expect(cost.total).toBeCloseTo(cost.byService.sqs + cost.byService.dynamodb + cost.byService.s3 + cost.byService.lambda, 15);
