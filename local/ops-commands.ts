@@ -6,6 +6,7 @@
  */
 import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
 import { MAX_WATERMARK } from '../lib/core/watermarks.js';
+import type { Ports } from '../lib/ports/index.js';
 import { checkpointDetail, checkpointStatistics, stageFigures, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
 import type { CheckpointSettings } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
@@ -59,11 +60,16 @@ async function jobOf(target: Target, name: string): Promise<{ job: JobRecord; ch
   return { job, checkpoints: await ports.manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY }) };
 }
 
-/** Where the current generation came from: `submitted`, `checkpoint N`, `savepoint S`. */
-function origin(job: JobRecord, checkpoints: readonly CheckpointRecord[]): string {
+/**
+ * Where the current generation came from: `submitted`, `checkpoint N`, `savepoint S`. The base
+ * is read by id when the history window no longer lists it: a generation that ran long has
+ * taken ten checkpoints since the savepoint it started from.
+ */
+async function origin(job: JobRecord, checkpoints: readonly CheckpointRecord[], ports: Pick<Ports, 'manifest'>): Promise<string> {
   const base = job.lineage.base;
   if (base === null) return job.gen === 1 ? 'submitted' : 'empty (no checkpoint to restore)';
-  const savepoint = checkpoints.find((c) => c.id === base)?.savepoint;
+  const record = checkpoints.find((c) => c.id === base) ?? (await ports.manifest.getCheckpoint(job.job, base));
+  const savepoint = record?.savepoint;
   return savepoint ? `savepoint ${savepoint} (checkpoint ${base})` : `checkpoint ${base}`;
 }
 
@@ -107,7 +113,7 @@ export async function statusCommand(target: Target, name: string, o: OpsOutput, 
     status: job.status,
     detail: job.detail,
     generation: job.gen,
-    origin: origin(job, checkpoints),
+    origin: await origin(job, checkpoints, target.portsFor(name)),
     /** Since the current generation started RUNNING, ms; null when it is not running. */
     uptime: job.status === 'RUNNING' && job.runningSince !== undefined ? now - job.runningSince : null,
     restarts: job.restarts ?? 0,
