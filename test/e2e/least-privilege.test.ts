@@ -26,7 +26,8 @@ interface Statement {
 
 function tidemark(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/tidemark.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
+    const child = spawn(process.execPath, ['bin/tidemark.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
