@@ -7,24 +7,12 @@
  * stack's fault injection), one restore is forced from the CLI, and the output read from the
  * deployed bucket must equal the sequential evaluation.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../local/run-summary.js';
+import { tidemarkCli } from '../support/cli.js';
 
-/** The user's shell: nothing pointing at another endpoint or account. */
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k)));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
-    const child = spawn(process.execPath, ['bin/tidemark.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 230_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => tidemarkCli(args, { timeoutMs: 230_000 });
 
 describe('tidemark deploy --local', () => {
   it('deploys the clicks stack into the emulator, where it runs under its own roles exactly once through kills and a forced restore', async () => {

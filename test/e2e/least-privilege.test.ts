@@ -8,7 +8,6 @@
  */
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -17,6 +16,7 @@ import { outputNamed } from '../../local/cdk-cli.js';
 import { deployStackTo } from '../../local/deploy-local.js';
 import { startEmulator, type Emulator } from '../../local/emulator.js';
 import { scheduledEvent } from '../../local/lambda-events.js';
+import { tidemarkCli, userEnv } from '../support/cli.js';
 
 interface Statement {
   Action: string | string[];
@@ -24,17 +24,7 @@ interface Statement {
   Effect: string;
 }
 
-function tidemark(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
-    const child = spawn(process.execPath, ['bin/tidemark.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tidemark = (args: string[], env: Record<string, string>) => tidemarkCli(args, { env, timeoutMs: 60_000 });
 
 let emulator: Emulator | undefined;
 afterAll(() => emulator?.stop());
@@ -75,7 +65,7 @@ describe('the deployed functions under their own roles, IAM enforced', () => {
     // The operations commands find the deployed job through AWS_ENDPOINT_URL as they would on
     // AWS: its table by the job's name, its bucket (CloudFormation's name) from the job item.
     const cliEnv = {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k))),
+      ...userEnv(),
       AWS_ENDPOINT_URL: config.endpoint!,
       AWS_REGION: config.region,
       AWS_ACCESS_KEY_ID: config.credentials!.accessKeyId,

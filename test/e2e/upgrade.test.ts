@@ -15,39 +15,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointDetail, CheckpointStatistics } from '../../lib/core/checkpoint-stats.js';
 import type { RunSummary } from '../../local/run-summary.js';
 import { line, LINES, type WordCount } from './fixtures/upgrade-words.js';
+import { tidemarkCli, until, userEnv } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'tidemark.mjs');
 const V1 = join(ROOT, 'test', 'e2e', 'fixtures', 'upgrade-words-v1.ts');
 const V2 = join(ROOT, 'test', 'e2e', 'fixtures', 'upgrade-words-v2.ts');
 const JOB = 'upgrade-words';
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k)));
+const env = userEnv();
 const cwd = mkdtempSync(join(tmpdir(), 'tidemark-upgrade-'));
 
-function tidemark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tidemark = (args: string[]) => tidemarkCli(args, { cwd, env, timeoutMs: 170_000 });
 
 async function json<T>(args: string[]): Promise<T> {
   const r = await tidemark([...args, '--json']);
   if (r.code !== 0) throw new Error(`tidemark ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
-}
-
-async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 let dev: ChildProcess | undefined;

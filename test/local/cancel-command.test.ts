@@ -11,24 +11,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointStatistics } from '../../lib/core/checkpoint-stats.js';
+import { tidemarkCli, until, userEnv } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'tidemark.mjs');
 const JOB = join(ROOT, 'test', 'local', 'fixtures', 'cancelable-job.ts');
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k)));
+const env = userEnv();
 const cwd = mkdtempSync(join(tmpdir(), 'tidemark-cancel-'));
 
-function tidemark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tidemark = (args: string[]) => tidemarkCli(args, { cwd, env, timeoutMs: 60_000 });
 
 let dev: ChildProcess | undefined;
 let devErr = '';
@@ -36,14 +27,6 @@ afterAll(() => {
   dev?.kill('SIGKILL');
   rmSync(cwd, { recursive: true, force: true });
 });
-
-async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 const checkpoints = async () => JSON.parse((await tidemark(['checkpoints', '--job', 'cancelable', '--json'])).stdout) as CheckpointStatistics;
 const status = async () => JSON.parse((await tidemark(['status', JOB, '--json'])).stdout) as { status: string; generation: number; stages: { visible: number; inFlight: number }[] };

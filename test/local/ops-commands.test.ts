@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointDetail, CheckpointStatistics } from '../../lib/core/checkpoint-stats.js';
+import { tidemarkCli, until, userEnv } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'tidemark.mjs');
 const JOB = join(ROOT, 'examples', 'clicks.ts');
 const ENDLESS = join(ROOT, 'test', 'local', 'fixtures', 'endless-job.ts');
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_|TIDEMARK_)/.test(k)));
+const env = userEnv();
 /** The directory both "terminals" of a test work in: its own, so its .tidemark/ is too. */
 let cwd = '';
 const dirs: string[] = [];
@@ -25,17 +26,7 @@ const freshDirectory = () => {
   dirs.push(cwd);
 };
 
-function tidemark(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tidemark = (args: string[]) => tidemarkCli(args, { cwd, env, timeoutMs: 60_000 });
 
 let dev: ChildProcess | undefined;
 afterAll(() => {
@@ -56,14 +47,6 @@ async function startDev(jobFile: string, ready: (stderr: string) => boolean): Pr
     child.once('exit', (code) => reject(new Error(`dev exited early (${code}):\n${stderr}`)));
   });
   return child;
-}
-
-async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('tidemark dev with list, status and checkpoints from another terminal', () => {

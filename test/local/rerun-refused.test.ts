@@ -4,28 +4,14 @@
  * choices, and loads nothing; `--fresh` deletes what the old job left and runs it as new,
  * exactly once, in a generation past the old one.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { emulatorEnv } from '../../local/emulator.js';
 import { uniqueJobName } from '../support/emulator-world.js';
+import { tidemarkCli } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'tidemark.mjs');
 const JOB = 'test/local/fixtures/keyed-job.ts';
 
-function tidemark(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Killed before the test's own timeout: a CLI left running would keep its emulator and load the machine.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 230_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tidemark = (args: string[], env: NodeJS.ProcessEnv) => tidemarkCli(args, { env, timeoutMs: 230_000 });
 
 interface Summary {
   readonly status: string;
