@@ -77,9 +77,9 @@ async function wipeAws(graph: JobGraph, topology: Topology, o: AdmitOptions): Pr
     const jobPk = tableKeys.jobPk(job as never);
     const doomed = (pk: string, sk: string) =>
       (pk === jobPk && sk !== tableKeys.jobSk) ||
-      pk.startsWith(`state#${job}#`) ||
-      pk.startsWith(`out#${job}#`) ||
-      o.reloadedLogs.some((log) => pk.startsWith(`log#${job}#${log}#`));
+      pk.startsWith(tableKeys.statePkPrefix(job as never)) ||
+      pk.startsWith(tableKeys.outputPkPrefix(job as never)) ||
+      o.reloadedLogs.some((log) => pk.startsWith(tableKeys.logPkPrefix(job as never, log)));
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await patiently(`scanning table ${config.table}`, () =>

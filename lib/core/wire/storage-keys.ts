@@ -113,10 +113,14 @@ export const tableKeys = {
   ackSkPrefix: (cp: CheckpointId) => `ack#${pad(cp, CP_WIDTH)}#`,
   subtaskOfAckSk: (sk: string) => sk.slice(`ack#`.length + CP_WIDTH + 1) as SubtaskKey,
   statePk: (job: JobName, ref: SubtaskRef) => `state#${job}#${ref.stage}#${ref.index}`,
+  /** Every `statePk` of the job starts so (and `outputPkPrefix`, `logPkPrefix` alike). */
+  statePkPrefix: (job: JobName) => `state#${job}#`,
   logPk: (job: JobName, log: string, partition: number) => `log#${job}#${log}#${partition}`,
+  logPkPrefix: (job: JobName, log: string) => `log#${job}#${log}#`,
   logSk: (offset: number) => `o#${pad(offset, OFFSET_WIDTH)}`,
   logOffsetOfSk: (sk: string) => Number(sk.slice(2)),
   outputPk: (job: JobName, sink: string) => `out#${job}#${sink}`,
+  outputPkPrefix: (job: JobName) => `out#${job}#`,
   stateSk: (version: StateVersion, kind: 'b' | 'd') =>
     `s#${pad(version.gen, GEN_WIDTH)}#${pad(version.ver, VER_WIDTH)}#${kind}`,
   stateSkPrefix: 's#',
