@@ -14,7 +14,9 @@
  */
 import type { MemoryPorts } from '../lib/adapters/memory/index.js';
 import type { CheckpointStatus, JobRecord } from '../lib/core/manifest.js';
-import { parseCheckpointObject, parseCommitMarker, parseStagedPart } from '../lib/core/wire/storage-keys.js';
+import { blobKeys, parseCheckpointObject, parseCommitMarker, parseStagedPart } from '../lib/core/wire/storage-keys.js';
+import { checkpointId, type JobName, type SubtaskRef } from '../lib/core/ids.js';
+import { decodeSnapshot } from '../lib/runtime/snapshot.js';
 import { parseCommitMarkerBody } from '../lib/core/wire/blob-bodies.js';
 
 export interface MonitorOptions {
@@ -114,13 +116,35 @@ export class InvariantMonitor {
     }
   }
 
-  /** Retention deletes a checkpoint's snapshots only once no restore can pick it: never while it is PENDING or COMPLETED. */
+  /** Retention deletes a checkpoint's snapshots only once no restore can pick it: never while
+   *  it is PENDING or COMPLETED, nor while a PENDING or COMPLETED checkpoint's snapshot chains onto them. */
   private async beforeBlobDelete(memory: MemoryPorts, keys: readonly string[]): Promise<void> {
     const ids = new Set(keys.flatMap((k) => parseCheckpointObject(k)?.checkpoint ?? []));
+    if (ids.size === 0) return;
     for (const id of ids) {
       const record = await memory.manifest.getCheckpoint(this.options.job, id);
       if (record && (record.status === 'COMPLETED' || record.status === 'PENDING')) {
         this.violations.push(`the snapshots of checkpoint ${id} were deleted while it was ${record.status}`);
+      }
+    }
+    await this.checkChainsIntact(memory, new Set(keys));
+  }
+
+  private async checkChainsIntact(memory: MemoryPorts, deleting: ReadonlySet<string>): Promise<void> {
+    const job = this.options.job as JobName;
+    for (const c of await memory.manifest.listCheckpoints(job)) {
+      if (c.status !== 'COMPLETED' && c.status !== 'PENDING') continue;
+      for (const key of await memory.blobs.list(blobKeys.checkpointPrefix(job, c.id))) {
+        if (deleting.has(key)) continue;
+        const body = await memory.blobs.get(key);
+        const snap = body === null ? null : decodeSnapshot(body, key);
+        if (snap?.v !== 2) continue;
+        const ref = { stage: snap.stage, index: snap.subtask } as SubtaskRef;
+        for (const id of snap.chain) {
+          if (deleting.has(blobKeys.snapshot(job, checkpointId(id), ref))) {
+            this.violations.push(`the snapshot of ${snap.stage}/${snap.subtask} in checkpoint ${id} was deleted while checkpoint ${c.id} (${c.status}) chains onto it`);
+          }
+        }
       }
     }
   }

@@ -43,6 +43,9 @@ export function settings(mode: CheckpointMode, random: Random): JobOptions {
       maxConcurrentCheckpoints: randomInt(random, 1, 2),
       tolerableFailedCheckpoints: randomInt(random, 0, 3),
       retained: randomInt(random, 1, 2),
+      // Short chains, so that full snapshots, chain limits and the retention of shared
+      // objects all happen within a run (1: every snapshot whole).
+      fullSnapshotEvery: randomInt(random, 1, 5),
     },
     restartStrategy: { type: 'fixed-delay', attempts: 1_000_000, delay: 1000 },
   };

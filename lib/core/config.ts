@@ -20,6 +20,13 @@ export interface CheckpointSettings {
   readonly mode: CheckpointMode;
   /** Completed checkpoints kept; older ones are deleted (never savepoints). */
   readonly retained: number;
+  /** A snapshot writes only the operator state that changed since the subtask's previous
+   *  one, chained onto it (Flink's incremental checkpoints). Savepoints are always full. */
+  readonly incremental: boolean;
+  /** With `incremental`: a subtask writes a full snapshot at least once in this many
+   *  checkpoints (and whenever its chain's changes outgrow the full one), so a restore reads
+   *  at most this many objects per subtask and retention can delete what is older. */
+  readonly fullSnapshotEvery: number;
 }
 
 export const DEFAULT_CHECKPOINTS: CheckpointSettings = {
@@ -30,6 +37,8 @@ export const DEFAULT_CHECKPOINTS: CheckpointSettings = {
   tolerableFailedCheckpoints: 0,
   mode: 'exactly-once',
   retained: 1,
+  incremental: true,
+  fullSnapshotEvery: 20,
 };
 
 export type RestartStrategy =
@@ -146,6 +155,8 @@ export function checkpointSettings(given: Partial<CheckpointSettings> = {}): Che
   requireInt('checkpoints.maxConcurrentCheckpoints', s.maxConcurrentCheckpoints, 1);
   requireInt('checkpoints.tolerableFailedCheckpoints', s.tolerableFailedCheckpoints, 0);
   requireInt('checkpoints.retained', s.retained, 1);
+  requireInt('checkpoints.fullSnapshotEvery', s.fullSnapshotEvery, 1);
+  if (typeof s.incremental !== 'boolean') throw new ConfigError('checkpoints.incremental', `must be true or false, got ${describe(s.incremental)}`);
   if (s.mode !== 'exactly-once' && s.mode !== 'at-least-once') {
     throw new ConfigError('checkpoints.mode', `must be 'exactly-once' or 'at-least-once', got ${describe(s.mode)}`);
   }

@@ -4,6 +4,7 @@
  * out the decisions in order. Several ticks may run at once (schedule heartbeat and timer);
  * every decision is executed with a conditional write, so the loser of a race is a no-op.
  */
+import { chainFloor, chainSpan } from './snapshot-chain.js';
 import type { CheckpointSettings } from './config.js';
 import {
   endsJob,
@@ -44,8 +45,14 @@ export type CoordinatorDecision =
   | { readonly kind: 'stop'; readonly checkpoint: CheckpointId }
   | { readonly kind: 'trigger'; readonly savepoint: { readonly name: string; readonly stop: boolean } | null }
   | { readonly kind: 'skip'; readonly reason: SkipReason }
-  /** Retention (see `planRetention`): mark `discard` DISCARDED and delete their snapshots; delete `forget` outright. */
-  | { readonly kind: 'discard'; readonly discard: readonly CheckpointId[]; readonly forget: readonly CheckpointId[] };
+  /** Retention (see `planRetention`): mark `discard` DISCARDED and delete their snapshots;
+   *  mark `retire` DISCARDED only (later chains still read them); delete `forget` outright. */
+  | {
+      readonly kind: 'discard';
+      readonly discard: readonly CheckpointId[];
+      readonly retire: readonly CheckpointId[];
+      readonly forget: readonly CheckpointId[];
+    };
 
 /** Items kept for the checkpoint history (Flink's web.checkpoints.history). */
 export const CHECKPOINT_HISTORY = 10;
@@ -155,8 +162,8 @@ function triggerDecision(
 }
 
 function withRetention(decisions: CoordinatorDecision[], f: CoordinatorFacts): CoordinatorDecision[] {
-  const { discard, forget } = planRetention(f.checkpoints, f.job, f.settings.retained);
-  if (discard.length > 0 || forget.length > 0) decisions.push({ kind: 'discard', discard, forget });
+  const plan = planRetention(f.checkpoints, f.job, f.settings.retained, chainSpan(f.settings));
+  if (plan.discard.length > 0 || plan.retire.length > 0 || plan.forget.length > 0) decisions.push({ kind: 'discard', ...plan });
   return decisions;
 }
 
@@ -167,12 +174,21 @@ function withRetention(decisions: CoordinatorDecision[], f: CoordinatorFacts): C
  * completed one — items go (with any snapshot a crash left behind). Never a savepoint, never a
  * pending checkpoint, never the checkpoint a restore is reading, never the base of a generation
  * with none of its own.
+ *
+ * Snapshots chain (core/snapshot-chain.ts): one in checkpoint N may read the objects of any
+ * checkpoint down to N - chainSpan + 1, aborted or discarded ones included. So objects go only
+ * when out of reach of everything a restore may still read — the kept checkpoints, the pending
+ * ones and those to come (`span`: the chain span of the next ones) reaches back to; a
+ * completed checkpoint within that reach is `retire`d (marked, its objects kept) and its
+ * objects go when it is forgotten, once out of reach. This needs no snapshot read: the bound
+ * on a chain's reach is the whole reference count.
  */
 export function planRetention(
   checkpoints: readonly CheckpointRecord[],
-  job: Pick<JobRecord, 'restore' | 'lineage'>,
+  job: Pick<JobRecord, 'restore' | 'lineage' | 'nextCheckpointId'>,
   retained: number,
-): { discard: CheckpointId[]; forget: CheckpointId[] } {
+  span = 1,
+): { discard: CheckpointId[]; retire: CheckpointId[]; forget: CheckpointId[] } {
   const restoring = job.restore?.from?.kind === 'checkpoint' ? job.restore.from.checkpoint : null;
   const keep = new Set<number>();
   // The lineage's base is what a failover returns to until its generation completes a checkpoint.
@@ -184,13 +200,26 @@ export function planRetention(
   for (const c of completed.slice(0, retained)) keep.add(c.id);
   const newestCompleted = completed[0]?.id ?? 0;
   const history = [...checkpoints].sort((a, b) => b.id - a.id).slice(0, CHECKPOINT_HISTORY);
+  const chainedOnto = chainReach(
+    checkpoints.filter((c) => keep.has(c.id) || c.status === 'PENDING' || c.id === restoring),
+    chainFloor(job.nextCheckpointId, span),
+  );
   const discard: CheckpointId[] = [];
+  const retire: CheckpointId[] = [];
   const forget: CheckpointId[] = [];
   for (const c of checkpoints) {
     if (c.savepoint !== null || c.status === 'PENDING' || c.id === restoring || keep.has(c.id)) continue;
-    if (c.status === 'COMPLETED') discard.push(c.id);
-    else if (c.id < newestCompleted && !history.includes(c)) forget.push(c.id);
+    if (c.status === 'COMPLETED') (chainedOnto(c.id) ? retire : discard).push(c.id);
+    else if (c.id < newestCompleted && !chainedOnto(c.id) && !history.includes(c)) forget.push(c.id);
   }
   const ascending = (a: number, b: number) => a - b;
-  return { discard: discard.sort(ascending), forget: forget.sort(ascending) };
+  return { discard: discard.sort(ascending), retire: retire.sort(ascending), forget: forget.sort(ascending) };
+}
+
+/** Whether a snapshot of a `needed` checkpoint, or of one to come (from `future` on, their
+ *  floor), may chain onto the objects of checkpoint `id`. Chains only reach back, at most
+ *  `chainSpan - 1` ids; savepoints are whole and chain onto nothing. */
+function chainReach(needed: readonly CheckpointRecord[], future: number): (id: number) => boolean {
+  const reaches = needed.filter((c) => c.savepoint === null && c.chainSpan > 1);
+  return (id) => id >= future || reaches.some((c) => id < c.id && id >= chainFloor(c.id, c.chainSpan));
 }

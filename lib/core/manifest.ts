@@ -187,6 +187,9 @@ export interface CheckpointRecord {
   readonly committed: readonly SubtaskKey[];
   /** The job's `activity` counter when this checkpoint was triggered. */
   readonly activity: number;
+  /** Its snapshots may chain onto those of the `chainSpan - 1` checkpoints before it, no
+   *  further (core/snapshot-chain.ts): 1 means each is whole. Retention keeps them that long. */
+  readonly chainSpan: number;
 }
 
 /** The acknowledgements of one checkpoint, by subtask. */
@@ -217,6 +220,8 @@ export function newCheckpointRecord(args: {
   now: number;
   savepoint: { name: string; stop: boolean } | null;
   activity: number;
+  /** @default 1 (snapshots are whole) */
+  chainSpan?: number;
 }): CheckpointRecord {
   return {
     id: args.id,
@@ -233,6 +238,7 @@ export function newCheckpointRecord(args: {
     notified: false,
     committed: [],
     activity: args.activity,
+    chainSpan: args.chainSpan ?? 1,
   };
 }
 
@@ -253,6 +259,8 @@ export function abortedTombstone(id: CheckpointId, gen: number, reason: Checkpoi
     notified: true,
     committed: [],
     activity: 0,
+    // Nothing was triggered under this id, so nothing chains onto it.
+    chainSpan: 1,
   };
 }
 

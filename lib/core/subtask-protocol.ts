@@ -95,6 +95,8 @@ interface OnChannel {
 export interface SnapshotOrder {
   readonly checkpoint: number;
   readonly alignmentMs: number;
+  /** A savepoint's barrier: the snapshot is full and stays out of the subtask's chain. */
+  readonly savepoint: boolean;
 }
 
 export type ChannelDecision =
@@ -179,7 +181,8 @@ function onChannel(facts: SubtaskFacts, channel: ChannelId, seq: number | null, 
     case 'barrier': {
       if (handled.decision.kind !== 'barrier') throw new InvariantError('the barrier handler passed a barrier on');
       const { alignment: a, release } = handled.decision;
-      const snapshot = a.kind === 'snapshot' ? { checkpoint: a.checkpoint, alignmentMs: a.alignmentMs } : null;
+      // Every barrier of a checkpoint carries the same flag; the one that completes the alignment is at hand.
+      const snapshot = a.kind === 'snapshot' ? { checkpoint: a.checkpoint, alignmentMs: a.alignmentMs, savepoint: env.sp === true } : null;
       const cancelled = a.kind === 'ignore' || a.cancelled === undefined ? {} : { cancelled: a.cancelled };
       return { ...at, kind: 'barrier', alignment: handled.state, snapshot, release, ...cancelled };
     }

@@ -24,10 +24,11 @@ function controlMessages(stages: readonly StageTopology[], message: ControlMessa
   );
 }
 
-export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean) {
+/** @param savepoint the checkpoint is a savepoint: every subtask snapshots in full */
+export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean, savepoint: boolean) {
   const messages = controlMessages(sourceStages(topology), (to, index) => ({
     dedupId: dedupIds.trigger(gen, checkpoint, index),
-    body: envelopes.trigger(fromCoordinator(topology.job, gen, to), checkpoint, stop),
+    body: envelopes.trigger(fromCoordinator(topology.job, gen, to), checkpoint, stop, savepoint),
   }));
   await sendInOrder(ports.queue, ports.clock, messages);
 }

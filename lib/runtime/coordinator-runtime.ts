@@ -6,6 +6,7 @@
 import { decideTick, type CoordinatorDecision, type CoordinatorFacts } from '../core/coordinator.js';
 import type { JobGraph } from '../core/graph.js';
 import { checkpointId, subtaskKey, type CheckpointId } from '../core/ids.js';
+import { chainSpan } from '../core/snapshot-chain.js';
 import { newCheckpointRecord, type CheckpointFailureReason, type JobRecord } from '../core/manifest.js';
 import { blobKeys } from '../core/wire/storage-keys.js';
 import { compileTopology, subtasksOf, type Topology } from '../core/topology.js';
@@ -84,7 +85,7 @@ export class CoordinatorRuntime {
       case 'resend-triggers': {
         const cp = await manifest.getCheckpoint(name, d.checkpoint);
         if (cp?.status !== 'PENDING') return null;
-        await sendTriggers(this.ports, topology, job.gen, d.checkpoint, cp.stop);
+        await sendTriggers(this.ports, topology, job.gen, d.checkpoint, cp.stop, cp.savepoint !== null);
         await manifest.mark(name, d.checkpoint, 'triggersSent');
         return null;
       }
@@ -108,9 +109,14 @@ export class CoordinatorRuntime {
         // Marked DISCARDED before its snapshots go, so no restore ever picks a checkpoint whose
         // state is (partly) deleted; a crash in between leaves a DISCARDED item whose remains
         // `forget` deletes once it leaves the history window, item last.
-        for (const id of d.discard) {
-          if (await manifest.discardCheckpoint(name, id)) await this.deleteSnapshots(id);
+        // All are marked before any snapshot goes: a discarded checkpoint's objects may be
+        // chained onto by another one discarded with it. `retire`d ones are still read by
+        // later chains: their objects go when they are forgotten.
+        const marked: CheckpointId[] = [];
+        for (const id of [...d.discard, ...d.retire]) {
+          if ((await manifest.discardCheckpoint(name, id)) && d.discard.includes(id)) marked.push(id);
         }
+        for (const id of marked) await this.deleteSnapshots(id);
         for (const id of d.forget) {
           await this.deleteSnapshots(id);
           await manifest.deleteCheckpoint(name, id);
@@ -151,9 +157,11 @@ export class CoordinatorRuntime {
       now,
       savepoint,
       activity: allocated.activity,
+      // A savepoint's snapshots are whole.
+      chainSpan: savepoint ? 1 : chainSpan(this.graph.checkpoints),
     });
     if (!(await manifest.createCheckpoint(this.graph.name, record))) return null;
-    await sendTriggers(this.ports, topology, job.gen, id, record.stop);
+    await sendTriggers(this.ports, topology, job.gen, id, record.stop, record.savepoint !== null);
     await manifest.mark(this.graph.name, id, 'triggersSent');
     return id;
   }

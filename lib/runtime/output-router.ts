@@ -167,11 +167,11 @@ export class OutputRouter {
   }
 
   /** Sends a barrier or end-of-input on every output channel, after the records before it. */
-  broadcast(kind: 'barrier' | 'end', checkpoint?: number): void {
+  broadcast(kind: 'barrier' | 'end', checkpoint?: number, savepoint = false): void {
     this.flush();
     for (const t of this.all) {
       const seq = this.nextSeq(t);
-      this.push(t, seq, kind === 'barrier' ? envelopes.barrier(this.header(t), seq, checkpoint!) : envelopes.end(this.header(t), seq));
+      this.push(t, seq, kind === 'barrier' ? envelopes.barrier(this.header(t), seq, checkpoint!, savepoint) : envelopes.end(this.header(t), seq));
     }
   }
 

@@ -34,7 +34,7 @@ import type { Ports } from '../ports/index.js';
 import { sendStartPolls } from './control-messages.js';
 import { checkUpgrade, writeStateDescriptor } from './state-descriptors.js';
 import { updateJob } from './job-records.js';
-import { decodeSnapshot } from './snapshot.js';
+import { readSnapshot } from './snapshot-reader.js';
 import { StatePersistence, type PersistenceOptions } from './state-persistence.js';
 import type { SourceState } from './source-task.js';
 
@@ -53,7 +53,8 @@ export class RecoveryManager {
   private readonly persistence: StatePersistence;
   private readonly io: SourceIo;
   /** Restores that reached RUNNING, by what they started from. */
-  readonly stats = { fromCheckpoint: 0, fromEmpty: 0 };
+  /** Restores done, by where they started; and snapshot objects read, of which deltas of a chain. */
+  readonly stats = { fromCheckpoint: 0, fromEmpty: 0, snapshotObjects: 0, chainedObjects: 0 };
 
   constructor(
     private readonly graph: JobGraph,
@@ -218,12 +219,13 @@ export class RecoveryManager {
     if (missing !== 0) throw new RestoreError(`checkpoint ${cp} lacks the acknowledgements of ${missing} subtasks`);
     await Promise.all(
       Object.entries(acks).map(async ([subtask, ack]) => {
-        const body = await this.ports.blobs.get(ack.key);
-        if (body === null) throw new RestoreError(`snapshot ${ack.key} of checkpoint ${cp} is missing`);
+        const read = await readSnapshot(this.ports.blobs, this.graph.name, ack.key, cp);
+        this.stats.snapshotObjects += read.objects;
+        this.stats.chainedObjects += read.objects - 1;
         const stage = parseSubtaskKey(subtask).stage;
         let list = byStage.get(stage);
         if (!list) byStage.set(stage, (list = []));
-        list.push(decodeSnapshot(body, ack.key));
+        list.push(read.snapshot);
       }),
     );
     return byStage;

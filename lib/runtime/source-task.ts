@@ -55,7 +55,7 @@ export type SourceAction =
   /** End of input on every output channel. */
   | { readonly kind: 'broadcast-end' }
   /** A checkpoint begins here: snapshot (offsets), ack, barriers out. */
-  | { readonly kind: 'snapshot'; readonly checkpoint: number }
+  | { readonly kind: 'snapshot'; readonly checkpoint: number; readonly savepoint: boolean }
   | { readonly kind: 'save'; readonly state: SourceState }
   | { readonly kind: 'effect'; readonly effect: Effect };
 
@@ -100,7 +100,7 @@ export class SourceTask {
     const s = { ...this.state() };
     if (env.cp <= s.lastTrigger) return [];
     s.lastTrigger = env.cp;
-    const actions: SourceAction[] = [{ kind: 'save', state: s }, { kind: 'snapshot', checkpoint: env.cp }];
+    const actions: SourceAction[] = [{ kind: 'save', state: s }, { kind: 'snapshot', checkpoint: env.cp, savepoint: env.sp === true }];
     if (env.stop) actions.push({ kind: 'save', state: { ...s, stopped: true } });
     return actions;
   }

@@ -57,7 +57,7 @@ export class StatePersistence {
       if (base.kind !== 'b') continue; // the base was pruned under us by a concurrent rebase
       const spills: string[] = [];
       const baseBody = await this.body<StateBase>(base, spills);
-      const ws = new WorkingState(base.version, new Map(baseBody.value.e), 0, spills, baseBody.bytes);
+      const ws = new WorkingState(base.version, new Map(baseBody.value.e), 0, spills, baseBody.bytes, 0, baseBody.value.c);
       const deltas = items.slice(0, -1).filter((i) => compareVersions(i.version, base.version) > 0).reverse();
       let contiguous = true;
       for (const d of deltas) {
@@ -106,7 +106,7 @@ export class StatePersistence {
   private async rebase(ref: SubtaskRef, ws: WorkingState): Promise<void> {
     const obsolete = ws.spills;
     ws.spills = [];
-    const base = await this.baseItem(ref, ws.version, ws.entries, ws.spills);
+    const base = await this.baseItem(ref, ws.version, ws.entries, ws.spills, ws.snapshotKeysChanged());
     await this.store.put(this.job, ref, base.item);
     await this.store.deleteBefore(this.job, ref, ws.version);
     if (obsolete.length > 0) await this.blobs.delete(obsolete);
@@ -120,8 +120,8 @@ export class StatePersistence {
     await this.store.put(this.job, ref, (await this.baseItem(ref, version, entries, [])).item);
   }
 
-  private async baseItem(ref: SubtaskRef, version: StateVersion, entries: Map<string, unknown>, spills: string[]) {
-    const body = stateBaseBody(entries);
+  private async baseItem(ref: SubtaskRef, version: StateVersion, entries: Map<string, unknown>, spills: string[], changed?: Iterable<string>) {
+    const body = stateBaseBody(entries, changed);
     return { item: await this.item(ref, version, 'b', body, spills), bytes: body.length };
   }
 

@@ -24,6 +24,8 @@ import { OperatorChain } from './operator-chain.js';
 import { OutputRouter } from './output-router.js';
 import { SinkStaging } from './sink-staging.js';
 import { encodeSnapshot } from './snapshot.js';
+import type { SubtaskSnapshot } from '../core/recovery.js';
+import { extendChain, mayChain, startChain, type SnapshotChain } from '../core/snapshot-chain.js';
 import { SourceTask, type SourceAction } from './source-task.js';
 import type { WorkingState } from './working-state.js';
 
@@ -137,7 +139,7 @@ export class SubtaskInvocation {
         return;
       case 'barrier':
         this.ws.set(stateKeys.alignment, d.alignment);
-        if (d.snapshot) this.snapshot(d.snapshot.checkpoint, d.snapshot.alignmentMs);
+        if (d.snapshot) this.snapshot(d.snapshot.checkpoint, d.snapshot.alignmentMs, d.snapshot.savepoint);
         if (d.release) this.releaseBuffer();
         return;
     }
@@ -183,7 +185,7 @@ export class SubtaskInvocation {
       case 'broadcast-end':
         return this.router.broadcast('end');
       case 'snapshot':
-        return this.snapshot(a.checkpoint, 0);
+        return this.snapshot(a.checkpoint, 0, a.savepoint);
       case 'save':
         return this.source.save(a.state);
       case 'effect':
@@ -252,20 +254,18 @@ export class SubtaskInvocation {
   }
 
   /** Barrier `checkpoint` aligned (or triggered, at a source): snapshot, ack, forward it. */
-  private snapshot(checkpoint: number, alignmentMs: number): void {
+  private snapshot(checkpoint: number, alignmentMs: number, savepoint: boolean): void {
     const started = performance.now();
     this.saveEmitted();
     this.sinks.seal(checkpoint);
     const finished = this.stage.isSource ? this.source.state().finished : this.facts.state.finished();
     const progress = this.ws.get<number>(stateKeys.progress) ?? 0;
-    const entries: [string, unknown][] = [];
-    for (const e of this.ws.entries) if (isSnapshotted(e[0])) entries.push(e);
     const channels: Record<string, number> = {};
     for (const c of this.facts.inputs.channels) channels[c] = this.facts.state.lastSeq(c);
     const cp = checkpointId(checkpoint);
     const { graph, stage, ref } = this;
-    const of = { job: graph.name, stage: stage.id, subtask: ref.index, parallelism: stage.parallelism, checkpoint: cp, gen: this.ws.gen };
-    const body = encodeSnapshot({ v: 1, ...of, finished, progress, channels, entries });
+    const header = { job: graph.name, stage: stage.id, subtask: ref.index, parallelism: stage.parallelism, checkpoint: cp, gen: this.ws.gen, finished, progress, channels };
+    const body = this.snapshotBody(header, savepoint);
     const key = blobKeys.snapshot(this.graph.name, cp, this.ref);
     this.effects.add({ kind: 'blob', key, body });
     const statistics = {
@@ -275,6 +275,29 @@ export class SubtaskInvocation {
       syncMs: Math.round(performance.now() - started),
     };
     this.effects.add({ kind: 'ack', checkpoint: cp, info: { key, bytes: body.length, alignmentMs, finished, progress, at: this.facts.now, ...statistics } });
-    this.router.broadcast('barrier', checkpoint);
+    this.router.broadcast('barrier', checkpoint, savepoint);
+  }
+
+  /** A delta on the subtask's chain when the chain allows it (core/snapshot-chain.ts), else
+   *  the whole operator state — which starts a new chain, unless it is a savepoint's. */
+  private snapshotBody(header: Omit<SubtaskSnapshot, 'v' | 'entries'>, savepoint: boolean): string {
+    const settings = this.graph.checkpoints;
+    const chain = this.ws.get<SnapshotChain>(stateKeys.snapshotChain);
+    if (mayChain(chain, header.checkpoint, savepoint, settings)) {
+      const changed = this.ws.changedSinceSnapshot();
+      const body = encodeSnapshot({ ...header, v: 2, entries: changed.set, deleted: changed.deleted, chain: chain.ids });
+      const next = extendChain(chain, header.checkpoint, body.length);
+      if (next) return this.chained(next, body);
+    }
+    const entries: [string, unknown][] = [];
+    for (const e of this.ws.entries) if (isSnapshotted(e[0])) entries.push(e);
+    const body = encodeSnapshot({ ...header, v: 1, entries });
+    return savepoint || !settings.incremental ? body : this.chained(startChain(header.checkpoint, body.length), body);
+  }
+
+  private chained(chain: SnapshotChain, body: string): string {
+    this.ws.set(stateKeys.snapshotChain, chain);
+    this.ws.snapshotTaken();
+    return body;
   }
 }

@@ -124,23 +124,52 @@ describe('retention', () => {
   const list = [cp(1, 'COMPLETED', 0), cp(2, 'COMPLETED', 0, { savepoint: 'keep-me' }), cp(3, 'ABORTED', 0), cp(4, 'COMPLETED', 0), cp(5, 'COMPLETED', 0), cp(6, 'PENDING', 0)];
 
   it('keeps the newest `retained` completed checkpoints and every savepoint', () => {
-    expect(planRetention(list, running, 1)).toEqual({ discard: [1, 4], forget: [] });
-    expect(planRetention(list, running, 2)).toEqual({ discard: [1], forget: [] });
+    expect(planRetention(list, running, 1)).toEqual({ discard: [1, 4], retire: [], forget: [] });
+    expect(planRetention(list, running, 2)).toEqual({ discard: [1], retire: [], forget: [] });
   });
 
   it('keeps discarded and failed checkpoints among the last ten ids for the history, and forgets older ones', () => {
     const long = [cp(1, 'DISCARDED', 0), cp(2, 'ABORTED', 0), cp(3, 'DISCARDED', 0), ...Array.from({ length: 9 }, (_, i) => cp(4 + i, 'DISCARDED', 0)), cp(13, 'COMPLETED', 0)];
     // Ids 4..13 are the history window: 1, 2 and 3 are forgotten; nothing completed to discard.
-    expect(planRetention(long, running, 1)).toEqual({ discard: [], forget: [1, 2, 3] });
+    expect(planRetention(long, running, 1)).toEqual({ discard: [], retire: [], forget: [1, 2, 3] });
     // Nothing newer completed: a failed checkpoint stays, however old (its figures are the latest news).
-    expect(planRetention([cp(1, 'ABORTED', 0), ...Array.from({ length: 10 }, (_, i) => cp(2 + i, 'PENDING', 0))], running, 1)).toEqual({ discard: [], forget: [] });
+    expect(planRetention([cp(1, 'ABORTED', 0), ...Array.from({ length: 10 }, (_, i) => cp(2 + i, 'PENDING', 0))], running, 1)).toEqual({ discard: [], retire: [], forget: [] });
   });
 
   it('never deletes the checkpoint a restore is reading, nor the base of a generation without its own', () => {
     const restoring = { ...running, restore: { gen: G, request: { kind: 'latest' as const }, previous: { gen: generation(2), base: null }, from: { kind: 'checkpoint' as const, checkpoint: checkpointId(1) }, parallelism: {}, startedAt: 0, reason: '' } };
-    expect(planRetention(list, restoring, 1)).toEqual({ discard: [4], forget: [] });
+    expect(planRetention(list, restoring, 1)).toEqual({ discard: [4], retire: [], forget: [] });
     const older = list.map((c) => ({ ...c, gen: generation(2) }));
-    expect(planRetention(older, { ...running, lineage: { gen: G, base: checkpointId(4) } }, 1)).toEqual({ discard: [1], forget: [] });
+    expect(planRetention(older, { ...running, lineage: { gen: G, base: checkpointId(4) } }, 1)).toEqual({ discard: [1], retire: [], forget: [] });
+  });
+});
+
+describe('retention of snapshot chains', () => {
+  // Snapshots in checkpoint N may chain onto those of N-2 and N-1 (chain span 3).
+  const chained = (id: number, status: CheckpointRecord['status'], extra: Partial<CheckpointRecord> = {}) => cp(id, status, 0, { chainSpan: 3, ...extra });
+  const job = { ...running, nextCheckpointId: 8 };
+
+  it('marks what the kept checkpoints may still chain onto, and deletes the rest', () => {
+    const list = [1, 2, 3, 4, 5, 6].map((id) => chained(id, 'COMPLETED'));
+    // Kept: 6, which may read 4 and 5; the next checkpoint (8) may read 6 and 7.
+    expect(planRetention(list, job, 1, 3)).toEqual({ discard: [1, 2, 3], retire: [4, 5], forget: [] });
+    // A restore reading 2 keeps 2 and what it chains onto (1); 3 is out of every reach.
+    const restoring = { ...job, restore: { gen: G, request: { kind: 'latest' as const }, previous: { gen: generation(2), base: null }, from: { kind: 'checkpoint' as const, checkpoint: checkpointId(2) }, parallelism: {}, startedAt: 0, reason: '' } };
+    expect(planRetention(list, restoring, 1, 3)).toEqual({ discard: [3], retire: [1, 4, 5], forget: [] });
+  });
+
+  it('a pending checkpoint holds its floor too; a savepoint holds none (it is whole)', () => {
+    const list = [chained(1, 'COMPLETED'), chained(2, 'COMPLETED'), chained(3, 'PENDING'), chained(4, 'COMPLETED', { savepoint: 'sp', chainSpan: 1 }), chained(5, 'COMPLETED'), chained(6, 'COMPLETED')];
+    expect(planRetention(list, job, 1, 3)).toEqual({ discard: [], retire: [1, 2, 5], forget: [] });
+  });
+
+  it('forgets a discarded or aborted checkpoint only once it is below the floor', () => {
+    const list = [chained(1, 'DISCARDED'), chained(2, 'ABORTED'), ...Array.from({ length: 10 }, (_, i) => chained(3 + i, 'DISCARDED')), chained(13, 'COMPLETED')];
+    const later = { ...running, nextCheckpointId: 14 };
+    // Ids 4..13 are the history window; 13 reaches back to 11, checkpoint 14 to 12.
+    expect(planRetention(list, later, 1, 3)).toEqual({ discard: [], retire: [], forget: [1, 2, 3] });
+    // A long span: 13 may reach back to 2, so only 1 goes.
+    expect(planRetention(list.map((c) => ({ ...c, chainSpan: 12 })), later, 1, 12)).toEqual({ discard: [], retire: [], forget: [1] });
   });
 });
 

@@ -98,9 +98,14 @@ describe('the subtask protocol: alignment', () => {
       channel: B,
       seq: 1,
       alignment: { phase: 'waiting', lastCheckpoint: 5 },
-      snapshot: { checkpoint: 5, alignmentMs: 600 },
+      snapshot: { checkpoint: 5, alignmentMs: 600, savepoint: false },
       release: true,
     });
+  });
+
+  it("a savepoint's barrier orders a savepoint's snapshot (whole, outside the chain)", () => {
+    const d = decide(blocked, { ...barrier(1, 1, 5), sp: true } as ChannelEnvelope);
+    expect(d).toMatchObject({ kind: 'barrier', snapshot: { checkpoint: 5, savepoint: true } });
   });
 
   it('a newer barrier cancels the alignment: the buffer is released, alignment starts over', () => {

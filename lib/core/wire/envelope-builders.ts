@@ -81,14 +81,14 @@ export const envelopes = {
       ...(idle ? { idle: true as const } : {}),
     } satisfies WatermarkEnvelope),
 
-  barrier: (h: EnvelopeHeader, seq: number, cp: number): string =>
-    JSON.stringify({ ...kindFirst(h, 'barrier'), seq, cp } satisfies BarrierEnvelope),
+  barrier: (h: EnvelopeHeader, seq: number, cp: number, savepoint = false): string =>
+    JSON.stringify({ ...kindFirst(h, 'barrier'), seq, cp, ...(savepoint ? { sp: true } : {}) } satisfies BarrierEnvelope),
 
   end: (h: EnvelopeHeader, seq: number): string =>
     JSON.stringify({ ...kindFirst(h, 'end'), seq } satisfies EndEnvelope),
 
-  trigger: (h: EnvelopeHeader, cp: number, stop: boolean): string =>
-    JSON.stringify({ ...kindLast(h, 'trigger'), cp, ...(stop ? { stop: true } : {}) } satisfies TriggerEnvelope),
+  trigger: (h: EnvelopeHeader, cp: number, stop: boolean, savepoint = false): string =>
+    JSON.stringify({ ...kindLast(h, 'trigger'), cp, ...(stop ? { stop: true } : {}), ...(savepoint ? { sp: true } : {}) } satisfies TriggerEnvelope),
 
   commit: (h: EnvelopeHeader, cp: number, last: boolean): string =>
     JSON.stringify({ ...kindLast(h, 'commit'), cp, ...(last ? { last: true } : {}) } satisfies CommitEnvelope),

@@ -40,6 +40,8 @@ export interface BarrierEnvelope extends Base {
   readonly kind: 'barrier';
   readonly seq: number;
   readonly cp: number;
+  /** The checkpoint is a savepoint: snapshot in full, outside the subtask's chain. */
+  readonly sp?: boolean;
 }
 export interface WatermarkEnvelope extends Base {
   readonly kind: 'watermark';
@@ -57,6 +59,8 @@ export interface TriggerEnvelope extends Base {
   readonly cp: number;
   /** Stop-with-savepoint: the source stops emitting after this barrier. */
   readonly stop?: boolean;
+  /** The checkpoint is a savepoint (see BarrierEnvelope.sp). */
+  readonly sp?: boolean;
 }
 export interface CommitEnvelope extends Base {
   readonly kind: 'commit';

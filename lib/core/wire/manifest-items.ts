@@ -48,12 +48,22 @@ export interface CheckpointHeader {
   readonly stop: boolean;
   readonly triggeredAt: number;
   readonly activity: number;
+  readonly chainSpan: number;
 }
 
 export const checkpointHeaderBody = (r: CheckpointRecord): string =>
-  JSON.stringify({ id: r.id, gen: r.gen, savepoint: r.savepoint, stop: r.stop, triggeredAt: r.triggeredAt, activity: r.activity } satisfies CheckpointHeader);
+  JSON.stringify({
+    id: r.id,
+    gen: r.gen,
+    savepoint: r.savepoint,
+    stop: r.stop,
+    triggeredAt: r.triggeredAt,
+    activity: r.activity,
+    chainSpan: r.chainSpan,
+  } satisfies CheckpointHeader);
 
-export const parseCheckpointHeader = (body: string): CheckpointHeader => JSON.parse(body) as CheckpointHeader;
+/** Items written before snapshots chained have no `chainSpan`: theirs are whole. */
+export const parseCheckpointHeader = (body: string): CheckpointHeader => ({ chainSpan: 1, ...(JSON.parse(body) as Partial<CheckpointHeader>) }) as CheckpointHeader;
 
 export const ackItemBody = (info: AckInfo): string => JSON.stringify(info);
 

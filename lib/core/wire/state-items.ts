@@ -11,6 +11,9 @@
 export interface StateBase {
   /** Entries: [key, value] pairs. */
   readonly e: [string, unknown][];
+  /** Operator-state keys changed since the subtask's last chained snapshot: what its next
+   *  incremental snapshot writes (WorkingState.changedSinceSnapshot). Absent: none. */
+  readonly c?: string[];
 }
 
 /** A delta item (`d`): what one commit changed. */
@@ -19,6 +22,9 @@ export interface StateDelta {
   readonly s: [string, unknown][];
   /** Keys deleted. */
   readonly d: string[];
+  /** Present when the commit took a chained snapshot: the operator-state keys changed after
+   *  it (the changes since the snapshot start over from these). */
+  readonly r?: string[];
 }
 
 /** An item whose body went to the blob store: the blob's key (`blobKeys.spilledState`). */
@@ -26,7 +32,10 @@ export interface SpillPointer {
   readonly spill: string;
 }
 
-export const stateBaseBody = (entries: Iterable<[string, unknown]>): string => JSON.stringify({ e: [...entries] } satisfies StateBase);
+export const stateBaseBody = (entries: Iterable<[string, unknown]>, changedSinceSnapshot: Iterable<string> = []): string => {
+  const c = [...changedSinceSnapshot];
+  return JSON.stringify((c.length > 0 ? { e: [...entries], c } : { e: [...entries] }) satisfies StateBase);
+};
 export const stateDeltaBody = (delta: StateDelta): string => JSON.stringify(delta);
 export const spillPointerBody = (key: string): string => JSON.stringify({ spill: key } satisfies SpillPointer);
 

@@ -45,6 +45,8 @@ export const stateKeys = {
   emitted: 'c/r',
   /** `c/f`: end of input was forwarded: every input channel ended. */
   finished: 'c/f',
+  /** `c/sc`: the subtask's incremental snapshot chain (core/snapshot-chain's SnapshotChain). */
+  snapshotChain: 'c/sc',
   /** `c/t`: parallelism overrides of the state's generation, written by the restore. */
   topology: 'c/t',
   /** `wm/in/<upstream>`: the last watermark (and idleness) received from an upstream subtask.
@@ -81,7 +83,22 @@ export interface SinkTransactionEntry {
 }
 
 export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'snk/', 'wm/', 'cnt/'] as const;
-export const isSnapshotted = (key: string) => SNAPSHOT_PREFIXES.some((p) => key.startsWith(p));
+/** Whether an entry is operator state (one of SNAPSHOT_PREFIXES), by its first letters:
+ *  called for every changed key of every commit. */
+export function isSnapshotted(key: string): boolean {
+  switch (key.charCodeAt(0)) {
+    case 107: // k/
+      return key.charCodeAt(1) === 47;
+    case 115: // src/, snk/
+      return key.startsWith('src/') || key.startsWith('snk/');
+    case 119: // wm/
+      return key.startsWith('wm/');
+    case 99: // cnt/ (c/ is the generation's own)
+      return key.startsWith('cnt/');
+    default:
+      return false;
+  }
+}
 
 /** The family of a key: its first segment (`k`, `snk`, `c`, …), as errors name it. */
 export function stateKeyFamily(key: string): string {
