@@ -7,9 +7,12 @@
  * updates 100 hot keys at a fixed rate; both feed one keyed process function that keeps a
  * count per key and emits nothing (so sinks cost nothing). Parallelism 2, a checkpoint every
  * second. Figures are taken once the preload has finished (steady state):
- * - bytesPerCheckpoint: snapshot bytes acknowledged per completed checkpoint (median);
+ * - bytesPerCheckpoint: snapshot bytes acknowledged per completed checkpoint (median: with
+ *   incremental checkpoints, a delta); bytesPerCheckpointMean: the mean, full snapshots
+ *   (one in `fullSnapshotEvery` checkpoints at most) included, and fullSnapshotBytes (the largest);
  * - checkpointP50Ms: trigger to completion (median);
- * - restoreMs: a restore from the latest checkpoint, to RUNNING;
+ * - restoreMs: a restore from the latest checkpoint, to RUNNING; restoreObjects: snapshot
+ *   objects it read (a chain's full snapshot and deltas, for every subtask);
  * - recordsPerSec: hot records processed per second of the steady phase.
  * Then the backpressure case: the same job at 1 k keys with the keyed stage ten times slower
  * than its input (each record of it costs the time of ten), reporting checkpointP95Ms.
@@ -23,7 +26,7 @@ import type { JobGraph } from '../lib/core/graph.js';
 import { hasCompleted } from '../lib/core/manifest.js';
 import { compileTopology } from '../lib/core/topology.js';
 import { systemClock } from '../lib/ports/clock.js';
-import { queueDepthFlow } from '../lib/runtime/flow-control.js';
+import { checkpointPacedFlow } from '../lib/runtime/flow-control.js';
 import { LocalLambdaHost } from '../local/lambda-host.js';
 
 const SIZES = (process.env.BENCH_STATE_KEYS ?? '1000,100000,1000000').split(',').map(Number);
@@ -60,6 +63,9 @@ function busy(n: number): void {
 interface Measured {
   readonly keys: number;
   readonly bytesPerCheckpoint: number;
+  readonly bytesPerCheckpointMean: number;
+  readonly fullSnapshotBytes: number;
+  readonly restoreObjects: number;
   readonly checkpointP50Ms: number;
   readonly checkpointP95Ms: number;
   readonly restoreMs: number;
@@ -77,7 +83,7 @@ async function measure(keys: number, slowdown = 1): Promise<Measured> {
   const ports = memoryPorts(systemClock);
   const topology = compileTopology(graph);
   provisionMemoryQueues(ports.queue, topology, { maxReceiveCount: 100 });
-  const host = new LocalLambdaHost(graph, ports, { heartbeatMs: 20, idleMs: 1, runtime: { print: () => {}, flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) } });
+  const host = new LocalLambdaHost(graph, ports, { heartbeatMs: 20, idleMs: 1, runtime: { print: () => {}, flow: checkpointPacedFlow(ports.queue, graph.checkpoints.interval, () => ports.clock.now()) } });
   await host.recovery.start();
   host.start();
   try {
@@ -95,6 +101,7 @@ async function measure(keys: number, slowdown = 1): Promise<Measured> {
     const bytes = checkpoints.map((c) => c.bytes);
     const durations = checkpoints.map((c) => c.completedAt! - c.triggeredAt);
     await host.stop();
+    const objectsBefore = host.recovery.stats.snapshotObjects;
     const started = performance.now();
     const restored = await host.recovery.restore({ request: { kind: 'latest' }, reason: 'bench: restore' });
     const restoreMs = performance.now() - started;
@@ -102,6 +109,9 @@ async function measure(keys: number, slowdown = 1): Promise<Measured> {
     return {
       keys,
       bytesPerCheckpoint: quantile(bytes, 0.5),
+      bytesPerCheckpointMean: Math.round(bytes.reduce((a, b) => a + b, 0) / Math.max(1, bytes.length)),
+      fullSnapshotBytes: Math.max(0, ...bytes),
+      restoreObjects: host.recovery.stats.snapshotObjects - objectsBefore,
       checkpointP50Ms: quantile(durations, 0.5),
       checkpointP95Ms: quantile(durations, 0.95),
       restoreMs: Math.round(restoreMs),
@@ -125,7 +135,10 @@ const results: Measured[] = [];
 for (const keys of SIZES) {
   const m = await measure(keys);
   results.push(m);
-  console.log(`${keys} keys: ${(m.bytesPerCheckpoint / 1e6).toFixed(2)} MB per checkpoint, p50 ${m.checkpointP50Ms} ms, restore ${m.restoreMs} ms, ${m.recordsPerSec} records/s (${m.checkpoints} checkpoints)`);
+  console.log(
+    `${keys} keys: ${(m.bytesPerCheckpoint / 1e6).toFixed(3)} MB per checkpoint (mean ${(m.bytesPerCheckpointMean / 1e6).toFixed(3)}, largest ${(m.fullSnapshotBytes / 1e6).toFixed(3)}), ` +
+      `p50 ${m.checkpointP50Ms} ms, restore ${m.restoreMs} ms from ${m.restoreObjects} objects, ${m.recordsPerSec} records/s (${m.checkpoints} checkpoints)`,
+  );
 }
 const slow = await measure(SIZES[0]!, 10);
 console.log(`backpressure (${SIZES[0]} keys, keyed stage 10× slower): checkpoint p95 ${slow.checkpointP95Ms} ms (interval ${INTERVAL_MS} ms), ${slow.recordsPerSec} records/s`);
@@ -133,8 +146,10 @@ const by = (f: (m: Measured) => number) => Object.fromEntries(results.map((m) =>
 console.log(
   JSON.stringify({
     bytesPerCheckpoint: by((m) => m.bytesPerCheckpoint),
+    bytesPerCheckpointMean: by((m) => m.bytesPerCheckpointMean),
     checkpointP50Ms: by((m) => m.checkpointP50Ms),
     restoreMs: by((m) => m.restoreMs),
+    restoreObjects: by((m) => m.restoreObjects),
     recordsPerSec: by((m) => m.recordsPerSec),
     backpressureCheckpointP95Ms: slow.checkpointP95Ms,
     intervalMs: INTERVAL_MS,

@@ -12,7 +12,7 @@ import { JobStateError } from '../lib/core/errors.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { LOCAL_RUN_PROFILE } from '../lib/core/resource-spec.js';
 import { compileTopology } from '../lib/core/topology.js';
-import { queueDepthFlow } from '../lib/runtime/flow-control.js';
+import { checkpointPacedFlow } from '../lib/runtime/flow-control.js';
 import { inputFiles, loadInputs } from './inputs.js';
 import { loadJob, type JobModule } from './job-file.js';
 import { LocalLambdaHost } from './lambda-host.js';
@@ -106,7 +106,7 @@ async function runOn(world: LocalWorld, graph: JobGraph, module: JobModule, opti
       killRate: options.killRate,
       coordinator: { restoreLeaseMs: 10_000 },
       metrics: log,
-      runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: queueDepthFlow(ports.queue, { maxDepth: 8 }) }) },
+      runtime: { print: options.out, ...(world.kind === 'memory' ? {} : { flow: checkpointPacedFlow(ports.queue, g.checkpoints.interval, () => ports.clock.now()) }) },
     });
   let host = hostFor(graph);
   await patiently(`starting job ${graph.name}`, () => host.recovery.start(), patience);

@@ -1,0 +1,59 @@
+/**
+ * The word count of examples/wordcount.ts (the shipped corpus, parallelism 2, a checkpoint
+ * every second) on the memory adapters, timed in CPU: user + system time of this process
+ * while the job runs, as Flink's figure for the same job on its MiniCluster is taken. Used by
+ * `npm run bench` (wordcountLinesPerCpuSecond).
+ */
+import { readFileSync } from 'node:fs';
+import { memoryPorts, provisionMemoryQueues } from '../lib/adapters/memory/index.js';
+import { collect, generator, job } from '../lib/api/index.js';
+import { compileTopology } from '../lib/core/topology.js';
+import { systemClock } from '../lib/ports/clock.js';
+import { LocalLambdaHost } from '../local/lambda-host.js';
+
+const corpus = readFileSync(new URL('../examples/data/corpus.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim().length > 0);
+
+export interface WordcountRun {
+  readonly lines: number;
+  readonly cpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly linesPerCpuSecond: number;
+  readonly checkpoints: number;
+}
+
+export async function runWordcount(lines: number, batchSize = 2000): Promise<WordcountRun> {
+  const j = job('wordcount-bench', { parallelism: 2, checkpoints: { interval: 1000, timeout: 60_000 } });
+  j.source('lines', generator({ count: lines, batchSize, make: (i) => corpus[i % corpus.length]! }))
+    .flatMap('words', (line) => line.toLowerCase().match(/[a-z']+/g) ?? [])
+    .keyBy((word) => word)
+    .aggregate('counts', { create: () => 0, add: (n: number) => n + 1, result: (n, word) => ({ word, count: n }) })
+    .sink('out', collect());
+  const graph = j.build();
+  const ports = memoryPorts(systemClock);
+  provisionMemoryQueues(ports.queue, compileTopology(graph), { maxReceiveCount: 5 });
+  const host = new LocalLambdaHost(graph, ports, { heartbeatMs: 20, idleMs: 1 });
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await host.recovery.start();
+  host.start();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20));
+    const s = (await ports.manifest.getJob(graph.name))?.status;
+    if (s === 'FINISHED') break;
+    if (s === 'FAILED') throw new Error('word count benchmark failed');
+  }
+  const used = process.cpuUsage(cpu);
+  const wallSeconds = (performance.now() - started) / 1000;
+  await host.stop();
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  const checkpoints = (await ports.manifest.listCheckpoints(graph.name, { limit: 1000 })).filter((c) => c.status === 'COMPLETED' || c.status === 'DISCARDED').length;
+  return { lines, cpuSeconds, wallSeconds, linesPerCpuSecond: lines / cpuSeconds, checkpoints };
+}
+
+// Run alone: `node --import tsx bench/wordcount.ts [lines]`.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runWordcount(Number(process.argv[2] ?? 1_000_000));
+  console.log(JSON.stringify(r));
+}
