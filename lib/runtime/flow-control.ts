@@ -6,7 +6,7 @@
  * what is queued) and spares emulators whose SQS slows down with depth. One
  * GetQueueAttributes per downstream queue per poll.
  */
-import { depthLimit, observeBacklog, type BacklogEstimate } from '../core/backlog.js';
+import { observeBacklog, permittedRecords, type BacklogEstimate } from '../core/backlog.js';
 import { stageById, type Topology } from '../core/topology.js';
 import type { Queue } from '../ports/queue.js';
 import type { FlowControl } from './effect-executor.js';
@@ -30,23 +30,25 @@ export function queueDepthFlow(queue: Queue, options: QueueDepthFlowOptions = {}
   const { targetBacklogMs, now } = options;
   // Per flow control (one per container or host), never shared across them.
   const estimates = new Map<string, BacklogEstimate>();
-  const limitOf = (name: string, depth: number): number => {
-    if (targetBacklogMs === undefined || now === undefined) return maxDepth;
-    const e = observeBacklog(estimates.get(name), now(), depth);
+  const permitted = (name: string, held: number, batchSize: number): number => {
+    if (targetBacklogMs === undefined || now === undefined) return held >= maxDepth ? 0 : batchSize;
+    const e = observeBacklog(estimates.get(name), now(), held);
     estimates.set(name, e);
-    return depthLimit(e, targetBacklogMs, maxDepth);
+    return permittedRecords(e, held, targetBacklogMs, maxDepth, batchSize);
   };
   return {
-    maxPollWaitMs: options.maxPollWaitMs ?? 1000,
+    // A source waiting for a permit holds up its group, its next trigger among them.
+    maxPollWaitMs: options.maxPollWaitMs ?? (targetBacklogMs === undefined ? 1000 : Math.min(1000, targetBacklogMs / 4)),
     idlePollMs: options.idlePollMs ?? 500,
     async permit(topology: Topology, stage: string, batchSize: number): Promise<number> {
+      let records = batchSize;
       for (const edge of stageById(topology, stage).outputs) {
         const name = stageById(topology, edge.stage).queue;
         const depth = await queue.depth(name);
-        const held = depth.visible + depth.inFlight;
-        if (held >= limitOf(name, held)) return 0;
+        records = Math.min(records, permitted(name, depth.visible + depth.inFlight, batchSize));
+        if (records === 0) return 0;
       }
-      return batchSize;
+      return records;
     },
   };
 }

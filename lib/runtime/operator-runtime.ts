@@ -70,6 +70,13 @@ export interface OperatorRuntimeOptions {
   readonly jobViewMs?: number;
 }
 
+/** Where a group's handling is: the envelope being handled (for the failure record) and
+ *  how many of its items are committed. */
+interface Handling {
+  envelope: Envelope | null;
+  committed: number;
+}
+
 export class OperatorRuntime {
   private readonly cache: StateCache;
   private readonly io: SourceIo;
@@ -146,7 +153,8 @@ export class OperatorRuntime {
     return this.jobView?.job ?? null;
   }
 
-  /** Returns the ids of the messages to report as failed. */
+  /** Returns the ids of the messages to report as failed: the first one not committed and
+   *  every later one of the group. */
   private async runGroup(
     ref: SubtaskRef,
     items: { message: IncomingMessage; envelope: Envelope }[],
@@ -154,57 +162,72 @@ export class OperatorRuntime {
   ): Promise<string[]> {
     this.stats.groups++;
     let ws: WorkingState | undefined;
-    /** The envelope being handled, for the failure record when it fails. */
-    let handling: Envelope | null = null;
+    const at: Handling = { envelope: null, committed: 0 };
     try {
-      ws = await this.cache.fresh(ref);
-      const topology = this.topologyFor(ws.get<ParallelismOverrides>(stateKeys.topology) ?? {});
-      const effects = new EffectLog();
-      const stage = stageById(topology, ref.stage);
-      const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.io, this.options.decide);
-      for (const { message, envelope } of items) {
-        handling = envelope;
-        try {
-          await invocation.handle(envelope, message.body);
-        } catch (e) {
-          if (classify(e) !== 'dead-letter') throw e;
-          // Sending it to the DLQ failed (throttled, lost response): retry the group later;
-          // the malformed envelope itself must not fail the job over.
-          if (!(await this.deadLetter(deadLetterQueue, message, e))) throw new TransientStorageError(`dead-letter ${message.messageId} to ${deadLetterQueue}`, { cause: e });
-        }
+      while (at.committed < items.length) {
+        ws = await this.cache.fresh(ref);
+        await this.runSegment(ref, ws, items, deadLetterQueue, at);
       }
-      handling = null;
-      await executeEffects(
-        {
-          ports: this.ports,
-          graph: this.graph,
-          topology,
-          io: this.io,
-          flow: this.options.flow ?? unlimitedFlow,
-          print: this.options.print ?? ((line) => process.stdout.write(`${line}\n`)),
-          ...(this.options.sender ? { sender: this.options.sender } : {}),
-        },
-        ref,
-        ws.gen,
-        effects,
-      );
-      if (!(await this.cache.commit(ref, ws))) {
-        this.stats.conflicts++;
-        throw new StateConflictError(subtaskKey(ref), versionText(ws.version));
-      }
-      this.stats.recordsIn += invocation.counts.recordsIn;
-      if (stage.isSource) this.stats.sourceRecords += invocation.counts.recordsIn;
-      this.stats.recordsToSinks += invocation.counts.recordsToSinks;
       return [];
     } catch (e) {
       this.stats.failures++;
       if (classify(e) === 'terminal' && ws) {
-        const input = handling === null ? null : describeEnvelope(handling);
+        const input = at.envelope === null ? null : describeEnvelope(at.envelope);
         await this.failover(ws, failureOf(e, ref, input)).catch((f) => this.log('failover request failed', ref, f));
       }
       if (!(e instanceof StateConflictError)) this.log('group failed', ref, e);
-      return items.map((i) => i.message.messageId);
+      return items.slice(at.committed).map((i) => i.message.messageId);
     }
+  }
+
+  /**
+   * Handles the group's items from `at.committed` on, up to and including the first that
+   * took a snapshot, then executes the effects and commits. A checkpoint's ack does not wait
+   * for the rest of the batch (a slow stage would hold every barrier for a whole batch); the
+   * rest is handled as the next invocation would, on the committed state.
+   */
+  private async runSegment(ref: SubtaskRef, ws: WorkingState, items: { message: IncomingMessage; envelope: Envelope }[], deadLetterQueue: string, at: Handling): Promise<void> {
+    const topology = this.topologyFor(ws.get<ParallelismOverrides>(stateKeys.topology) ?? {});
+    const effects = new EffectLog();
+    const stage = stageById(topology, ref.stage);
+    const invocation = new SubtaskInvocation(this.graph, topology, stage, ref.index, ws, effects, this.ports.clock.now(), this.io, this.options.decide);
+    let end = at.committed;
+    while (end < items.length) {
+      const { message, envelope } = items[end++]!;
+      at.envelope = envelope;
+      try {
+        await invocation.handle(envelope, message.body);
+      } catch (e) {
+        if (classify(e) !== 'dead-letter') throw e;
+        // Sending it to the DLQ failed (throttled, lost response): retry the group later;
+        // the malformed envelope itself must not fail the job over.
+        if (!(await this.deadLetter(deadLetterQueue, message, e))) throw new TransientStorageError(`dead-letter ${message.messageId} to ${deadLetterQueue}`, { cause: e });
+      }
+      if (effects.acks.length > 0) break;
+    }
+    at.envelope = null;
+    await executeEffects(
+      {
+        ports: this.ports,
+        graph: this.graph,
+        topology,
+        io: this.io,
+        flow: this.options.flow ?? unlimitedFlow,
+        print: this.options.print ?? ((line) => process.stdout.write(`${line}\n`)),
+        ...(this.options.sender ? { sender: this.options.sender } : {}),
+      },
+      ref,
+      ws.gen,
+      effects,
+    );
+    if (!(await this.cache.commit(ref, ws))) {
+      this.stats.conflicts++;
+      throw new StateConflictError(subtaskKey(ref), versionText(ws.version));
+    }
+    at.committed = end;
+    this.stats.recordsIn += invocation.counts.recordsIn;
+    if (stage.isSource) this.stats.sourceRecords += invocation.counts.recordsIn;
+    this.stats.recordsToSinks += invocation.counts.recordsToSinks;
   }
 
   private async failover(ws: WorkingState, failure: Failure): Promise<void> {
