@@ -148,10 +148,11 @@ export async function checkpointsCommand(target: Target, name: string, settings:
     const detail = checkpointDetail(record, await target.portsFor(name).manifest.listAcks(name, record.id));
     if (o.json) return o.out(JSON.stringify(detail));
     o.out(`checkpoint ${id} of ${name}: ${detail.status}${detail.failureReason ? ` (${detail.failureReason})` : ''}, ${detail.numAcknowledgedSubtasks}/${detail.numSubtasks} subtasks, ${formatBytes(detail.checkpointedSize)}`);
-    o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SYNC  ASYNC  SIZE');
+    o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SYNC  ASYNC  SIZE  FULL SIZE  CHAINED');
     for (const s of detail.subtasks) {
       const ms = (v: number | null) => (v === null ? '-' : `${v} ms`);
-      o.out(`${s.subtask}  ${s.acknowledged ? 'yes' : 'no'}  ${ms(s.endToEndDuration)}  ${ms(s.startDelay)}  ${ms(s.alignmentDuration)}  ${ms(s.syncDuration)}  ${ms(s.asyncDuration)}  ${s.checkpointedSize === null ? '-' : formatBytes(s.checkpointedSize)}`);
+      const size = (v: number | null) => (v === null ? '-' : formatBytes(v));
+      o.out(`${s.subtask}  ${s.acknowledged ? 'yes' : 'no'}  ${ms(s.endToEndDuration)}  ${ms(s.startDelay)}  ${ms(s.alignmentDuration)}  ${ms(s.syncDuration)}  ${ms(s.asyncDuration)}  ${size(s.checkpointedSize)}  ${size(s.stateSize)}  ${s.chained ?? '-'}`);
     }
     return;
   }

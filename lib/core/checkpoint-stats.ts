@@ -98,7 +98,12 @@ export interface SubtaskCheckpointStatistics {
   readonly syncDuration: number | null;
   /** Flink's asynchronous part (writing the snapshot to the bucket), ms. */
   readonly asyncDuration: number | null;
+  /** Bytes this checkpoint wrote for the subtask (a delta, when incremental). */
   readonly checkpointedSize: number | null;
+  /** Bytes a restore reads for it: the delta and the chain it builds on (Flink's state size). */
+  readonly stateSize: number | null;
+  /** Earlier snapshot objects it chains onto (0: whole). */
+  readonly chained: number | null;
 }
 
 export interface CheckpointDetail extends CheckpointHistoryEntry {
@@ -166,7 +171,19 @@ export function checkpointStatistics(job: JobRecord, checkpoints: readonly Check
 
 function subtaskStatistics(c: CheckpointRecord, subtask: string, ack: AckInfo | undefined): SubtaskCheckpointStatistics {
   if (!ack) {
-    return { subtask, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, syncDuration: null, asyncDuration: null, checkpointedSize: null };
+    return {
+      subtask,
+      acknowledged: false,
+      ackTimestamp: null,
+      endToEndDuration: null,
+      startDelay: null,
+      alignmentDuration: null,
+      syncDuration: null,
+      asyncDuration: null,
+      checkpointedSize: null,
+      stateSize: null,
+      chained: null,
+    };
   }
   return {
     subtask,
@@ -179,6 +196,8 @@ function subtaskStatistics(c: CheckpointRecord, subtask: string, ack: AckInfo | 
     syncDuration: ack.syncMs ?? null,
     asyncDuration: ack.asyncMs ?? null,
     checkpointedSize: ack.bytes,
+    stateSize: ack.stateSize ?? ack.bytes,
+    chained: ack.chained ?? 0,
   };
 }
 

@@ -151,6 +151,11 @@ export interface AckInfo {
   readonly watermark?: number | null;
   readonly syncMs?: number;
   readonly asyncMs?: number;
+  /** Bytes a restore reads for this subtask: its snapshot and, for a delta, the chain it
+   *  builds on (Flink's full checkpoint data size; `bytes` is what this checkpoint wrote). */
+  readonly stateSize?: number;
+  /** Earlier objects its snapshot chains onto; 0: it is whole. */
+  readonly chained?: number;
 }
 
 export interface CheckpointRecord {

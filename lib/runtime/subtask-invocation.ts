@@ -265,7 +265,7 @@ export class SubtaskInvocation {
     const cp = checkpointId(checkpoint);
     const { graph, stage, ref } = this;
     const header = { job: graph.name, stage: stage.id, subtask: ref.index, parallelism: stage.parallelism, checkpoint: cp, gen: this.ws.gen, finished, progress, channels };
-    const body = this.snapshotBody(header, savepoint);
+    const { body, stateSize, chained } = this.snapshotBody(header, savepoint);
     const key = blobKeys.snapshot(this.graph.name, cp, this.ref);
     this.effects.add({ kind: 'blob', key, body });
     const statistics = {
@@ -273,6 +273,8 @@ export class SubtaskInvocation {
       watermark: this.currentWatermark(),
       // Flink's synchronous part; the asynchronous one (the upload) is the executor's to time.
       syncMs: Math.round(performance.now() - started),
+      stateSize,
+      chained,
     };
     this.effects.add({ kind: 'ack', checkpoint: cp, info: { key, bytes: body.length, alignmentMs, finished, progress, at: this.facts.now, ...statistics } });
     this.router.broadcast('barrier', checkpoint, savepoint);
@@ -280,24 +282,27 @@ export class SubtaskInvocation {
 
   /** A delta on the subtask's chain when the chain allows it (core/snapshot-chain.ts), else
    *  the whole operator state — which starts a new chain, unless it is a savepoint's. */
-  private snapshotBody(header: Omit<SubtaskSnapshot, 'v' | 'entries'>, savepoint: boolean): string {
+  private snapshotBody(header: Omit<SubtaskSnapshot, 'v' | 'entries'>, savepoint: boolean): { body: string; stateSize: number; chained: number } {
     const settings = this.graph.checkpoints;
     const chain = this.ws.get<SnapshotChain>(stateKeys.snapshotChain);
     if (mayChain(chain, header.checkpoint, savepoint, settings)) {
       const changed = this.ws.changedSinceSnapshot();
       const body = encodeSnapshot({ ...header, v: 2, entries: changed.set, deleted: changed.deleted, chain: chain.ids });
       const next = extendChain(chain, header.checkpoint, body.length);
-      if (next) return this.chained(next, body);
+      if (next) {
+        this.chained(next);
+        return { body, stateSize: next.fullBytes + next.deltaBytes, chained: chain.ids.length };
+      }
     }
     const entries: [string, unknown][] = [];
     for (const e of this.ws.entries) if (isSnapshotted(e[0])) entries.push(e);
     const body = encodeSnapshot({ ...header, v: 1, entries });
-    return savepoint || !settings.incremental ? body : this.chained(startChain(header.checkpoint, body.length), body);
+    if (!savepoint && settings.incremental) this.chained(startChain(header.checkpoint, body.length));
+    return { body, stateSize: body.length, chained: 0 };
   }
 
-  private chained(chain: SnapshotChain, body: string): string {
+  private chained(chain: SnapshotChain): void {
     this.ws.set(stateKeys.snapshotChain, chain);
     this.ws.snapshotTaken();
-    return body;
   }
 }

@@ -78,12 +78,12 @@ describe('checkpoint statistics', () => {
     const detail = checkpointDetail(cps[1]!, acksOf.get(2)!);
     expect(detail.isSavepoint).toBe(true);
     expect(detail.subtasks).toEqual([
-      { subtask: A, acknowledged: true, ackTimestamp: 2050, endToEndDuration: 50, startDelay: 50, alignmentDuration: 0, syncDuration: 2, asyncDuration: 4, checkpointedSize: 20 },
+      { subtask: A, acknowledged: true, ackTimestamp: 2050, endToEndDuration: 50, startDelay: 50, alignmentDuration: 0, syncDuration: 2, asyncDuration: 4, checkpointedSize: 20, stateSize: 20, chained: 0 },
       // Its first barrier came at 2350 (acknowledged at 2500 after aligning 150 ms).
-      { subtask: B, acknowledged: true, ackTimestamp: 2500, endToEndDuration: 500, startDelay: 350, alignmentDuration: 150, syncDuration: 4, asyncDuration: 8, checkpointedSize: 40 },
+      { subtask: B, acknowledged: true, ackTimestamp: 2500, endToEndDuration: 500, startDelay: 350, alignmentDuration: 150, syncDuration: 4, asyncDuration: 8, checkpointedSize: 40, stateSize: 40, chained: 0 },
     ]);
     const pending = checkpointDetail(cps[3]!, acksOf.get(5)!);
-    expect(pending.subtasks[1]).toEqual({ subtask: B, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, syncDuration: null, asyncDuration: null, checkpointedSize: null });
+    expect(pending.subtasks[1]).toEqual({ subtask: B, acknowledged: false, ackTimestamp: null, endToEndDuration: null, startDelay: null, alignmentDuration: null, syncDuration: null, asyncDuration: null, checkpointedSize: null, stateSize: null, chained: null });
   });
 
   it("gives a stage's records in and out and its watermark (the least of its subtasks') as acknowledged", () => {
