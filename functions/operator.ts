@@ -6,6 +6,8 @@
  * dead-letter). One that escapes it — a cold start that cannot build the runtime — fails the
  * invocation, so SQS redelivers the whole batch: `classify`'s retry, whatever the error.
  *
+ * Sources pace themselves by the depth of the queues downstream (checkpointPacedFlow).
+ *
  * A stack synthesized with `faultInjection` sets TIDEMARK_KILL_RATE: that fraction of
  * invocations ends the process at a random protocol step, as a crash would.
  */
@@ -14,6 +16,7 @@ import { ConfigError } from '../lib/core/errors.js';
 import { stageById } from '../lib/core/topology.js';
 import { dieNow, KillSwitch, killRateFromEnv } from '../lib/runtime/kill-switch.js';
 import { OperatorRuntime, type OperatorRuntimeOptions } from '../lib/runtime/operator-runtime.js';
+import { checkpointPacedFlow } from '../lib/runtime/flow-control.js';
 import { ENV } from '../lib/adapters/aws/config.js';
 import { handlerContext, type HandlerDeps, type JobInput } from './handler-context.js';
 
@@ -49,7 +52,11 @@ function coldStart(job: JobInput, deps: OperatorHandlerDeps): ColdStart {
   const rate = killRateFromEnv(ctx.env[ENV.killRate]);
   const kill = rate === undefined ? undefined : new KillSwitch(rate);
   const ports = kill ? kill.wrap(ctx.ports) : ctx.ports;
-  const runtime = new OperatorRuntime(ctx.graph, ports, { logger: console, ...deps.runtime });
+  // Sources wait while a downstream queue holds about half a checkpoint interval of work, so
+  // a barrier never queues behind more (lib/runtime/flow-control.ts); the sends' grants
+  // already allow the GetQueueAttributes this takes.
+  const flow = checkpointPacedFlow(ports.queue, ctx.graph.checkpoints.interval, () => ports.clock.now(), 20);
+  const runtime = new OperatorRuntime(ctx.graph, ports, { logger: console, flow, ...deps.runtime });
   deps.observe?.(runtime);
   return { runtime, stage, kill };
 }
