@@ -3,7 +3,8 @@
  * decisions, and carries them out. Ticks may overlap (schedule heartbeat and timer); each
  * step is a conditional write or an idempotent send, so the loser of a race does nothing.
  */
-import { decideTick, type CoordinatorDecision, type CoordinatorFacts } from '../core/coordinator.js';
+import { CHECKPOINT_HISTORY, decideTick, type CoordinatorDecision, type CoordinatorFacts } from '../core/coordinator.js';
+import type { CheckpointSettings } from '../core/config.js';
 import type { JobGraph } from '../core/graph.js';
 import { checkpointId, subtaskKey, type CheckpointId } from '../core/ids.js';
 import { chainSpan } from '../core/snapshot-chain.js';
@@ -25,7 +26,7 @@ export interface TickReport {
 export interface CoordinatorOptions {
   /** Told of every checkpoint the coordinator aborts (the Lambda emits a CloudWatch metric). */
   readonly onCheckpointFailed?: (checkpoint: CheckpointId, reason: CheckpointFailureReason) => void;
-  /** How many recent checkpoint items a tick reads. @default 64 */
+  /** How many recent checkpoint items a tick reads. @default 64, or more when retention needs more (retained + chain span + history) */
   readonly window?: number;
   /** A restore silent this long is resumed by a tick. @default 60 s */
   readonly restoreLeaseMs?: number;
@@ -34,6 +35,10 @@ export interface CoordinatorOptions {
    *  @default decideTick */
   readonly decide?: (facts: CoordinatorFacts) => CoordinatorDecision[];
 }
+
+/** Enough of the newest checkpoint items for retention to see every one it may still have
+ *  to delete: the retained ones, what they chain onto, the history, the pending ones. */
+const itemsToRead = (s: CheckpointSettings): number => Math.max(64, s.retained + chainSpan(s) + CHECKPOINT_HISTORY + s.maxConcurrentCheckpoints + 8);
 
 export class CoordinatorRuntime {
   constructor(
@@ -47,7 +52,7 @@ export class CoordinatorRuntime {
     const { manifest, clock } = this.ports;
     const job = await manifest.getJob(this.graph.name);
     if (!job) return { decisions: [], triggered: null };
-    const checkpoints = await manifest.listCheckpoints(this.graph.name, { limit: this.options.window ?? 64 });
+    const checkpoints = await manifest.listCheckpoints(this.graph.name, { limit: this.options.window ?? itemsToRead(this.graph.checkpoints) });
     const topology = compileTopology(this.graph, job.parallelism);
     const decisions = (this.options.decide ?? decideTick)({
       now: clock.now(),
