@@ -6,9 +6,9 @@
  * duplicate and every loss. The plain topologies are here; the event-time ones (windows,
  * poison records) in windowed-topologies.ts, what they share in topology-support.ts.
  */
-import { collect, generator, job } from '../lib/api/index.js';
+import { collect, generator, job, outputTag, valueState } from '../lib/api/index.js';
 import { randomInt } from '../lib/core/rng.js';
-import { canonicalCounts, countReducer, countsAtLeastOnce, event, settings, type SimTopology } from './topology-support.js';
+import { canonicalCounts, countReducer, countsAtLeastOnce, event, settings, type Event, type SimTopology } from './topology-support.js';
 import { WINDOWED_TOPOLOGIES } from './windowed-topologies.js';
 
 export { diff, type SimJob, type SimTopology } from './topology-support.js';
@@ -64,5 +64,42 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
     canonical: canonicalCounts,
     atLeastOnce: countsAtLeastOnce,
   },
+  // A keyed process function with state and a side output: big values go to their own stream
+  // and sink, every record updates the running count on the main one; rescaled on restore.
+  'side-outputs': {
+    name: 'side-outputs',
+    sinks: ['out', 'big'],
+    rescale: [{ split: 3, big: 3 }, { split: 1, big: 1 }],
+    build({ mode, random }) {
+      const j = job('simside', { ...settings(mode, random), parallelism: 2 });
+      const big = outputTag<Event>('big');
+      const split = j
+        .source('src', generator({ count: randomInt(random, 30, 120), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }), { parallelism: 1 })
+        .keyBy((e) => e.key)
+        .process('split', {
+          state: { count: valueState<{ n: number; sum: number }>() },
+          sideOutputs: [big],
+          processElement(e, ctx) {
+            const c = ctx.state.count.value() ?? { n: 0, sum: 0 };
+            const next = { n: c.n + 1, sum: c.sum + e.value };
+            ctx.state.count.update(next);
+            if (e.value > 50) ctx.output(big, e);
+            ctx.emit({ key: ctx.key, ...next });
+          },
+        });
+      split.sink('out', collect());
+      split.getSideOutput(big).sink('big', collect());
+      return { graph: j.build() };
+    },
+    // Counts on `out`, whole events on `big`.
+    canonical: (records) => [...canonicalCounts(records.filter(isCount)), ...records.filter((r) => !isCount(r)).map((r) => JSON.stringify(r))],
+    atLeastOnce(expected, actual) {
+      const have = new Set(actual.filter((r) => !isCount(r)).map((r) => JSON.stringify(r)));
+      const lost = expected.filter((r) => !isCount(r) && !have.has(JSON.stringify(r))).map((r) => `missing ${JSON.stringify(r)}`);
+      return [...countsAtLeastOnce(expected.filter(isCount), actual.filter(isCount)), ...lost];
+    },
+  },
   ...WINDOWED_TOPOLOGIES,
 };
+
+const isCount = (r: unknown) => typeof r === 'object' && r !== null && 'n' in r;

@@ -3,7 +3,7 @@
  * records with their timestamp and watermarks, in order; and how an operator's inputs merge
  * into the one sequence it reads.
  */
-import type { OperatorNode, Partitioning } from '../core/graph.js';
+import type { OperatorNode, OutputPort, Partitioning } from '../core/graph.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
 /** An operator's output: its records and its watermarks, in the order it emitted them. */
@@ -35,14 +35,19 @@ function deliveries(partitioning: Partitioning, consumerParallelism: number): nu
  * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
  * gets its key here, before the operator sees it, as the engine keys it when routing.
  */
-export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, late: Map<string, Event[]>, errors: UserErrors): Input[] {
+/** Key of an operator's output other than its main one in the map `mergeInputs` reads. */
+export const otherOutput = (op: string, port: OutputPort) => `${op}\n${port}`;
+
+/** `others`: every operator's other outputs (late records, side outputs), by `otherOutput`. */
+export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, others: Map<string, Event[]>, errors: UserErrors): Input[] {
   const marks = op.inputs.map(() => MIN);
   let current = MIN;
   const out: Input[] = [];
   op.inputs.forEach((input, i) => {
     const copies = deliveries(input.partitioning, op.parallelism);
     const selector = input.partitioning.type === 'hash' ? input.partitioning.key : null;
-    for (const e of (input.port === 'late' ? late : main).get(input.from) ?? []) {
+    const port = input.port ?? 'main';
+    for (const e of (port === 'main' ? main.get(input.from) : others.get(otherOutput(input.from, port))) ?? []) {
       if (e.kind === 'rec' && selector) {
         const keyed = errors.key(selector, e.value);
         if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded });

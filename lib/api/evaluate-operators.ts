@@ -10,26 +10,41 @@
  * journal that copied each one the first time the call touched it, reads included (the call
  * may change in place an object it read).
  */
-import { InvariantError } from '../core/errors.js';
-import type { OperatorNode } from '../core/graph.js';
+import { InvariantError, UserFunctionError } from '../core/errors.js';
+import { sideOutputPort, type OperatorNode, type OutputPort } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
 import type { Event, Input } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
-export function applyRecordOperator(op: OperatorNode, input: readonly Input[], errors: UserErrors): Event[] {
+/** An operator's output: its main stream and, for a process function, each side output
+ *  (watermarks included, as the engine sends them on every output channel). */
+export interface RecordOperatorOutput {
+  readonly main: Event[];
+  readonly side: Map<OutputPort, Event[]>;
+}
+
+export function applyRecordOperator(op: OperatorNode, input: readonly Input[], errors: UserErrors): RecordOperatorOutput {
   const spec = op.spec;
   if (!RECORD_KINDS.has(spec.kind)) throw new InvariantError(`cannot evaluate ${spec.kind} here`);
   const { own, reject } = errors;
   const out: Event[] = [];
+  const side = new Map<OutputPort, Event[]>((spec.kind === 'process' ? (spec.sideOutputs ?? []) : []).map((tag) => [sideOutputPort(tag), []]));
   const state = new Map<string, unknown>();
   const journal = errors.skips && spec.kind === 'process' ? new Journal(state) : null;
   for (const e of input) {
     if (e.kind === 'wm') {
       out.push({ kind: 'wm', wm: e.wm });
+      for (const list of side.values()) list.push({ kind: 'wm', wm: e.wm });
       continue;
     }
     const emit = (value: unknown, ts = e.ts) => out.push({ kind: 'rec', value, ts });
+    const output = (tag: string, value: unknown, ts = e.ts) => {
+      const list = side.get(sideOutputPort(tag));
+      if (!list) throw UserFunctionError.invalid(op.name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
+      list.push({ kind: 'rec', value, ts });
+    };
     const emitted = out.length;
+    const sideEmitted = [...side.values()].map((l) => l.length);
     try {
       switch (spec.kind) {
         case 'map':
@@ -58,7 +73,8 @@ export function applyRecordOperator(op: OperatorNode, input: readonly Input[], e
         }
         case 'process': {
           journal?.begin();
-          spec.fn(e.value, { key: e.key, timestamp: e.ts, state: processState(state, spec.state, e.encoded!, journal), emit: (v, ts) => emit(v, ts ?? e.ts) });
+          const ctx = { key: e.key, timestamp: e.ts, state: processState(state, spec.state, e.encoded!, journal), emit: (v: unknown, ts?: number) => emit(v, ts ?? e.ts), output: (tag: string, v: unknown, ts?: number) => output(tag, v, ts ?? e.ts) };
+          spec.fn(e.value, ctx);
           journal?.end();
           break;
         }
@@ -67,11 +83,12 @@ export function applyRecordOperator(op: OperatorNode, input: readonly Input[], e
       // Only user functions throw above: reduce and aggregate store nothing before theirs
       // return, and what a process call changed is in the journal.
       out.length = emitted;
+      [...side.values()].forEach((l, i) => (l.length = sideEmitted[i]!));
       journal?.rollback();
       reject(error, e.value);
     }
   }
-  return out;
+  return { main: out, side };
 }
 
 const RECORD_KINDS: ReadonlySet<string> = new Set(['map', 'filter', 'flatMap', 'reduce', 'aggregate', 'process']);

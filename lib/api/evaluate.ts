@@ -31,7 +31,7 @@
  */
 import { InvalidInputError } from '../core/errors.js';
 import type { JobGraph, OperatorNode, OutputPort, SourceIo, SourceReader } from '../core/graph.js';
-import { MAX, MIN, mergeInputs, type Event } from './evaluate-inputs.js';
+import { MAX, MIN, mergeInputs, otherOutput, type Event } from './evaluate-inputs.js';
 import { applyRecordOperator } from './evaluate-operators.js';
 import { DeadLetters, userErrors } from './evaluate-user-errors.js';
 import { evaluateWindow } from './evaluate-windows.js';
@@ -71,7 +71,7 @@ const noInput: SourceIo = {
 export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInput, options: EvaluationOptions = {}): Promise<Evaluation> {
   const observe = options.observe ?? (() => {});
   const main = new Map<string, Event[]>();
-  const late = new Map<string, Event[]>();
+  const others = new Map<string, Event[]>();
   const sinks = new Map<string, unknown[]>();
   const letters = new DeadLetters();
   let sourceRecords = 0;
@@ -85,7 +85,7 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
       continue;
     }
     const errors = userErrors(op, letters);
-    const input = mergeInputs(op, main, late, errors);
+    const input = mergeInputs(op, main, others, errors);
     if (spec.kind === 'sink') {
       sinks.set(op.name, input.filter((e) => e.kind === 'rec').map((e) => (e as { value: unknown }).value));
       continue;
@@ -93,14 +93,18 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
     if (spec.kind === 'window') {
       const out = evaluateWindow(spec, input, errors);
       main.set(op.name, out.main);
-      late.set(op.name, out.late);
+      others.set(otherOutput(op.name, 'late'), out.late);
       observe(op.name, 'main', out.main);
       observe(op.name, 'late', out.late);
       continue;
     }
     const out = applyRecordOperator(op, input, errors);
-    main.set(op.name, out);
-    observe(op.name, 'main', out);
+    main.set(op.name, out.main);
+    observe(op.name, 'main', out.main);
+    for (const [port, events] of out.side) {
+      others.set(otherOutput(op.name, port), events);
+      observe(op.name, port, events);
+    }
   }
   return { sinks, sourceRecords, deadLettered: letters.records() };
 }

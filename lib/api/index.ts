@@ -1,8 +1,8 @@
 /** What users import. Small on purpose; the runtime lives elsewhere. */
 export { job, JobBuilder, type JobOptions, type SourceOptions } from './job.js';
 export type { OperatorOptions } from './operator-graph.js';
-export { KeyedStream, Stream, WindowedStream, WindowResult } from './stream.js';
-export { output, type KeyedProcessFunction, type OutputDescriptor } from './process-function.js';
+export { KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult } from './stream.js';
+export { output, outputTag, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
 export { session, sliding, tumbling, type Window, type WindowOptions } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';

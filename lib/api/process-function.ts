@@ -30,10 +30,27 @@ export interface OutputDescriptor<R> {
 
 export const output = <R>(): OutputDescriptor<R> => ({ kind: 'output' });
 
+/** A side output (Flink's OutputTag): a named stream of records of type R beside the main one. */
+export interface OutputTag<R> {
+  readonly kind: 'output-tag';
+  readonly name: string;
+  /** Phantom: the record type. */
+  readonly __type?: R;
+}
+
+/** A side output named `name`; a process function lists it in `sideOutputs`, emits to it with
+ *  `ctx.output(tag, value)`, and `getSideOutput(tag)` of its result reads it. */
+export function outputTag<R>(name: string): OutputTag<R> {
+  requireName('outputTag', name);
+  return { kind: 'output-tag', name };
+}
+
 export interface KeyedProcessFunction<T, K extends Key, S extends Record<string, StateDescriptor>, R> {
   readonly state: S;
   /** What `ctx.emit` takes: the record type of the resulting stream. @default unknown */
   readonly output?: OutputDescriptor<R>;
+  /** The side outputs `ctx.output` may emit to. @default none */
+  readonly sideOutputs?: readonly OutputTag<unknown>[];
   readonly processElement: (value: T, ctx: KeyedProcessContext<K, S, R>) => void;
 }
 
@@ -50,7 +67,30 @@ export function processSpec<T, K extends Key, S extends Record<string, StateDesc
     }
     state[stateName] = { kind: d.kind };
   }
-  // The engine's context is untyped; `KeyedProcessContext` is its typed view.
-  const processElement = fn.processElement as unknown as (v: unknown, ctx: ProcessContext) => void;
-  return { kind: 'process', state, fn: processElement };
+  const sideOutputs = sideOutputNames(name, fn.sideOutputs ?? []);
+  // The engine's context is untyped; `KeyedProcessContext` is its typed view (its `output`
+  // takes a tag, the engine's a tag's name).
+  const processElement = fn.processElement as unknown as (v: unknown, ctx: KeyedProcessContext<Key, S, unknown>) => void;
+  // One typed view per engine context (the engine reuses its context for every record).
+  const views = new WeakMap<ProcessContext, ProcessContext>();
+  const viewOf = (ctx: ProcessContext) => {
+    let view = views.get(ctx);
+    if (!view) {
+      const output = (tag: OutputTag<unknown>, value: unknown, ts?: number) => ctx.output(tag?.name, value, ts);
+      views.set(ctx, (view = Object.assign(Object.create(ctx) as ProcessContext, { output })));
+    }
+    return view;
+  };
+  const withTags = (v: unknown, ctx: ProcessContext) => processElement(v, viewOf(ctx) as never);
+  return { kind: 'process', state, ...(sideOutputs.length > 0 ? { sideOutputs, fn: withTags } : { fn: processElement as never }) };
+}
+
+function sideOutputNames(op: string, tags: readonly OutputTag<unknown>[]): string[] {
+  const names: string[] = [];
+  for (const [i, tag] of tags.entries()) {
+    if (tag?.kind !== 'output-tag') throw new ConfigError(`operators.${op}.sideOutputs.${i}`, 'must be an outputTag()');
+    if (names.includes(tag.name)) throw new ConfigError(`operators.${op}.sideOutputs.${i}`, `lists ${tag.name} twice`);
+    names.push(tag.name);
+  }
+  return names;
 }

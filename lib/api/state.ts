@@ -3,6 +3,7 @@
  * `mapState<K, V>()`. State is scoped to the current key. Values must be JSON values; after
  * changing an object in place, call `update` (or `put`) again so the change is persisted.
  */
+import type { OutputTag } from './process-function.js';
 import type { Key } from '../core/keygroups.js';
 
 export interface ValueStateDescriptor<V> {
@@ -51,4 +52,6 @@ export interface KeyedProcessContext<K, S extends Record<string, StateDescriptor
   readonly timestamp: number | undefined;
   readonly state: StateHandles<S>;
   emit(value: R, timestamp?: number): void;
+  /** Emits to a side output the function lists in `sideOutputs` (Flink's ctx.output). */
+  output<O>(tag: OutputTag<O>, value: O, timestamp?: number): void;
 }

@@ -14,10 +14,10 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { Key } from '../core/keygroups.js';
-import type { OperatorSpec, Partitioning, WindowFunction } from '../core/graph.js';
+import { sideOutputPort, type OperatorSpec, type Partitioning, type WindowFunction } from '../core/graph.js';
 import type { Window, WindowAssigner } from '../core/windows.js';
 import { addOperator, type OperatorGraph, type OperatorOptions, type Producer } from './operator-graph.js';
-import { processSpec, type KeyedProcessFunction } from './process-function.js';
+import { processSpec, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
 import type { StateDescriptor } from './state.js';
 import { windowSettings, type WindowOptions, type WindowSettings } from './windows.js';
@@ -106,9 +106,11 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    * A keyed process function with declared state (Flink's KeyedProcessFunction, without
    * timers). The result is a stream of what `output: output<R>()` declares it emits.
    */
-  process<S extends Record<string, StateDescriptor>, R = unknown>(name: string, fn: KeyedProcessFunction<T, K, S, R>, options?: OperatorOptions): Stream<R> {
+  process<S extends Record<string, StateDescriptor>, R = unknown>(name: string, fn: KeyedProcessFunction<T, K, S, R>, options?: OperatorOptions): ProcessResult<R> {
     requireFunction(`operators.${name}.processElement`, fn?.processElement);
-    return this.append(name, processSpec(name, fn), options);
+    const spec = processSpec(name, fn);
+    const producers = addOperator(this.graph, this.producers, this.partitioning, { name, spec, options });
+    return new ProcessResult<R>(this.graph, producers, spec.sideOutputs ?? []);
   }
 
   /**
@@ -165,6 +167,25 @@ export class WindowedStream<T, K extends Key> {
   process<R>(name: string, fn: (key: K, window: Window, elements: T[], emit: (value: R) => void) => void, options?: OperatorOptions): WindowResult<R, T> {
     requireFunction(`operators.${name}.fn`, fn);
     return this.append(name, { kind: 'process', fn: fn as unknown as (k: unknown, w: Window, e: unknown[], emit: (v: unknown) => void) => void }, options);
+  }
+}
+
+/** What a process function produces: its records, and its side outputs. */
+export class ProcessResult<R> extends Stream<R> {
+  constructor(
+    graph: OperatorGraph,
+    producers: readonly Producer[],
+    private readonly sideOutputs: readonly string[],
+  ) {
+    super(graph, producers, null);
+  }
+
+  /** The records the function emitted with `ctx.output(tag, …)` (Flink's getSideOutput). */
+  getSideOutput<O>(tag: OutputTag<O>): Stream<O> {
+    if (!this.sideOutputs.includes(tag?.name)) {
+      throw new ConfigError('getSideOutput', `${this.producers[0]?.from} declares no side output ${JSON.stringify(tag?.name)} (list it in sideOutputs)`);
+    }
+    return new Stream<O>(this.graph, this.producers.map((p) => ({ from: p.from, port: sideOutputPort(tag.name) })), null);
   }
 }
 

@@ -15,8 +15,11 @@ export type Partitioning =
   | { readonly type: 'broadcast' }
   | { readonly type: 'hash'; readonly key: (value: unknown) => unknown };
 
-/** Which output of the upstream operator: its records, or the late records a window drops. */
-export type OutputPort = 'main' | 'late';
+/** Which output of the upstream operator: its records, the late records a window drops, or a
+ *  side output a process function declared (`side:<tag>`, Flink's OutputTag). */
+export type OutputPort = 'main' | 'late' | `side:${string}`;
+
+export const sideOutputPort = (tag: string): OutputPort => `side:${tag}`;
 
 export interface OperatorInput {
   readonly from: OperatorName;
@@ -37,6 +40,8 @@ export interface ProcessContext {
   readonly timestamp: number | undefined;
   readonly state: Record<string, unknown>;
   emit(value: unknown, timestamp?: number): void;
+  /** Emits to the side output `tag` (one the function declared). */
+  output(tag: string, value: unknown, timestamp?: number): void;
 }
 
 /** What a source may read besides its own offsets: the job's bucket and its logs. */
@@ -148,6 +153,8 @@ export type OperatorSpec =
   | {
       readonly kind: 'process';
       readonly state: StateDeclarations;
+      /** Tags of the side outputs it may emit to. */
+      readonly sideOutputs?: readonly string[];
       readonly fn: (value: unknown, ctx: ProcessContext) => void;
     }
   | { readonly kind: 'sink'; readonly sink: SinkSpec };
@@ -216,6 +223,10 @@ export function validateOperator(
     const from = byName.get(input.from);
     if (input.port === 'late' && from && (from.spec.kind !== 'window' || from.spec.late !== 'side-output')) {
       throw new ConfigError(field, `${input.from} has no late-records output (only a window with late: 'side-output' has one)`);
+    }
+    const tag = input.port?.startsWith('side:') ? input.port.slice('side:'.length) : null;
+    if (tag !== null && from && (from.spec.kind !== 'process' || !(from.spec.sideOutputs ?? []).includes(tag))) {
+      throw new ConfigError(field, `${input.from} declares no side output ${JSON.stringify(tag)} (list it in the process function's sideOutputs)`);
     }
   }
   if (KEYED_KINDS.has(kind) && !op.inputs.every((i) => i.partitioning.type === 'hash')) {

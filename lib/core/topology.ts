@@ -77,7 +77,8 @@ export const jobResources = (job: string) => ({ table: `${job}-tidemark`, bucket
 interface OperatorIndex {
   readonly byName: Map<OperatorName, OperatorNode>;
   readonly consumers: Map<OperatorName, OperatorNode[]>;
-  readonly lateConsumers: Map<OperatorName, OperatorNode[]>;
+  /** Consumers of an operator's other outputs (a window's late records, side outputs), with the port. */
+  readonly sideConsumers: Map<OperatorName, { readonly consumer: OperatorNode; readonly port: OutputPort }[]>;
   allConsumers(name: OperatorName): OperatorNode[];
 }
 
@@ -97,20 +98,21 @@ interface Chains {
 function indexOperators(graph: JobGraph): OperatorIndex {
   const byName = new Map<OperatorName, OperatorNode>();
   const consumers = new Map<OperatorName, OperatorNode[]>();
-  const lateConsumers = new Map<OperatorName, OperatorNode[]>();
+  const sideConsumers = new Map<OperatorName, { consumer: OperatorNode; port: OutputPort }[]>();
   for (const op of graph.operators) {
     if (byName.has(op.name)) throw new ConfigError(`operators.${op.name}`, 'duplicate operator name');
     byName.set(op.name, op);
     consumers.set(op.name, []);
-    lateConsumers.set(op.name, []);
+    sideConsumers.set(op.name, []);
     for (const input of op.inputs) {
-      const list = (input.port === 'late' ? lateConsumers : consumers).get(input.from);
-      if (!list) throw new ConfigError(`operators.${op.name}`, `input ${input.from} is not defined before it`);
-      list.push(op);
+      const port = input.port ?? 'main';
+      if (!consumers.has(input.from)) throw new ConfigError(`operators.${op.name}`, `input ${input.from} is not defined before it`);
+      if (port === 'main') consumers.get(input.from)!.push(op);
+      else sideConsumers.get(input.from)!.push({ consumer: op, port });
     }
   }
-  const allConsumers = (name: OperatorName) => [...(consumers.get(name) ?? []), ...(lateConsumers.get(name) ?? [])];
-  return { byName, consumers, lateConsumers, allConsumers };
+  const allConsumers = (name: OperatorName) => [...(consumers.get(name) ?? []), ...(sideConsumers.get(name) ?? []).map((s) => s.consumer)];
+  return { byName, consumers, sideConsumers, allConsumers };
 }
 
 /** Operators into chains, by the chaining rule above. */
@@ -124,7 +126,7 @@ function chainOperators(graph: JobGraph, { byName, consumers }: OperatorIndex): 
       input !== undefined &&
       upstream !== undefined &&
       op.chainable &&
-      input.port !== 'late' &&
+      (input.port ?? 'main') === 'main' &&
       input.partitioning.type === 'forward' &&
       upstream.parallelism === op.parallelism &&
       (consumers.get(upstream.name) ?? []).length === 1 &&
@@ -169,7 +171,7 @@ function stageOf(graph: JobGraph, { id, ops }: Chain, { chainOf }: Chains, index
     inputs: head.inputs.map((i) => ({ stage: chainOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main' })),
     outputs: [
       ...(index.consumers.get(tail.name) ?? []).map((c) => edgeTo(c, tail.name, 'main')),
-      ...ops.flatMap((o) => (index.lateConsumers.get(o.name) ?? []).map((c) => edgeTo(c, o.name, 'late'))),
+      ...ops.flatMap((o) => (index.sideConsumers.get(o.name) ?? []).map((s) => edgeTo(s.consumer, o.name, s.port))),
     ],
     queue: `${graph.name}-${id}.fifo`,
     deadLetterQueue: `${graph.name}-${id}-dlq.fifo`,

@@ -11,7 +11,7 @@
  */
 import { classify } from '../core/error-boundary.js';
 import { InvariantError, UserFunctionError } from '../core/errors.js';
-import type { OperatorNode, OperatorSpec, ProcessContext } from '../core/graph.js';
+import { sideOutputPort, type OperatorNode, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
 import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
@@ -174,7 +174,9 @@ export class OperatorChain {
   private processStep(name: string, spec: SpecOf<'process'>, { skips }: Guard, threw: Threw, next: Step): Step {
     const [ws, cur] = [this.io.ws, this.current];
     let timestamp: number | undefined;
-    let emitted: [unknown, number | undefined][] = [];
+    /** Main output (port null) and side outputs, in the order the call emitted them. */
+    let emitted: [unknown, number | undefined, OutputPort | null][] = [];
+    const declared = new Set(spec.sideOutputs ?? []);
     const journal = skips ? new StateJournal(ws) : null;
     const state: Record<string, unknown> = {};
     for (const [stateName, decl] of Object.entries(spec.state)) {
@@ -189,7 +191,11 @@ export class OperatorChain {
         return timestamp;
       },
       state,
-      emit: (value, ts) => void emitted.push([value, ts ?? timestamp]),
+      emit: (value, ts) => void emitted.push([value, ts ?? timestamp, null]),
+      output: (tag, value, ts) => {
+        if (!declared.has(tag)) throw UserFunctionError.invalid(name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
+        emitted.push([value, ts ?? timestamp, sideOutputPort(tag)]);
+      },
     };
     return (v, ts) => {
       timestamp = ts;
@@ -203,7 +209,10 @@ export class OperatorChain {
       }
       journal?.end();
       // Passed on once the call returned, so that a call that throws has emitted nothing.
-      for (const [value, at] of emitted) next(value, at);
+      for (const [value, at, port] of emitted) {
+        if (port === null) next(value, at);
+        else this.io.out(value, at, name, port);
+      }
     };
   }
 

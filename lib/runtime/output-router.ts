@@ -108,7 +108,8 @@ export class OutputRouter {
       throw UserFunctionError.invalid(fromOp ?? this.self.stage, 'emitted undefined; records must be JSON values', null);
     }
     for (const edge of this.edges) {
-      if (edge.port !== port || (port === 'late' && edge.fromOp !== fromOp)) continue;
+      // Other outputs than the main one come from the operator that has them, anywhere in the chain.
+      if (edge.port !== port || (port !== 'main' && edge.fromOp !== fromOp)) continue;
       switch (edge.partitioning.type) {
         case 'forward':
           this.add(edge.targets[0]!, value, timestamp);

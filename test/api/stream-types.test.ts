@@ -14,6 +14,7 @@ import {
   tumbling,
   valueState,
   type KeyedStream,
+  type ProcessResult,
   type Stream,
   type WindowResult,
 } from '../../lib/api/index.js';
@@ -51,7 +52,7 @@ describe('keyed process()', () => {
         ctx.emit({ user: ctx.key });
       },
     });
-    expectTypeOf(visits).toEqualTypeOf<Stream<Visits>>();
+    expectTypeOf(visits).toEqualTypeOf<ProcessResult<Visits>>();
     const totals = visits.map('total', (v) => v.total);
     expectTypeOf(totals).toEqualTypeOf<Stream<number>>();
     totals.sink('out', collect());
@@ -66,7 +67,7 @@ describe('keyed process()', () => {
         ctx.emit('anything');
       },
     });
-    expectTypeOf(untyped).toEqualTypeOf<Stream<unknown>>();
+    expectTypeOf(untyped).toEqualTypeOf<ProcessResult<unknown>>();
     untyped.sink('out', collect());
     expect(j.build().operators.find((o) => o.name === 'p')?.spec).toMatchObject({ kind: 'process', state: {} });
   });
