@@ -11,7 +11,7 @@
  * may change in place an object it read).
  */
 import { InvariantError, UserFunctionError } from '../core/errors.js';
-import { sideOutputPort, type OperatorNode, type OutputPort } from '../core/graph.js';
+import { sideOutputPort, type OperatorNode, type OutputPort, type StateDeclarations } from '../core/graph.js';
 import { encodeKey } from '../core/keygroups.js';
 import type { Event, Input } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
@@ -123,11 +123,37 @@ class Journal {
   }
 }
 
-function processState(store: Map<string, unknown>, declared: Record<string, { kind: 'value' | 'map' }>, k: string, journal: Journal | null): Record<string, unknown> {
+function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null): Record<string, unknown> {
   const state: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(declared)) {
     const id = `${name}\u0000${k}`;
     const touch = journal ? () => journal.keep(id) : () => {};
+    // Written apart from the engine's handles (runtime/keyed-state.ts): this is the reference.
+    const get = () => (touch(), store.get(id));
+    const put = (v: unknown) => (touch(), v === undefined ? store.delete(id) : store.set(id, v));
+    if (decl.kind === 'list') {
+      const list = () => (get() as unknown[] | undefined) ?? [];
+      state[name] = {
+        get: () => [...list()],
+        add: (v: unknown) => put([...list(), v]),
+        addAll: (vs: unknown[]) => put(vs.length === 0 && !store.has(id) ? undefined : [...list(), ...vs]),
+        update: (vs: unknown[]) => put(vs.length === 0 ? undefined : [...vs]),
+        clear: () => put(undefined),
+      };
+      continue;
+    }
+    if (decl.kind === 'reducing') {
+      state[name] = { get, add: (v: unknown) => put(get() === undefined ? v : decl.reduce(get(), v)), clear: () => put(undefined) };
+      continue;
+    }
+    if (decl.kind === 'aggregating') {
+      state[name] = {
+        get: () => (get() === undefined ? undefined : decl.result(get())),
+        add: (v: unknown) => put(decl.add(get() === undefined ? decl.create() : get(), v)),
+        clear: () => put(undefined),
+      };
+      continue;
+    }
     if (decl.kind === 'value') {
       state[name] = {
         value: () => (touch(), store.get(id)),

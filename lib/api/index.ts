@@ -10,11 +10,20 @@ export { collect, dynamoSink, print, s3Sink, type Sink } from './sinks.js';
 export { s3Source, type S3SourceOptions } from './s3-source.js';
 export { logSource, type LogSourceOptions } from './log-source.js';
 export {
+  aggregatingState,
+  listState,
   mapState,
+  reducingState,
   valueState,
+  type AggregatingState,
+  type AggregatingStateDescriptor,
   type KeyedProcessContext,
+  type ListState,
+  type ListStateDescriptor,
   type MapState,
   type MapStateDescriptor,
+  type ReducingState,
+  type ReducingStateDescriptor,
   type ValueState,
   type ValueStateDescriptor,
 } from './state.js';

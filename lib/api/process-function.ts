@@ -17,7 +17,7 @@
  */
 import { requireName } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import type { OperatorSpec, ProcessContext, StateDeclarations } from '../core/graph.js';
+import type { OperatorSpec, ProcessContext, StateDeclaration, StateDeclarations } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
 import type { KeyedProcessContext, StateDescriptor } from './state.js';
 
@@ -60,13 +60,7 @@ export function processSpec<T, K extends Key, S extends Record<string, StateDesc
   fn: KeyedProcessFunction<T, K, S, R>,
 ): Extract<OperatorSpec, { kind: 'process' }> {
   const state: StateDeclarations = {};
-  for (const [stateName, d] of Object.entries(fn.state ?? {})) {
-    requireName(`operators.${name}.state.${stateName}`, stateName);
-    if (d?.kind !== 'value' && d?.kind !== 'map') {
-      throw new ConfigError(`operators.${name}.state.${stateName}`, 'must be valueState() or mapState()');
-    }
-    state[stateName] = { kind: d.kind };
-  }
+  for (const [stateName, d] of Object.entries(fn.state ?? {})) state[stateName] = stateDeclaration(`operators.${name}.state.${stateName}`, stateName, d);
   const sideOutputs = sideOutputNames(name, fn.sideOutputs ?? []);
   // The engine's context is untyped; `KeyedProcessContext` is its typed view (its `output`
   // takes a tag, the engine's a tag's name).
@@ -83,6 +77,26 @@ export function processSpec<T, K extends Key, S extends Record<string, StateDesc
   };
   const withTags = (v: unknown, ctx: ProcessContext) => processElement(v, viewOf(ctx) as never);
   return { kind: 'process', state, ...(sideOutputs.length > 0 ? { sideOutputs, fn: withTags } : { fn: processElement as never }) };
+}
+
+function stateDeclaration(field: string, stateName: string, d: StateDescriptor | undefined): StateDeclaration {
+  requireName(field, stateName);
+  const fn = (part: string, f: unknown) => {
+    if (typeof f !== 'function') throw new ConfigError(`${field}.${part}`, 'must be a function');
+    return f as never;
+  };
+  switch (d?.kind) {
+    case 'value':
+    case 'map':
+    case 'list':
+      return { kind: d.kind };
+    case 'reducing':
+      return { kind: 'reducing', reduce: fn('reduce', d.reduce) };
+    case 'aggregating':
+      return { kind: 'aggregating', create: fn('create', d.create), add: fn('add', d.add), result: fn('result', d.result) };
+    default:
+      throw new ConfigError(field, 'must be valueState(), mapState(), listState(), reducingState() or aggregatingState()');
+  }
 }
 
 function sideOutputNames(op: string, tags: readonly OutputTag<unknown>[]): string[] {

@@ -1,6 +1,7 @@
 /**
- * Keyed state a `process` function declares, Flink-style: `valueState<V>()` and
- * `mapState<K, V>()`. State is scoped to the current key. Values must be JSON values; after
+ * Keyed state a `process` function declares, Flink-style: `valueState<V>()`,
+ * `mapState<K, V>()`, `listState<V>()`, `reducingState<V>(reduce)` and
+ * `aggregatingState({ create, add, result })`. State is scoped to the current key. Values must be JSON values; after
  * changing an object in place, call `update` (or `put`) again so the change is persisted.
  */
 import type { OutputTag } from './process-function.js';
@@ -18,10 +19,42 @@ export interface MapStateDescriptor<K extends Key, V> {
   readonly __value?: V;
 }
 
-export type StateDescriptor = ValueStateDescriptor<unknown> | MapStateDescriptor<Key, unknown>;
+export interface ListStateDescriptor<V> {
+  readonly kind: 'list';
+  readonly __list?: V;
+}
+
+/** Values added are folded into one with `reduce` (Flink's ReducingState). */
+export interface ReducingStateDescriptor<V> {
+  readonly kind: 'reducing';
+  readonly reduce: (a: V, b: V) => V;
+}
+
+/** Values added go into an accumulator; `get` gives its result (Flink's AggregatingState). */
+export interface AggregatingStateDescriptor<IN, ACC, OUT> {
+  readonly kind: 'aggregating';
+  readonly create: () => ACC;
+  readonly add: (acc: ACC, value: IN) => ACC;
+  readonly result: (acc: ACC) => OUT;
+}
+
+export type StateDescriptor =
+  | ValueStateDescriptor<unknown>
+  | MapStateDescriptor<Key, unknown>
+  | ListStateDescriptor<unknown>
+  | ReducingStateDescriptor<never>
+  | AggregatingStateDescriptor<never, never, unknown>;
 
 export const valueState = <V>(): ValueStateDescriptor<V> => ({ kind: 'value' });
 export const mapState = <K extends Key, V>(): MapStateDescriptor<K, V> => ({ kind: 'map' });
+export const listState = <V>(): ListStateDescriptor<V> => ({ kind: 'list' });
+export const reducingState = <V>(reduce: (a: V, b: V) => V): ReducingStateDescriptor<V> => ({ kind: 'reducing', reduce });
+export const aggregatingState = <IN, ACC, OUT>(fns: { create: () => ACC; add: (acc: ACC, value: IN) => ACC; result: (acc: ACC) => OUT }): AggregatingStateDescriptor<IN, ACC, OUT> => ({
+  kind: 'aggregating',
+  create: fns.create,
+  add: fns.add,
+  result: fns.result,
+});
 
 export interface ValueState<V> {
   /** The current key's value, or undefined. */
@@ -42,8 +75,42 @@ export interface MapState<K extends Key, V> {
   clear(): void;
 }
 
+export interface ListState<V> {
+  /** The current key's values in the order added; empty when none. */
+  get(): V[];
+  add(value: V): void;
+  addAll(values: V[]): void;
+  /** Replaces the list. */
+  update(values: V[]): void;
+  clear(): void;
+}
+
+export interface ReducingState<V> {
+  /** The reduction of every value added for the current key, or undefined. */
+  get(): V | undefined;
+  add(value: V): void;
+  clear(): void;
+}
+
+export interface AggregatingState<IN, OUT> {
+  /** The result of the current key's accumulator, or undefined before the first add. */
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
 export type StateHandles<S extends Record<string, StateDescriptor>> = {
-  [N in keyof S]: S[N] extends MapStateDescriptor<infer K, infer V> ? MapState<K, V> : S[N] extends ValueStateDescriptor<infer V> ? ValueState<V> : never;
+  [N in keyof S]: S[N] extends MapStateDescriptor<infer K, infer V>
+    ? MapState<K, V>
+    : S[N] extends ListStateDescriptor<infer V>
+      ? ListState<V>
+      : S[N] extends ReducingStateDescriptor<infer V>
+        ? ReducingState<V>
+        : S[N] extends AggregatingStateDescriptor<infer IN, infer _ACC, infer OUT>
+          ? AggregatingState<IN, OUT>
+          : S[N] extends ValueStateDescriptor<infer V>
+            ? ValueState<V>
+            : never;
 };
 
 export interface KeyedProcessContext<K, S extends Record<string, StateDescriptor>, R> {

@@ -31,8 +31,13 @@ export interface OperatorInput {
 /** A record as it travels: the value and, when known, its event time in ms. */
 export type Emit = (value: unknown, timestamp?: number) => void;
 
+export type StateDeclaration =
+  | { readonly kind: 'value' | 'map' | 'list' }
+  | { readonly kind: 'reducing'; readonly reduce: (a: unknown, b: unknown) => unknown }
+  | { readonly kind: 'aggregating'; readonly create: () => unknown; readonly add: (acc: unknown, value: unknown) => unknown; readonly result: (acc: unknown) => unknown };
+
 /** State a keyed `process` function declares; names are the keys of this record. */
-export type StateDeclarations = Record<string, { readonly kind: 'value' | 'map' }>;
+export type StateDeclarations = Record<string, StateDeclaration>;
 
 /** Runtime-side handle the keyed process function gets; typed in lib/api. */
 export interface ProcessContext {

@@ -11,6 +11,7 @@
  */
 import { preview, UserFunctionError } from '../core/errors.js';
 import { decodeKey, encodeKey, type Key } from '../core/keygroups.js';
+import type { StateDeclaration } from '../core/graph.js';
 import type { WorkingState } from './working-state.js';
 
 /**
@@ -113,4 +114,79 @@ function touching(entry: () => string, journal: StateJournal | null): () => stri
     journal.keep(key);
     return key;
   };
+}
+
+/** What the list, reducing and aggregating handles need of a store: the working state, or
+ *  the sequential evaluation's map (so that both run the same code). */
+export interface EntryStore {
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
+  delete(key: string): unknown;
+}
+
+/** `at` gives the current key's entry key (journaled when calls may be undone). */
+export function listState(store: EntryStore, at: () => string) {
+  const read = (key: string) => store.get(key) as unknown[] | undefined;
+  const append = (values: readonly unknown[]) => {
+    if (values.length === 0) return;
+    const key = at();
+    const list = read(key) ?? [];
+    list.push(...values);
+    store.set(key, list);
+  };
+  return {
+    // A copy: changing it does not change the state (update does).
+    get: () => [...(read(at()) ?? [])],
+    add: (v: unknown) => append([v]),
+    addAll: (vs: unknown[]) => append(vs),
+    update(vs: unknown[]) {
+      const key = at();
+      if (vs.length === 0) store.delete(key);
+      else store.set(key, [...vs]);
+    },
+    clear: () => void store.delete(at()),
+  };
+}
+
+export function reducingState(store: EntryStore, at: () => string, reduce: (a: unknown, b: unknown) => unknown) {
+  return {
+    get: () => store.get(at()),
+    add(v: unknown) {
+      const key = at();
+      const current = store.get(key);
+      store.set(key, current === undefined ? v : reduce(current, v));
+    },
+    clear: () => void store.delete(at()),
+  };
+}
+
+export function aggregatingState(store: EntryStore, at: () => string, fns: { create: () => unknown; add: (acc: unknown, v: unknown) => unknown; result: (acc: unknown) => unknown }) {
+  return {
+    get() {
+      const acc = store.get(at());
+      return acc === undefined ? undefined : fns.result(acc);
+    },
+    add(v: unknown) {
+      const key = at();
+      const acc = store.get(key);
+      store.set(key, fns.add(acc === undefined ? fns.create() : acc, v));
+    },
+    clear: () => void store.delete(at()),
+  };
+}
+
+/** The handle of one declared state over the working state. */
+export function stateHandle(ws: WorkingState, decl: StateDeclaration, entry: () => string, journal: StateJournal | null): unknown {
+  switch (decl.kind) {
+    case 'value':
+      return valueState(ws, entry, journal);
+    case 'map':
+      return mapState(ws, entry, journal);
+    case 'list':
+      return listState(ws, touching(entry, journal));
+    case 'reducing':
+      return reducingState(ws, touching(entry, journal), decl.reduce);
+    case 'aggregating':
+      return aggregatingState(ws, touching(entry, journal), decl);
+  }
 }

@@ -15,7 +15,7 @@ import { sideOutputPort, type OperatorNode, type OperatorSpec, type OutputPort, 
 import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
-import { keyOf, mapState, StateJournal, valueState } from './keyed-state.js';
+import { keyOf, stateHandle, StateJournal } from './keyed-state.js';
 import type { RoutedPort } from './output-router.js';
 import { WindowOperator } from './window-operator.js';
 import type { WorkingState } from './working-state.js';
@@ -181,7 +181,7 @@ export class OperatorChain {
     const state: Record<string, unknown> = {};
     for (const [stateName, decl] of Object.entries(spec.state)) {
       const entry = () => stateKeys.keyed(name, stateName, cur.group, cur.encoded);
-      state[stateName] = decl.kind === 'value' ? valueState(ws, entry, journal) : mapState(ws, entry, journal);
+      state[stateName] = stateHandle(ws, decl, entry, journal);
     }
     const ctx: ProcessContext = {
       get key() {
