@@ -6,7 +6,7 @@
  * duplicate and every loss. The plain topologies are here; the event-time ones (windows,
  * poison records) in windowed-topologies.ts, what they share in topology-support.ts.
  */
-import { collect, generator, job, outputTag, valueState } from '../lib/api/index.js';
+import { aggregatingState, collect, generator, job, listState, outputTag, reducingState } from '../lib/api/index.js';
 import { randomInt } from '../lib/core/rng.js';
 import { canonicalCounts, countReducer, countsAtLeastOnce, event, settings, type Event, type SimTopology } from './topology-support.js';
 import { WINDOWED_TOPOLOGIES } from './windowed-topologies.js';
@@ -64,27 +64,35 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
     canonical: canonicalCounts,
     atLeastOnce: countsAtLeastOnce,
   },
-  // A keyed process function with state and a side output: big values go to their own stream
-  // and sink, every record updates the running count on the main one; rescaled on restore.
+  // A keyed process function with every state kind but value and map (those: the windows'
+  // and the reducers' topologies) and a side output: big values go to their own stream and
+  // sink with the key's two values before them, every record updates the running count on
+  // the main one; rescaled on restore. One source subtask, so each key's order is fixed.
   'side-outputs': {
     name: 'side-outputs',
     sinks: ['out', 'big'],
     rescale: [{ split: 3, big: 3 }, { split: 1, big: 1 }],
     build({ mode, random }) {
       const j = job('simside', { ...settings(mode, random), parallelism: 2 });
-      const big = outputTag<Event>('big');
+      const big = outputTag<Event & { before: number[] }>('big');
       const split = j
         .source('src', generator({ count: randomInt(random, 30, 120), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }), { parallelism: 1 })
         .keyBy((e) => e.key)
         .process('split', {
-          state: { count: valueState<{ n: number; sum: number }>() },
+          state: {
+            n: aggregatingState({ create: () => 0, add: (n: number) => n + 1, result: (n) => n }),
+            sum: reducingState<number>((a, b) => a + b),
+            before: listState<number>(),
+          },
           sideOutputs: [big],
           processElement(e, ctx) {
-            const c = ctx.state.count.value() ?? { n: 0, sum: 0 };
-            const next = { n: c.n + 1, sum: c.sum + e.value };
-            ctx.state.count.update(next);
-            if (e.value > 50) ctx.output(big, e);
-            ctx.emit({ key: ctx.key, ...next });
+            const { n, sum, before } = ctx.state;
+            n.add(e);
+            sum.add(e.value);
+            if (e.value > 50) ctx.output(big, { ...e, before: before.get() });
+            before.add(e.value);
+            if (before.get().length > 2) before.update(before.get().slice(-2));
+            ctx.emit({ key: ctx.key, n: n.get()!, sum: sum.get()! });
           },
         });
       split.sink('out', collect());

@@ -42,8 +42,11 @@ export type StateDescriptor =
   | ValueStateDescriptor<unknown>
   | MapStateDescriptor<Key, unknown>
   | ListStateDescriptor<unknown>
-  | ReducingStateDescriptor<never>
-  | AggregatingStateDescriptor<never, never, unknown>;
+  // `any`: a declaration of any value types must fit (the functions make them invariant).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | ReducingStateDescriptor<any>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | AggregatingStateDescriptor<any, any, unknown>;
 
 export const valueState = <V>(): ValueStateDescriptor<V> => ({ kind: 'value' });
 export const mapState = <K extends Key, V>(): MapStateDescriptor<K, V> => ({ kind: 'map' });
