@@ -70,7 +70,7 @@ describe('graphs are validated when the job is defined', () => {
     expect(fieldOf(() => s.map('has space', (x) => x))).toBe('operators.has space');
     expect(fieldOf(() => s.map('m', 42 as never))).toBe('operators.m.fn');
     expect(fieldOf(() => s.keyBy((x) => x.key).reduce('r', undefined as never))).toBe('operators.r.fn');
-    expect(fieldOf(() => s.keyBy((x) => x.key).process('p', { state: { s: { kind: 'list' } as never }, processElement: () => {} }))).toBe(
+    expect(fieldOf(() => s.keyBy((x) => x.key).process('p', { state: { s: { kind: 'queue' } as never }, processElement: () => {} }))).toBe(
       'operators.p.state.s',
     );
   });
