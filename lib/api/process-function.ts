@@ -20,6 +20,9 @@ import { ConfigError } from '../core/errors.js';
 import type { OperatorSpec, ProcessContext, StateDeclaration, StateDeclarations } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
 import type { KeyedProcessContext, StateDescriptor } from './state.js';
+import type { OutputTag } from './output-tag.js';
+
+export { outputTag, type OutputTag } from './output-tag.js';
 
 /** The type of the records a process function emits. Phantom, like a state descriptor. */
 export interface OutputDescriptor<R> {
@@ -30,20 +33,6 @@ export interface OutputDescriptor<R> {
 
 export const output = <R>(): OutputDescriptor<R> => ({ kind: 'output' });
 
-/** A side output (Flink's OutputTag): a named stream of records of type R beside the main one. */
-export interface OutputTag<R> {
-  readonly kind: 'output-tag';
-  readonly name: string;
-  /** Phantom: the record type. */
-  readonly __type?: R;
-}
-
-/** A side output named `name`; a process function lists it in `sideOutputs`, emits to it with
- *  `ctx.output(tag, value)`, and `getSideOutput(tag)` of its result reads it. */
-export function outputTag<R>(name: string): OutputTag<R> {
-  requireName('outputTag', name);
-  return { kind: 'output-tag', name };
-}
 
 export interface KeyedProcessFunction<T, K extends Key, S extends Record<string, StateDescriptor>, R> {
   readonly state: S;

@@ -4,7 +4,7 @@
  * `aggregatingState({ create, add, result })`. State is scoped to the current key. Values must be JSON values; after
  * changing an object in place, call `update` (or `put`) again so the change is persisted.
  */
-import type { OutputTag } from './process-function.js';
+import type { OutputTag } from './output-tag.js';
 import type { Key } from '../core/keygroups.js';
 
 export interface ValueStateDescriptor<V> {
