@@ -4,8 +4,7 @@
  * State, all keyed (so it moves with key groups on rescale and lives in snapshots):
  *   k/<op>/w/<kg>/<key>    { [windowId]: cell }  a cell holds an accumulator or the elements
  *   k/<op>/$t/<kg>/<time>  [key, …]              timers: keys with a window due at <time>
- * plus a generation-local index of timer times (`c/ti/<op>`), rebuilt from the timers after a
- * restore. A window's timer is its maxTimestamp; with allowed lateness a second timer at
+ * (event-timers.ts keeps them). A window's timer is its maxTimestamp; with allowed lateness a second timer at
  * maxTimestamp + lateness clears it. Firing order is deterministic: time, key group, key.
  *
  * A record's user calls (add, merge, and the result of a window it re-fires) all run before
@@ -18,6 +17,7 @@ import type { OperatorNode, WindowFunction } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
 import { parseStateKey, stateKeys } from '../core/wire/state-keys.js';
 import { assignWindows, maxTimestamp, mergeSession, parseWindowId, placement, windowId, type Window, type WindowAssigner } from '../core/windows.js';
+import { EventTimers } from './event-timers.js';
 import type { WorkingState } from './working-state.js';
 
 /**
@@ -63,6 +63,7 @@ export class WindowOperator {
   private readonly fn: WindowFunction;
   private readonly reject: (error: UserFunctionError) => void;
   private readonly own: <T>(value: T) => T;
+  private readonly timers: EventTimers;
 
   constructor(
     op: OperatorNode,
@@ -76,6 +77,7 @@ export class WindowOperator {
     this.fn = op.spec.fn;
     this.reject = io.reject ?? fail;
     this.own = io.own ?? ((value) => value);
+    this.timers = new EventTimers(io.ws, op.name, io.keyGroups);
   }
 
   onRecord(value: unknown, ts: number | undefined, encodedKey: string, group: number): void {
@@ -90,7 +92,7 @@ export class WindowOperator {
       return this.reject(UserFunctionError.threw(this.name, e, { record: value }));
     }
     if (plan === null) return this.onLate(value, ts);
-    for (const time of plan.timers) this.schedule(time, encodedKey, group);
+    for (const time of plan.timers) this.timers.schedule(time, encodedKey, group);
     this.io.ws.set(key, plan.cells);
     for (const [v, at] of plan.outputs) this.io.next(v, at);
   }
@@ -137,22 +139,10 @@ export class WindowOperator {
 
   /** Fires and clears every window whose timer the watermark has reached. */
   onWatermark(wm: number): void {
-    const index = this.timerIndex();
-    if (index.length === 0 || index[0]! > wm) return;
-    while (index.length > 0 && index[0]! <= wm) {
-      const time = index.shift()!;
-      for (let group = this.io.keyGroups.start; group <= this.io.keyGroups.end; group++) {
-        const timerKey = stateKeys.windowTimers(this.name, group, time);
-        const keys = this.io.ws.get<string[]>(timerKey);
-        if (!keys) continue;
-        this.io.ws.delete(timerKey);
-        for (const encodedKey of keys) this.onTimer(time, encodedKey, group, index);
-      }
-    }
-    this.io.ws.set(stateKeys.timerIndex(this.name), index);
+    this.timers.fireDue(wm, (time, encodedKey, group) => this.onTimer(time, encodedKey, group));
   }
 
-  private onTimer(time: number, encodedKey: string, group: number, index: number[]): void {
+  private onTimer(time: number, encodedKey: string, group: number): void {
     const key = stateKeys.windowCells(this.name, group, encodedKey);
     const cells = { ...(this.io.ws.get<Record<string, Cell>>(key) ?? {}) };
     for (const id of Object.keys(cells)) {
@@ -160,7 +150,7 @@ export class WindowOperator {
       const end = maxTimestamp(w);
       if (end === time) {
         this.fire(w, cells[id]!, encodedKey);
-        if (this.lateness > 0) this.schedule(end + this.lateness, encodedKey, group, index);
+        if (this.lateness > 0) this.timers.schedule(end + this.lateness, encodedKey, group);
         else delete cells[id];
       } else if (this.lateness > 0 && end + this.lateness === time) {
         delete cells[id];
@@ -177,32 +167,6 @@ export class WindowOperator {
     } else {
       this.io.late(value, ts);
     }
-  }
-
-  private schedule(time: number, encodedKey: string, group: number, index = this.timerIndex()): void {
-    const timerKey = stateKeys.windowTimers(this.name, group, time);
-    const keys = this.io.ws.get<string[]>(timerKey) ?? [];
-    if (!keys.includes(encodedKey)) this.io.ws.set(timerKey, [...keys, encodedKey]);
-    if (!index.includes(time)) {
-      let at = index.length;
-      while (at > 0 && index[at - 1]! > time) at--;
-      index.splice(at, 0, time);
-      this.io.ws.set(stateKeys.timerIndex(this.name), index);
-    }
-  }
-
-  /** The sorted timer times; after a restore (the index is generation-local) rebuilt from the timers. */
-  private timerIndex(): number[] {
-    const stored = this.io.ws.get<number[]>(stateKeys.timerIndex(this.name));
-    if (stored) return stored;
-    const times = new Set<number>();
-    for (const k of this.io.ws.keysWithPrefix(stateKeys.windowTimersPrefix(this.name))) {
-      const entry = parseStateKey(k);
-      if (entry.kind === 'keyed') times.add(Number(entry.key));
-    }
-    const index = [...times].sort((a, b) => a - b);
-    this.io.ws.set(stateKeys.timerIndex(this.name), index);
-    return index;
   }
 
   private add(cell: Cell | undefined, value: unknown): Cell {
