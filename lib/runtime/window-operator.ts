@@ -15,7 +15,7 @@
 import { InvariantError, UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, WindowFunction } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
-import { parseStateKey, stateKeys } from '../core/wire/state-keys.js';
+import { stateKeys } from '../core/wire/state-keys.js';
 import { assignWindows, maxTimestamp, mergeSession, parseWindowId, placement, windowId, type Window, type WindowAssigner } from '../core/windows.js';
 import { EventTimers } from './event-timers.js';
 import type { WorkingState } from './working-state.js';
