@@ -4,7 +4,7 @@
  * records that `onUserError: 'dead-letter'` must skip without a trace. Their results are
  * compared as window results, the poison job's running counts as in topology-support.ts.
  */
-import { collect, dynamoSink, generator, job, logSource, s3Sink, s3Source, session, sliding, tumbling, valueState, type Window } from '../lib/api/index.js';
+import { collect, dynamoSink, generator, job, logSource, mapState, s3Sink, s3Source, session, sliding, tumbling, valueState, type Window } from '../lib/api/index.js';
 import type { WindowAssigner } from '../lib/core/windows.js';
 import { randomFor, randomInt, type Random } from '../lib/core/rng.js';
 import type { JobName } from '../lib/core/ids.js';
@@ -179,7 +179,64 @@ interface WindowCount {
 }
 
 /** Listed in `TOPOLOGIES` (topologies.ts) after the plain topologies, in this order. */
+/**
+ * Event-time timers in a keyed process function: each record adds its value to its key's
+ * bucket and registers a timer at the bucket's end; that timer emits the bucket's sum and
+ * registers a follow-up timer 50 ms later, which counts; a small value deletes the previous
+ * bucket's follow-up. Out-of-order events with late ones (their bucket's timer is already past:
+ * it fires at the next watermark), one source subtask (see `windowed`), rescaled on restore.
+ */
+function timers(): SimTopology {
+  interface Fired {
+    readonly key: string;
+    readonly at: number;
+  }
+  return {
+    name: 'timers',
+    sinks: ['out'],
+    rescale: [{ timed: 3 }, { timed: 1 }],
+    build({ mode, random }) {
+      const j = job('simtimers', { ...settings(mode, random), parallelism: 2 });
+      const seed = randomInt(random, 0, 1e6);
+      const events = outOfOrder(randomInt(random, 40, 120), seed, randomInt(random, 5, 15));
+      const bucket = randomInt(random, 2, 6) * 100;
+      j.source('src', timedSource(events, seed, randomInt(random, 1, 4)), { parallelism: 1, watermarks })
+        .keyBy((e) => e.key)
+        .process('timed', {
+          state: { sums: mapState<number, number>(), followUps: valueState<number>() },
+          processElement(e, ctx) {
+            const end = Math.floor(e.ts / bucket) * bucket + bucket - 1;
+            ctx.state.sums.put(end, (ctx.state.sums.get(end) ?? 0) + e.value);
+            ctx.timerService.registerEventTimeTimer(end);
+            if (e.value < 8) ctx.timerService.deleteEventTimeTimer(end - bucket + 50);
+          },
+          onTimer(at, ctx) {
+            const sum = ctx.state.sums.get(at);
+            if (sum !== undefined) {
+              ctx.state.sums.remove(at);
+              ctx.emit({ key: ctx.key, at, sum });
+              ctx.timerService.registerEventTimeTimer(at + 50);
+              return;
+            }
+            const n = (ctx.state.followUps.value() ?? 0) + 1;
+            ctx.state.followUps.update(n);
+            ctx.emit({ key: ctx.key, at, followUp: n });
+          },
+        })
+        .sink('out', collect());
+      return { graph: j.build() };
+    },
+    canonical: (records) => records.map((r) => JSON.stringify(r)),
+    // Replays may count a value twice, never lose a timer's output.
+    atLeastOnce(expected, actual) {
+      const have = new Set((actual as Fired[]).map((r) => `${r.key}@${r.at}`));
+      return (expected as Fired[]).filter((r) => !have.has(`${r.key}@${r.at}`)).map((r) => `missing ${JSON.stringify(r)}`);
+    },
+  };
+}
+
 export const WINDOWED_TOPOLOGIES: Record<string, SimTopology> = {
+  timers: timers(),
   tumbling: windowed('tumbling', 'files', 's3', (r) => tumbling(randomInt(r, 3, 8) * 100)),
   sliding: windowed('sliding', 'log', 'collect', (r) => {
     const slide = randomInt(r, 2, 4) * 100;

@@ -5,6 +5,7 @@ export { KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult } from
 export { output, outputTag, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
 export { session, sliding, tumbling, type Window, type WindowOptions } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
+export type { TimerService } from '../core/graph.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';
 export { collect, dynamoSink, print, s3Sink, type Sink } from './sinks.js';
 export { s3Source, type S3SourceOptions } from './s3-source.js';

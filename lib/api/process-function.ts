@@ -41,6 +41,9 @@ export interface KeyedProcessFunction<T, K extends Key, S extends Record<string,
   /** The side outputs `ctx.output` may emit to. @default none */
   readonly sideOutputs?: readonly OutputTag<unknown>[];
   readonly processElement: (value: T, ctx: KeyedProcessContext<K, S, R>) => void;
+  /** Called when one of the key's event-time timers (`ctx.timerService`) fires, with its
+   *  time; `ctx.timestamp` is that time too, and what it emits carries it. */
+  readonly onTimer?: (timestamp: number, ctx: KeyedProcessContext<K, S, R>) => void;
 }
 
 /** The operator spec of process function `fn` of operator `name`, its state declarations checked. */
@@ -65,7 +68,20 @@ export function processSpec<T, K extends Key, S extends Record<string, StateDesc
     return view;
   };
   const withTags = (v: unknown, ctx: ProcessContext) => processElement(v, viewOf(ctx) as never);
-  return { kind: 'process', state, ...(sideOutputs.length > 0 ? { sideOutputs, fn: withTags } : { fn: processElement as never }) };
+  const timer = onTimerOf(name, fn.onTimer as ((t: number, ctx: never) => void) | undefined);
+  const onTimer = timer && (sideOutputs.length > 0 ? (t: number, ctx: ProcessContext) => timer(t, viewOf(ctx) as never) : (timer as (t: number, ctx: ProcessContext) => void));
+  return {
+    kind: 'process',
+    state,
+    ...(sideOutputs.length > 0 ? { sideOutputs, fn: withTags } : { fn: processElement as never }),
+    ...(onTimer ? { onTimer } : {}),
+  };
+}
+
+function onTimerOf(name: string, onTimer: unknown): ((t: number, ctx: never) => void) | undefined {
+  if (onTimer === undefined) return undefined;
+  if (typeof onTimer !== 'function') throw new ConfigError(`operators.${name}.onTimer`, 'must be a function');
+  return onTimer as (t: number, ctx: never) => void;
 }
 
 function stateDeclaration(field: string, stateName: string, d: StateDescriptor | undefined): StateDeclaration {

@@ -113,7 +113,8 @@ export type MalformedReason = 'not-json' | 'wrong-version' | 'wrong-job' | 'unkn
 export type FailedInput =
   | { readonly record: unknown }
   | { readonly position: unknown }
-  | { readonly window: { readonly start: number; readonly end: number }; readonly key: unknown };
+  | { readonly window: { readonly start: number; readonly end: number }; readonly key: unknown }
+  | { readonly timer: number; readonly key: unknown };
 
 /** Bytes of a record an error message shows; the failure record keeps 1 KiB of it. */
 const MESSAGE_PREVIEW = 200;
@@ -158,6 +159,7 @@ const messageOf = (e: unknown) => (e instanceof Error ? (e.name && e.name !== 'E
 function describeInput(on: FailedInput, maxBytes: number, labelled = false): string {
   if ('record' in on) return `${labelled ? 'record ' : ''}${preview(on.record, maxBytes)}`;
   if ('position' in on) return `source position ${preview(on.position, maxBytes)}`;
+  if ('timer' in on) return `timer ${on.timer} of key ${preview(on.key, maxBytes)}`;
   return `window [${on.window.start}, ${on.window.end}) of key ${preview(on.key, maxBytes)}`;
 }
 

@@ -47,6 +47,16 @@ export interface ProcessContext {
   emit(value: unknown, timestamp?: number): void;
   /** Emits to the side output `tag` (one the function declared). */
   output(tag: string, value: unknown, timestamp?: number): void;
+  readonly timerService: TimerService;
+}
+
+/** Event-time timers of the current key (Flink's TimerService, event time only). */
+export interface TimerService {
+  /** The operator's current event-time watermark. */
+  currentWatermark(): number;
+  /** `onTimer` runs for the current key once the watermark reaches `time`; one timer per key and time. */
+  registerEventTimeTimer(time: number): void;
+  deleteEventTimeTimer(time: number): void;
 }
 
 /** What a source may read besides its own offsets: the job's bucket and its logs. */
@@ -161,6 +171,8 @@ export type OperatorSpec =
       /** Tags of the side outputs it may emit to. */
       readonly sideOutputs?: readonly string[];
       readonly fn: (value: unknown, ctx: ProcessContext) => void;
+      /** Called when one of the key's event-time timers fires; `ctx.timestamp` is its time. */
+      readonly onTimer?: (timestamp: number, ctx: ProcessContext) => void;
     }
   | { readonly kind: 'sink'; readonly sink: SinkSpec };
 

@@ -11,11 +11,12 @@
  */
 import { classify } from '../core/error-boundary.js';
 import { InvariantError, UserFunctionError } from '../core/errors.js';
-import { sideOutputPort, type OperatorNode, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
+import type { OperatorNode, OperatorSpec } from '../core/graph.js';
 import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
-import { keyOf, stateHandle, StateJournal } from './keyed-state.js';
+import { keyOf } from './keyed-state.js';
+import { ProcessOperator } from './process-operator.js';
 import type { RoutedPort } from './output-router.js';
 import { WindowOperator } from './window-operator.js';
 import type { WorkingState } from './working-state.js';
@@ -53,7 +54,8 @@ export class OperatorChain {
   private readonly head: Step;
   private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0 };
   private readonly keySelectors = new Map<string, (value: unknown) => unknown>();
-  private readonly windows: WindowOperator[] = [];
+  /** Operators with event-time timers, in chain order. */
+  private readonly timed: (WindowOperator | ProcessOperator)[] = [];
 
   constructor(
     private readonly stage: StageTopology,
@@ -89,9 +91,9 @@ export class OperatorChain {
     };
   }
 
-  /** The watermark advanced: windows whose time has come fire, in order. */
+  /** The watermark advanced: windows and process functions' timers whose time has come fire, in chain order. */
   onWatermark(watermark: number): void {
-    for (const w of this.windows) w.onWatermark(watermark);
+    for (const op of this.timed) op.onWatermark(watermark);
   }
 
   /** Sets the current key; false when the record was skipped because it has none. */
@@ -170,50 +172,12 @@ export class OperatorChain {
     };
   }
 
-  /** One context for every call, reading the current key and record; state journaled when a throw must be undone. */
+  /** A keyed process function (process-operator.ts); the chain fires its timers on every watermark. */
   private processStep(name: string, spec: SpecOf<'process'>, { skips }: Guard, threw: Threw, next: Step): Step {
-    const [ws, cur] = [this.io.ws, this.current];
-    let timestamp: number | undefined;
-    /** Main output (port null) and side outputs, in the order the call emitted them. */
-    let emitted: [unknown, number | undefined, OutputPort | null][] = [];
-    const declared = new Set(spec.sideOutputs ?? []);
-    const journal = skips ? new StateJournal(ws) : null;
-    const state: Record<string, unknown> = {};
-    for (const [stateName, decl] of Object.entries(spec.state)) {
-      const entry = () => stateKeys.keyed(name, stateName, cur.group, cur.encoded);
-      state[stateName] = stateHandle(ws, decl, entry, journal);
-    }
-    const ctx: ProcessContext = {
-      get key() {
-        return cur.key;
-      },
-      get timestamp() {
-        return timestamp;
-      },
-      state,
-      emit: (value, ts) => void emitted.push([value, ts ?? timestamp, null]),
-      output: (tag, value, ts) => {
-        if (!declared.has(tag)) throw UserFunctionError.invalid(name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
-        emitted.push([value, ts ?? timestamp, sideOutputPort(tag)]);
-      },
-    };
-    return (v, ts) => {
-      timestamp = ts;
-      emitted = [];
-      journal?.begin();
-      try {
-        spec.fn(v, ctx);
-      } catch (e) {
-        journal?.rollback();
-        return threw(e, v);
-      }
-      journal?.end();
-      // Passed on once the call returned, so that a call that throws has emitted nothing.
-      for (const [value, at, port] of emitted) {
-        if (port === null) next(value, at);
-        else this.io.out(value, at, name, port);
-      }
-    };
+    const { ws, keyGroups, watermark } = this.io;
+    const op = new ProcessOperator(name, spec, { ws, keyGroups, current: this.current, next, out: (v, ts, from, port) => this.io.out(v, ts, from, port), watermark, skips, threw });
+    this.timed.push(op);
+    return (v, ts) => op.onRecord(v, ts);
   }
 
   /** The window operator keeps its own state; the chain fires it on every watermark. */
@@ -227,7 +191,7 @@ export class OperatorChain {
       reject,
       own,
     });
-    this.windows.push(window);
+    this.timed.push(window);
     const cur = this.current;
     return (v, ts) => window.onRecord(v, ts, cur.encoded, cur.group);
   }

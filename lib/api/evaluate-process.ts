@@ -1,0 +1,197 @@
+/**
+ * The sequential evaluation of a keyed process function: its state in one ordinary map, its
+ * side outputs, and its event-time timers, which fire — in time order, before the watermark
+ * goes on — when the input's watermark reaches them, as the engine's do; a timer a firing
+ * registers for a time already reached fires in the same round. A record's call that throws
+ * is skipped whole (what it emitted is cut off again, its state restored by the journal, its
+ * timer changes dropped); a timer's call that throws fails the evaluation, as it fails the
+ * job over.
+ */
+import { UserFunctionError } from '../core/errors.js';
+import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext, type StateDeclarations } from '../core/graph.js';
+import { decodeKey, encodeKey } from '../core/keygroups.js';
+import { MIN, type Event, type Input } from './evaluate-inputs.js';
+import type { RecordOperatorOutput } from './evaluate-operators.js';
+import type { UserErrors } from './evaluate-user-errors.js';
+
+type ProcessSpec = Extract<OperatorSpec, { kind: 'process' }>;
+
+export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly Input[], errors: UserErrors): RecordOperatorOutput {
+  const out: Event[] = [];
+  const side = new Map<OutputPort, Event[]>((spec.sideOutputs ?? []).map((tag) => [sideOutputPort(tag), []]));
+  const state = new Map<string, unknown>();
+  const journal = errors.skips ? new Journal(state) : null;
+  const timers = new Map<number, string[]>();
+  let watermark = MIN;
+
+  /** One call, for the key `encoded` at `timestamp`: emits and timer changes kept apart until it returns. */
+  const call = (encoded: string, timestamp: number | undefined, run: (ctx: ProcessContext) => void): void => {
+    const emitted: [Event[], Event][] = [];
+    const changes: [number, boolean][] = [];
+    const ctx: ProcessContext = {
+      key: decodeKey(encoded),
+      timestamp,
+      state: processState(state, spec.state, encoded, journal),
+      emit: (value, ts) => void emitted.push([out, { kind: 'rec', value, ts: ts ?? timestamp }]),
+      output: (tag, value, ts) => {
+        const list = side.get(sideOutputPort(tag));
+        if (!list) throw UserFunctionError.invalid(name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
+        emitted.push([list, { kind: 'rec', value, ts: ts ?? timestamp }]);
+      },
+      timerService: {
+        currentWatermark: () => watermark,
+        registerEventTimeTimer: (t) => void changes.push([finite(name, t), true]),
+        deleteEventTimeTimer: (t) => void changes.push([finite(name, t), false]),
+      },
+    };
+    journal?.begin();
+    run(ctx);
+    journal?.end();
+    for (const [list, e] of emitted) list.push(e);
+    for (const [t, register] of changes) setTimer(timers, t, encoded, register);
+  };
+
+  const fireTimers = (wm: number) => {
+    const onTimer = spec.onTimer;
+    if (!onTimer) return;
+    for (let due = nextDue(timers, wm); due !== null; due = nextDue(timers, wm)) {
+      const keys = timers.get(due)!;
+      timers.delete(due);
+      for (const encoded of keys) {
+        try {
+          call(encoded, due, (ctx) => onTimer(due, ctx));
+        } catch (e) {
+          throw UserFunctionError.threw(name, e, { timer: due, key: decodeKey(encoded) });
+        }
+      }
+    }
+  };
+
+  for (const e of input) {
+    if (e.kind === 'wm') {
+      watermark = e.wm;
+      fireTimers(e.wm);
+      out.push({ kind: 'wm', wm: e.wm });
+      for (const list of side.values()) list.push({ kind: 'wm', wm: e.wm });
+      continue;
+    }
+    try {
+      call(e.encoded!, e.ts, (ctx) => spec.fn(e.value, ctx));
+    } catch (error) {
+      journal?.rollback();
+      errors.reject(error, e.value);
+    }
+  }
+  return { main: out, side };
+}
+
+function finite(name: string, t: unknown): number {
+  if (typeof t !== 'number' || !Number.isFinite(t)) throw UserFunctionError.invalid(name, `a timer needs a finite time, got ${String(t)}`, null);
+  return t;
+}
+
+function setTimer(timers: Map<number, string[]>, time: number, encoded: string, register: boolean): void {
+  const keys = timers.get(time) ?? [];
+  if (register && !keys.includes(encoded)) timers.set(time, [...keys, encoded]);
+  if (!register && keys.includes(encoded)) {
+    const rest = keys.filter((k) => k !== encoded);
+    if (rest.length === 0) timers.delete(time);
+    else timers.set(time, rest);
+  }
+}
+
+function nextDue(timers: Map<number, string[]>, wm: number): number | null {
+  let due: number | null = null;
+  for (const t of timers.keys()) if (t <= wm && (due === null || t < due)) due = t;
+  return due;
+}
+
+const ABSENT = Symbol('absent');
+
+/** The state entries one process call touched, as they were before it: to undo the call. */
+class Journal {
+  private kept: Map<string, unknown> | null = null;
+
+  constructor(private readonly store: Map<string, unknown>) {}
+
+  begin(): void {
+    this.kept = new Map();
+  }
+
+  /** Before the call first touches entry `id`. */
+  keep(id: string): void {
+    if (this.kept === null || this.kept.has(id)) return;
+    this.kept.set(id, this.store.has(id) ? structuredClone(this.store.get(id)) : ABSENT);
+  }
+
+  end(): void {
+    this.kept = null;
+  }
+
+  rollback(): void {
+    for (const [id, value] of this.kept ?? []) {
+      if (value === ABSENT) this.store.delete(id);
+      else this.store.set(id, value);
+    }
+    this.kept = null;
+  }
+}
+
+function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null): Record<string, unknown> {
+  const state: Record<string, unknown> = {};
+  for (const [name, decl] of Object.entries(declared)) {
+    const id = `${name}\u0000${k}`;
+    const touch = journal ? () => journal.keep(id) : () => {};
+    // Written apart from the engine's handles (runtime/keyed-state.ts): this is the reference.
+    const get = () => (touch(), store.get(id));
+    const put = (v: unknown) => (touch(), v === undefined ? store.delete(id) : store.set(id, v));
+    if (decl.kind === 'list') {
+      const list = () => (get() as unknown[] | undefined) ?? [];
+      state[name] = {
+        get: () => [...list()],
+        add: (v: unknown) => put([...list(), v]),
+        addAll: (vs: unknown[]) => put(vs.length === 0 && !store.has(id) ? undefined : [...list(), ...vs]),
+        update: (vs: unknown[]) => put(vs.length === 0 ? undefined : [...vs]),
+        clear: () => put(undefined),
+      };
+      continue;
+    }
+    if (decl.kind === 'reducing') {
+      state[name] = { get, add: (v: unknown) => put(get() === undefined ? v : decl.reduce(get(), v)), clear: () => put(undefined) };
+      continue;
+    }
+    if (decl.kind === 'aggregating') {
+      state[name] = {
+        get: () => (get() === undefined ? undefined : decl.result(get())),
+        add: (v: unknown) => put(decl.add(get() === undefined ? decl.create() : get(), v)),
+        clear: () => put(undefined),
+      };
+      continue;
+    }
+    if (decl.kind === 'value') {
+      state[name] = {
+        value: () => (touch(), store.get(id)),
+        update: (v: unknown) => (touch(), store.set(id, v)),
+        clear: () => (touch(), store.delete(id)),
+      };
+      continue;
+    }
+    const m = () => {
+      touch();
+      if (!store.has(id)) store.set(id, new Map<string, [unknown, unknown]>());
+      return store.get(id) as Map<string, [unknown, unknown]>;
+    };
+    state[name] = {
+      get: (mk: unknown) => m().get(encodeKey(mk))?.[1],
+      put: (mk: unknown, v: unknown) => m().set(encodeKey(mk), [mk, v]),
+      remove: (mk: unknown) => m().delete(encodeKey(mk)),
+      contains: (mk: unknown) => m().has(encodeKey(mk)),
+      keys: () => [...m().values()].map((x) => x[0]),
+      values: () => [...m().values()].map((x) => x[1]),
+      entries: () => [...m().values()],
+      isEmpty: () => m().size === 0,
+      clear: () => m().clear(),
+    };
+  }
+  return state;
+}

@@ -1,0 +1,144 @@
+/**
+ * A keyed process function in a chain: its state handles, side outputs and event-time timers.
+ *
+ * One context serves every call: it reads the current key (set by the chain's keyed head, or
+ * by a firing timer) and the record's timestamp. What a call emits, and the timers it
+ * registers or deletes, take effect only once it returned, so a call that throws — and is
+ * skipped (`onUserError: 'dead-letter'`) — leaves nothing behind; its state changes are undone
+ * by the journal. A timer firing is no one record's doing: its errors fail over, naming the
+ * timer and key, as a window firing's do.
+ */
+import { UserFunctionError } from '../core/errors.js';
+import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
+import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
+import { stateKeys } from '../core/wire/state-keys.js';
+import { EventTimers } from './event-timers.js';
+import { stateHandle, StateJournal } from './keyed-state.js';
+import type { RoutedPort } from './output-router.js';
+import type { WorkingState } from './working-state.js';
+
+type Step = (value: unknown, timestamp: number | undefined) => void;
+
+export interface ProcessIO {
+  readonly ws: WorkingState;
+  readonly keyGroups: KeyGroupRange;
+  /** The key being processed; a firing timer sets it too. */
+  readonly current: { key: unknown; encoded: string; group: number };
+  /** The rest of the chain (main output). */
+  readonly next: Step;
+  /** Other outputs, routed from this operator. */
+  readonly out: (value: unknown, timestamp: number | undefined, fromOp: string, port: RoutedPort) => void;
+  readonly watermark: () => number;
+  /** Calls are undone when they throw (dead-letter): keep a journal. */
+  readonly skips: boolean;
+  /** The function threw on `record`. */
+  readonly threw: (error: unknown, record: unknown) => void;
+}
+
+type Emitted = [unknown, number | undefined, OutputPort | null];
+type TimerChange = [time: number, register: boolean];
+
+export class ProcessOperator {
+  private timestamp: number | undefined;
+  private emitted: Emitted[] = [];
+  private timerChanges: TimerChange[] = [];
+  private readonly journal: StateJournal | null;
+  private readonly timers: EventTimers;
+  private readonly ctx: ProcessContext;
+
+  constructor(
+    private readonly name: string,
+    private readonly spec: Extract<OperatorSpec, { kind: 'process' }>,
+    private readonly io: ProcessIO,
+  ) {
+    this.journal = io.skips ? new StateJournal(io.ws) : null;
+    this.timers = new EventTimers(io.ws, name, io.keyGroups);
+    this.ctx = this.context();
+  }
+
+  onRecord(value: unknown, timestamp: number | undefined): void {
+    this.begin(timestamp);
+    try {
+      this.spec.fn(value, this.ctx);
+    } catch (e) {
+      this.journal?.rollback();
+      return this.io.threw(e, value);
+    }
+    this.journal?.end();
+    this.finish();
+  }
+
+  /** Fires the timers the watermark reached, in order (event-timers.ts). */
+  onWatermark(watermark: number): void {
+    const onTimer = this.spec.onTimer;
+    if (!onTimer) return;
+    this.timers.fireDue(watermark, (time, encodedKey, group) => {
+      const cur = this.io.current;
+      cur.key = decodeKey(encodedKey);
+      cur.encoded = encodedKey;
+      cur.group = group;
+      this.begin(time);
+      try {
+        onTimer(time, this.ctx);
+      } catch (e) {
+        throw UserFunctionError.threw(this.name, e, { timer: time, key: cur.key });
+      }
+      this.journal?.end();
+      this.finish();
+    });
+  }
+
+  private begin(timestamp: number | undefined): void {
+    this.timestamp = timestamp;
+    this.emitted = [];
+    this.timerChanges = [];
+    this.journal?.begin();
+  }
+
+  /** The call returned: what it emitted goes on, its timers are set. */
+  private finish(): void {
+    const { encoded, group } = this.io.current;
+    for (const [time, register] of this.timerChanges) {
+      if (register) this.timers.schedule(time, encoded, group);
+      else this.timers.cancel(time, encoded, group);
+    }
+    for (const [value, at, port] of this.emitted) {
+      if (port === null) this.io.next(value, at);
+      else this.io.out(value, at, this.name, port);
+    }
+  }
+
+  private context(): ProcessContext {
+    const { ws, current: cur } = this.io;
+    const declared = new Set(this.spec.sideOutputs ?? []);
+    const state: Record<string, unknown> = {};
+    for (const [stateName, decl] of Object.entries(this.spec.state)) {
+      const entry = () => stateKeys.keyed(this.name, stateName, cur.group, cur.encoded);
+      state[stateName] = stateHandle(ws, decl, entry, this.journal);
+    }
+    const time = (t: unknown): number => {
+      if (typeof t !== 'number' || !Number.isFinite(t)) throw UserFunctionError.invalid(this.name, `a timer needs a finite time, got ${String(t)}`, null);
+      return t;
+    };
+    const self = this;
+    return {
+      get key() {
+        return cur.key;
+      },
+      get timestamp() {
+        return self.timestamp;
+      },
+      state,
+      emit: (value, ts) => void this.emitted.push([value, ts ?? this.timestamp, null]),
+      output: (tag, value, ts) => {
+        if (!declared.has(tag)) throw UserFunctionError.invalid(this.name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
+        this.emitted.push([value, ts ?? this.timestamp, sideOutputPort(tag)]);
+      },
+      timerService: {
+        currentWatermark: () => this.io.watermark(),
+        registerEventTimeTimer: (t) => void this.timerChanges.push([time(t), true]),
+        deleteEventTimeTimer: (t) => void this.timerChanges.push([time(t), false]),
+      },
+    };
+  }
+}
