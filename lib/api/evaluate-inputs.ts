@@ -35,6 +35,13 @@ function deliveries(partitioning: Partitioning, consumerParallelism: number): nu
  * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
  * gets its key here, before the operator sees it, as the engine keys it when routing.
  */
+/** An operator's output: its main stream and, for a process function, each side output
+ *  (watermarks included, as the engine sends them on every output channel). */
+export interface RecordOperatorOutput {
+  readonly main: Event[];
+  readonly side: Map<OutputPort, Event[]>;
+}
+
 /** Key of an operator's output other than its main one in the map `mergeInputs` reads. */
 export const otherOutput = (op: string, port: OutputPort) => `${op}\n${port}`;
 

@@ -12,17 +12,10 @@
  * may change in place an object it read).
  */
 import { InvariantError } from '../core/errors.js';
-import type { OperatorNode, OutputPort } from '../core/graph.js';
-import type { Event, Input } from './evaluate-inputs.js';
+import type { OperatorNode } from '../core/graph.js';
+import type { Event, Input, RecordOperatorOutput } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 import { evaluateProcess } from './evaluate-process.js';
-
-/** An operator's output: its main stream and, for a process function, each side output
- *  (watermarks included, as the engine sends them on every output channel). */
-export interface RecordOperatorOutput {
-  readonly main: Event[];
-  readonly side: Map<OutputPort, Event[]>;
-}
 
 export function applyRecordOperator(op: OperatorNode, input: readonly Input[], errors: UserErrors): RecordOperatorOutput {
   const spec = op.spec;

@@ -10,8 +10,7 @@
 import { UserFunctionError } from '../core/errors.js';
 import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext, type StateDeclarations } from '../core/graph.js';
 import { decodeKey, encodeKey } from '../core/keygroups.js';
-import { MIN, type Event, type Input } from './evaluate-inputs.js';
-import type { RecordOperatorOutput } from './evaluate-operators.js';
+import { MIN, type Event, type Input, type RecordOperatorOutput } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
 type ProcessSpec = Extract<OperatorSpec, { kind: 'process' }>;
