@@ -2,7 +2,8 @@
  * Fault injection (`--kill-rate P`): a fraction P of invocations dies at a random step of the
  * invocation protocol. Every port call an invocation makes is counted; at the chosen call the
  * invocation stops for good — the call never returns and nothing after it runs. An invocation
- * that finishes before its chosen call survives.
+ * that finishes before its chosen call survives, and the next one dies at its first call, so
+ * that the kills drawn all land.
  *
  * Two users: the local host of `tidemark run`, which then leaves the invocation's messages in
  * flight as Lambda does when a process dies; and a deployed operator function whose stack was
@@ -26,6 +27,8 @@ const TYPICAL_STEPS = 12;
 export class KillSwitch {
   private readonly als = new AsyncLocalStorage<Invocation>();
   kills = 0;
+  /** The last drawn kill did not land: the next invocation dies. */
+  private owed = false;
 
   constructor(
     private readonly rate: number,
@@ -41,7 +44,11 @@ export class KillSwitch {
   run<T>(body: () => Promise<T>): Promise<{ killed: false; value: T } | { killed: true }> {
     if (this.rate === 0) return body().then((value) => ({ killed: false as const, value }));
     return new Promise((resolve, reject) => {
-      const killAt = this.random() < this.rate ? 1 + Math.floor(this.random() * TYPICAL_STEPS) : Number.POSITIVE_INFINITY;
+      // A kill drawn for an invocation that finished before its step is owed to the next one
+      // (at its first call): the rate is the fraction of invocations that die, not of draws.
+      const owed = this.owed;
+      this.owed = false;
+      const killAt = owed ? 1 : this.random() < this.rate ? 1 + Math.floor(this.random() * TYPICAL_STEPS) : Number.POSITIVE_INFINITY;
       const invocation: Invocation = {
         calls: 0,
         killAt,
@@ -53,7 +60,9 @@ export class KillSwitch {
       };
       this.als.run(invocation, () => {
         body().then((value) => {
-          if (!invocation.dead) resolve({ killed: false, value });
+          if (invocation.dead) return;
+          if (Number.isFinite(invocation.killAt)) this.owed = true;
+          resolve({ killed: false, value });
         }, reject);
       });
     });
