@@ -118,9 +118,8 @@ export class CoordinatorRuntime {
         // chained onto by another one discarded with it. `retire`d ones are still read by
         // later chains: their objects go when they are forgotten.
         const marked: CheckpointId[] = [];
-        for (const id of [...d.discard, ...d.retire]) {
-          if ((await manifest.discardCheckpoint(name, id)) && d.discard.includes(id)) marked.push(id);
-        }
+        for (const id of d.discard) if (await manifest.discardCheckpoint(name, id)) marked.push(id);
+        for (const id of d.retire) await manifest.discardCheckpoint(name, id);
         for (const id of marked) await this.deleteSnapshots(id);
         for (const id of d.forget) {
           await this.deleteSnapshots(id);

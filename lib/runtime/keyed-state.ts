@@ -116,23 +116,15 @@ function touching(entry: () => string, journal: StateJournal | null): () => stri
   };
 }
 
-/** What the list, reducing and aggregating handles need of a store: the working state, or
- *  the sequential evaluation's map (so that both run the same code). */
-export interface EntryStore {
-  get(key: string): unknown;
-  set(key: string, value: unknown): unknown;
-  delete(key: string): unknown;
-}
-
-/** `at` gives the current key's entry key (journaled when calls may be undone). */
-export function listState(store: EntryStore, at: () => string) {
-  const read = (key: string) => store.get(key) as unknown[] | undefined;
+export function listState(ws: WorkingState, entry: () => string, journal: StateJournal | null) {
+  const at = touching(entry, journal);
+  const read = (key: string) => ws.get<unknown[]>(key);
   const append = (values: readonly unknown[]) => {
     if (values.length === 0) return;
     const key = at();
     const list = read(key) ?? [];
     list.push(...values);
-    store.set(key, list);
+    ws.set(key, list);
   };
   return {
     // A copy: changing it does not change the state (update does).
@@ -141,37 +133,44 @@ export function listState(store: EntryStore, at: () => string) {
     addAll: (vs: unknown[]) => append(vs),
     update(vs: unknown[]) {
       const key = at();
-      if (vs.length === 0) store.delete(key);
-      else store.set(key, [...vs]);
+      if (vs.length === 0) ws.delete(key);
+      else ws.set(key, [...vs]);
     },
-    clear: () => void store.delete(at()),
+    clear: () => ws.delete(at()),
   };
 }
 
-export function reducingState(store: EntryStore, at: () => string, reduce: (a: unknown, b: unknown) => unknown) {
+export function reducingState(ws: WorkingState, entry: () => string, journal: StateJournal | null, reduce: (a: unknown, b: unknown) => unknown) {
+  const at = touching(entry, journal);
   return {
-    get: () => store.get(at()),
+    get: () => ws.get(at()),
     add(v: unknown) {
       const key = at();
-      const current = store.get(key);
-      store.set(key, current === undefined ? v : reduce(current, v));
+      const current = ws.get(key);
+      ws.set(key, current === undefined ? v : reduce(current, v));
     },
-    clear: () => void store.delete(at()),
+    clear: () => ws.delete(at()),
   };
 }
 
-export function aggregatingState(store: EntryStore, at: () => string, fns: { create: () => unknown; add: (acc: unknown, v: unknown) => unknown; result: (acc: unknown) => unknown }) {
+export function aggregatingState(
+  ws: WorkingState,
+  entry: () => string,
+  journal: StateJournal | null,
+  fns: { create: () => unknown; add: (acc: unknown, v: unknown) => unknown; result: (acc: unknown) => unknown },
+) {
+  const at = touching(entry, journal);
   return {
     get() {
-      const acc = store.get(at());
+      const acc = ws.get(at());
       return acc === undefined ? undefined : fns.result(acc);
     },
     add(v: unknown) {
       const key = at();
-      const acc = store.get(key);
-      store.set(key, fns.add(acc === undefined ? fns.create() : acc, v));
+      const acc = ws.get(key);
+      ws.set(key, fns.add(acc === undefined ? fns.create() : acc, v));
     },
-    clear: () => void store.delete(at()),
+    clear: () => ws.delete(at()),
   };
 }
 
@@ -183,10 +182,10 @@ export function stateHandle(ws: WorkingState, decl: StateDeclaration, entry: () 
     case 'map':
       return mapState(ws, entry, journal);
     case 'list':
-      return listState(ws, touching(entry, journal));
+      return listState(ws, entry, journal);
     case 'reducing':
-      return reducingState(ws, touching(entry, journal), decl.reduce);
+      return reducingState(ws, entry, journal, decl.reduce);
     case 'aggregating':
-      return aggregatingState(ws, touching(entry, journal), decl);
+      return aggregatingState(ws, entry, journal, decl);
   }
 }
