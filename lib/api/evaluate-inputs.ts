@@ -9,9 +9,10 @@ import type { UserErrors } from './evaluate-user-errors.js';
 /** An operator's output: its records and its watermarks, in the order it emitted them. */
 export type Event = { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined } | { readonly kind: 'wm'; readonly wm: number };
 
-/** An operator's input: a record that crossed a keyBy carries its key, and the key encoded. */
+/** An operator's input: a record that crossed a keyBy carries its key, and the key encoded;
+ *  one on the second input of a connected process function says so. */
 export type Input =
-  | { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined; readonly key?: unknown; readonly encoded?: string }
+  | { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined; readonly key?: unknown; readonly encoded?: string; readonly second?: true }
   | { readonly kind: 'wm'; readonly wm: number };
 
 /** Watermarks of finished input, and of none yet. */
@@ -30,11 +31,6 @@ function deliveries(partitioning: Partitioning, consumerParallelism: number): nu
   }
 }
 
-/**
- * Inputs one after another, each record as many times as subtasks receive it; the
- * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
- * gets its key here, before the operator sees it, as the engine keys it when routing.
- */
 /** An operator's output: its main stream and, for a process function, each side output
  *  (watermarks included, as the engine sends them on every output channel). */
 export interface RecordOperatorOutput {
@@ -45,7 +41,13 @@ export interface RecordOperatorOutput {
 /** Key of an operator's output other than its main one in the map `mergeInputs` reads. */
 export const otherOutput = (op: string, port: OutputPort) => `${op}\n${port}`;
 
-/** `others`: every operator's other outputs (late records, side outputs), by `otherOutput`. */
+/**
+ * Inputs one after another, each record as many times as subtasks receive it; the
+ * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
+ * gets its key here, before the operator sees it, as the engine keys it when routing.
+
+ * `others`: every operator's other outputs (late records, side outputs), by `otherOutput`.
+ */
 export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, others: Map<string, Event[]>, errors: UserErrors): Input[] {
   const marks = op.inputs.map(() => MIN);
   let current = MIN;
@@ -57,7 +59,7 @@ export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, others
     for (const e of (port === 'main' ? main.get(input.from) : others.get(otherOutput(input.from, port))) ?? []) {
       if (e.kind === 'rec' && selector) {
         const keyed = errors.key(selector, e.value);
-        if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded });
+        if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded, ...(input.input === 2 ? { second: true as const } : {}) });
         continue;
       }
       if (e.kind === 'rec') {

@@ -1,5 +1,6 @@
 /**
- * The sequential evaluation of a keyed process function: its state in one ordinary map, its
+ * The sequential evaluation of a keyed process function, of one input or two (connect: the
+ * first input's records, then the second's, as inputs merge): its state in one ordinary map, its
  * side outputs, and its event-time timers, which fire — in time order, before the watermark
  * goes on — when the input's watermark reaches them, as the engine's do; a timer a firing
  * registers for a time already reached fires in the same round. A record's call that throws
@@ -75,7 +76,8 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
       continue;
     }
     try {
-      call(e.encoded!, e.ts, (ctx) => spec.fn(e.value, ctx));
+      const fn = e.second ? spec.fn2! : spec.fn;
+      call(e.encoded!, e.ts, (ctx) => fn(e.value, ctx));
     } catch (error) {
       journal?.rollback();
       errors.reject(error, e.value);

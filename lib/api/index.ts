@@ -1,8 +1,8 @@
 /** What users import. Small on purpose; the runtime lives elsewhere. */
 export { job, JobBuilder, type JobOptions, type SourceOptions } from './job.js';
 export type { OperatorOptions } from './operator-graph.js';
-export { KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult } from './stream.js';
-export { output, outputTag, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
+export { ConnectedStreams, KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult } from './stream.js';
+export { output, outputTag, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
 export { session, sliding, tumbling, type Window, type WindowOptions } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
 export type { TimerService } from '../core/graph.js';

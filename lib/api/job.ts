@@ -130,7 +130,7 @@ export class JobBuilder implements OperatorGraph {
       inputs: inputs.map((i) => {
         const upstream = this.operators.find((o) => o.name === i.from)!;
         const partitioning: Partitioning = i.partitioning ?? { type: upstream.parallelism === parallelism ? 'forward' : 'rebalance' };
-        return { from: i.from, partitioning, ...(i.port && i.port !== 'main' ? { port: i.port } : {}) };
+        return { from: i.from, partitioning, ...(i.port && i.port !== 'main' ? { port: i.port } : {}), ...(i.input === 2 ? { input: 2 as const } : {}) };
       }),
     };
     this.operators.push(node);

@@ -29,6 +29,8 @@ export interface Producer {
  */
 export interface ProducerInput extends Producer {
   readonly partitioning: Partitioning | null;
+  /** Which input of a two-input operator it feeds. @default 1 */
+  readonly input?: 1 | 2;
 }
 
 /** The graph of one job under construction (JobBuilder). */

@@ -46,6 +46,44 @@ export interface KeyedProcessFunction<T, K extends Key, S extends Record<string,
   readonly onTimer?: (timestamp: number, ctx: KeyedProcessContext<K, S, R>) => void;
 }
 
+/**
+ * A keyed function of two connected streams (Flink's KeyedCoProcessFunction): one call per
+ * input, both on the key's state and timers.
+ *
+ *   orders.keyBy((o) => o.id).connect(payments.keyBy((p) => p.order)).process('match', {
+ *     state: { order: valueState<Order>() },
+ *     processElement1(order, ctx) { ... }, processElement2(payment, ctx) { ... },
+ *   })
+ */
+export interface KeyedCoProcessFunction<T1, T2, K extends Key, S extends Record<string, StateDescriptor>, R> {
+  readonly state: S;
+  /** What `ctx.emit` takes: the record type of the resulting stream. @default unknown */
+  readonly output?: OutputDescriptor<R>;
+  /** The side outputs `ctx.output` may emit to. @default none */
+  readonly sideOutputs?: readonly OutputTag<unknown>[];
+  /** Called for each record of the first stream (the one `connect` was called on). */
+  readonly processElement1: (value: T1, ctx: KeyedProcessContext<K, S, R>) => void;
+  /** Called for each record of the second stream (`connect`'s argument). */
+  readonly processElement2: (value: T2, ctx: KeyedProcessContext<K, S, R>) => void;
+  /** As in KeyedProcessFunction. */
+  readonly onTimer?: (timestamp: number, ctx: KeyedProcessContext<K, S, R>) => void;
+}
+
+/** The operator spec of a connected process function: `processElement2` becomes `fn2`. */
+export function coProcessSpec<T1, T2, K extends Key, S extends Record<string, StateDescriptor>, R>(
+  name: string,
+  fn: KeyedCoProcessFunction<T1, T2, K, S, R>,
+): Extract<OperatorSpec, { kind: 'process' }> {
+  for (const f of ['processElement1', 'processElement2'] as const) {
+    if (typeof fn?.[f] !== 'function') throw new ConfigError(`operators.${name}.${f}`, 'must be a function');
+  }
+  // Read field by field: a function object may be a class instance, its methods on the prototype.
+  const shared = { state: fn.state, sideOutputs: fn.sideOutputs, onTimer: fn.onTimer };
+  const first = processSpec(name, { ...shared, processElement: fn.processElement1 });
+  const second = processSpec(name, { ...shared, processElement: fn.processElement2 as unknown as (v: T1, ctx: KeyedProcessContext<K, S, R>) => void });
+  return { ...first, fn2: second.fn };
+}
+
 /** The operator spec of process function `fn` of operator `name`, its state declarations checked. */
 export function processSpec<T, K extends Key, S extends Record<string, StateDescriptor>, R>(
   name: string,

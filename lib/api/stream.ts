@@ -16,8 +16,8 @@ import { ConfigError } from '../core/errors.js';
 import type { Key } from '../core/keygroups.js';
 import { sideOutputPort, type OperatorSpec, type Partitioning, type WindowFunction } from '../core/graph.js';
 import type { Window, WindowAssigner } from '../core/windows.js';
-import { addOperator, type OperatorGraph, type OperatorOptions, type Producer } from './operator-graph.js';
-import { processSpec, type KeyedProcessFunction, type OutputTag } from './process-function.js';
+import { addOperator, type OperatorGraph, type OperatorOptions, type Producer, type ProducerInput } from './operator-graph.js';
+import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
 import type { StateDescriptor } from './state.js';
 import { windowSettings, type WindowOptions, type WindowSettings } from './windows.js';
@@ -114,6 +114,18 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
   }
 
   /**
+   * Connects another keyed stream (Flink's connect on keyed streams): a two-input process
+   * function then sees both, with one keyed state and one set of timers per key. The keys of
+   * both sides must agree in type (`"1"` and `1` are different keys).
+   */
+  connect<T2>(other: KeyedStream<T2, K>): ConnectedStreams<T, T2, K> {
+    if (!(other instanceof KeyedStream)) throw new ConfigError('connect', 'connect a keyed stream to a keyed stream: call keyBy() on the other stream first');
+    if (other.graph !== this.graph) throw new ConfigError('connect', 'streams belong to different jobs');
+    const inputs = (s: KeyedStream<unknown, K>, input: 1 | 2): ProducerInput[] => s.producers.map((p) => ({ ...p, partitioning: s.partitioning, ...(input === 2 ? { input } : {}) }));
+    return new ConnectedStreams<T, T2, K>(this.graph, [...inputs(this, 1), ...inputs(other, 2)]);
+  }
+
+  /**
    * Event-time windows per key. The records need timestamps and the source watermarks.
    * `allowedLateness` keeps a fired window open for late records (each re-fires it); records
    * later than that are dropped and counted, or, with `late: 'side-output'`, go to
@@ -121,6 +133,21 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    */
   window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this.graph, this.producers, this.partitioning, windowSettings(assigner, options));
+  }
+}
+
+/** Two keyed streams connected: `process` adds the function that reads both. */
+export class ConnectedStreams<T1, T2, K extends Key> {
+  constructor(
+    private readonly graph: OperatorGraph,
+    private readonly inputs: readonly ProducerInput[],
+  ) {}
+
+  /** A keyed two-input process function (Flink's KeyedCoProcessFunction). */
+  process<S extends Record<string, StateDescriptor>, R = unknown>(name: string, fn: KeyedCoProcessFunction<T1, T2, K, S, R>, options?: OperatorOptions): ProcessResult<R> {
+    const spec = coProcessSpec(name, fn);
+    const node = this.graph.add(name, spec, this.inputs, options ?? {});
+    return new ProcessResult<R>(this.graph, [{ from: node.name }], spec.sideOutputs ?? []);
   }
 }
 

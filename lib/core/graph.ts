@@ -26,6 +26,8 @@ export interface OperatorInput {
   readonly partitioning: Partitioning;
   /** @default 'main' */
   readonly port?: OutputPort;
+  /** Which input of a two-input operator (`connect`) this feeds. @default 1 */
+  readonly input?: 1 | 2;
 }
 
 /** A record as it travels: the value and, when known, its event time in ms. */
@@ -171,6 +173,9 @@ export type OperatorSpec =
       /** Tags of the side outputs it may emit to. */
       readonly sideOutputs?: readonly string[];
       readonly fn: (value: unknown, ctx: ProcessContext) => void;
+      /** A two-input process function (`connect`): called for the records of its second
+       *  input, `fn` for those of its first. Both share the key's state and timers. */
+      readonly fn2?: (value: unknown, ctx: ProcessContext) => void;
       /** Called when one of the key's event-time timers fires; `ctx.timestamp` is its time. */
       readonly onTimer?: (timestamp: number, ctx: ProcessContext) => void;
     }
@@ -251,5 +256,21 @@ export function validateOperator(
   }
   for (const input of op.inputs) {
     if (!byName.has(input.from)) throw new ConfigError(field, `unknown input ${input.from}`);
+  }
+  validateTwoInputs(field, op);
+}
+
+/** A two-input operator reads each of its inputs from other outputs; only it has a second input. */
+function validateTwoInputs(field: string, op: OperatorNode): void {
+  const second = op.inputs.filter((i) => i.input === 2);
+  const twoInputs = op.spec.kind === 'process' && op.spec.fn2 !== undefined;
+  if (!twoInputs && second.length > 0) throw new ConfigError(field, `${op.spec.kind} has one input; only a connected process function has a second`);
+  if (!twoInputs) return;
+  if (second.length === 0 || second.length === op.inputs.length) throw new ConfigError(field, 'a connected process function needs records on both of its inputs');
+  const read = new Set<string>();
+  for (const input of op.inputs) {
+    const output = `${input.from}${input.port && input.port !== 'main' ? ` (${input.port})` : ''}`;
+    if (read.has(output)) throw new ConfigError(field, `reads ${output} twice; connect two different streams`);
+    read.add(output);
   }
 }

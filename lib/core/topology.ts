@@ -18,6 +18,9 @@ export interface StageEdge {
   /** The operator of the upstream stage whose output this edge carries, and which output. */
   readonly fromOp: OperatorName;
   readonly port: OutputPort;
+  /** Which of the consumer head's inputs the edge feeds (its index there): a channel between
+   *  two subtasks carries every edge between their stages, and records name their input. */
+  readonly input: number;
 }
 
 export interface StageTopology {
@@ -156,19 +159,17 @@ function stageOf(graph: JobGraph, { id, ops }: Chain, { chainOf }: Chains, index
   const tail = ops[ops.length - 1]!;
   const parallelism = overrides[id] ?? head.parallelism;
   if (overrides[id] !== undefined) validateParallelism(`parallelism.${id}`, parallelism, graph.maxParallelism);
-  const edgeTo = (consumer: OperatorNode, fromOp: OperatorName, port: OutputPort): StageEdge => ({
-    stage: chainOf.get(consumer.name)!.id,
-    partitioning: consumer.inputs.find((i) => i.from === fromOp && (i.port ?? 'main') === port)!.partitioning,
-    fromOp,
-    port,
-  });
+  const edgeTo = (consumer: OperatorNode, fromOp: OperatorName, port: OutputPort): StageEdge => {
+    const input = consumer.inputs.findIndex((i) => i.from === fromOp && (i.port ?? 'main') === port);
+    return { stage: chainOf.get(consumer.name)!.id, partitioning: consumer.inputs[input]!.partitioning, fromOp, port, input };
+  };
   return {
     id,
     operators: ops,
     parallelism,
     isSource: head.spec.kind === 'source',
     keyed: head.inputs.length > 0 && head.inputs.every((i) => i.partitioning.type === 'hash'),
-    inputs: head.inputs.map((i) => ({ stage: chainOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main' })),
+    inputs: head.inputs.map((i, input) => ({ stage: chainOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main', input })),
     outputs: [
       ...(index.consumers.get(tail.name) ?? []).map((c) => edgeTo(c, tail.name, 'main')),
       ...ops.flatMap((o) => (index.sideConsumers.get(o.name) ?? []).map((s) => edgeTo(s.consumer, o.name, s.port))),
@@ -213,19 +214,21 @@ function connects(partitioning: Partitioning, fromIndex: number, toIndex: number
   return partitioning.type !== 'forward' || fromIndex === toIndex;
 }
 
-/** Input channels of a subtask, in a fixed order (stage inputs, then upstream index). */
+/** Input channels of a subtask, in a fixed order (stage inputs, then upstream index); each
+ *  once, though several inputs may come from one upstream stage (its main and side outputs). */
 export function inputChannels(topology: Topology, to: SubtaskRef): Channel[] {
   const stage = stageById(topology, to.stage);
-  const channels: Channel[] = [];
+  const channels = new Map<ChannelId, Channel>();
   for (const edge of stage.inputs) {
     const upstream = stageById(topology, edge.stage);
     for (let j = 0; j < upstream.parallelism; j++) {
       if (!connects(edge.partitioning, j, to.index)) continue;
       const from = { stage: upstream.id, index: j };
-      channels.push({ id: channelId(from, to), from, to });
+      const id = channelId(from, to);
+      if (!channels.has(id)) channels.set(id, { id, from, to });
     }
   }
-  return channels;
+  return [...channels.values()];
 }
 
 /** Output channels of a subtask per output edge, indexed by downstream subtask. */

@@ -38,8 +38,9 @@ type Step = (value: unknown, timestamp: number | undefined) => void;
 type Threw = (error: unknown, record: unknown) => void;
 type SpecOf<K extends OperatorSpec['kind']> = Extract<OperatorSpec, { kind: K }>;
 
-/** The key of the record being processed by the keyed head. */
-interface CurrentKey { key: unknown; encoded: string; group: number }
+/** The key of the record being processed by the keyed head, and whether it came on the
+ *  second input of a connected process function. */
+interface CurrentKey { key: unknown; encoded: string; group: number; second: boolean }
 
 /** What an operator does with a record its user function failed on. */
 interface Guard {
@@ -52,8 +53,7 @@ interface Guard {
 
 export class OperatorChain {
   private readonly head: Step;
-  private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0 };
-  private readonly keySelectors = new Map<string, (value: unknown) => unknown>();
+  private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0, second: false };
   /** Operators with event-time timers, in chain order. */
   private readonly timed: (WindowOperator | ProcessOperator)[] = [];
 
@@ -66,14 +66,12 @@ export class OperatorChain {
     let next: Step = (v, ts) => io.out(v, ts, tail, 'main');
     for (let i = ops.length - 1; i >= 0; i--) next = this.step(ops[i]!, next);
     this.head = next;
-    for (const input of stage.inputs) {
-      if (input.partitioning.type === 'hash') this.keySelectors.set(input.stage, input.partitioning.key);
-    }
   }
 
-  /** Processes one record that arrived from `inputStage` (undefined for a source's own records). */
-  push(value: unknown, timestamp: number | undefined, inputStage?: string): void {
-    if (this.stage.keyed && !this.setKey(value, inputStage!)) return;
+  /** Processes one record that arrived from `inputStage` on the head's input `input`
+   *  (StageEdge.input); both undefined for a source's own records. */
+  push(value: unknown, timestamp: number | undefined, inputStage?: string, input = 0): void {
+    if (this.stage.keyed && !this.setKey(value, inputStage!, input)) return;
     this.head(value, timestamp);
   }
 
@@ -97,9 +95,12 @@ export class OperatorChain {
   }
 
   /** Sets the current key; false when the record was skipped because it has none. */
-  private setKey(value: unknown, inputStage: string): boolean {
-    const selector = this.keySelectors.get(inputStage);
-    if (!selector) throw new InvariantError(`stage ${this.stage.id} has no keyed input from ${inputStage}`);
+  private setKey(value: unknown, inputStage: string, input: number): boolean {
+    const edge = this.stage.inputs[input];
+    if (edge?.stage !== inputStage || edge.partitioning.type !== 'hash') {
+      throw new InvariantError(`stage ${this.stage.id} has no keyed input ${input} from ${inputStage}`);
+    }
+    const selector = edge.partitioning.key;
     const head = this.stage.operators[0]!;
     let key: unknown;
     try {
@@ -117,6 +118,7 @@ export class OperatorChain {
     this.current.key = key;
     this.current.encoded = encoded;
     this.current.group = group;
+    this.current.second = head.inputs[input]?.input === 2;
     return true;
   }
 

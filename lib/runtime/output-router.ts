@@ -40,6 +40,8 @@ interface Target {
   readonly queue: string;
   /** The operator whose output the buffer carries. */
   readonly fromOp: string;
+  /** Which of the consumer head's inputs it feeds (StageEdge.input). */
+  readonly input: number;
   values: unknown[];
   ts: (number | null)[];
   hasTs: boolean;
@@ -67,6 +69,8 @@ const MAX_PENDING = 20_000;
 export class OutputRouter {
   private readonly edges: Edge[];
   private readonly all: Target[];
+  /** The targets of each output channel (several when edges to one stage share it), in order. */
+  private readonly channels: Target[][];
   private readonly from: Endpoint;
 
   constructor(
@@ -93,12 +97,16 @@ export class OutputRouter {
         channel: channelId(self, ref),
         queue: stageById(topology, ref.stage).queue,
         fromOp: edge.fromOp,
+        input: edge.input,
         values: [],
         ts: [],
         hasTs: false,
       })),
     }));
     this.all = this.edges.flatMap((e) => e.targets);
+    const byChannel = new Map<string, Target[]>();
+    for (const t of this.all) byChannel.set(t.channel, [...(byChannel.get(t.channel) ?? []), t]);
+    this.channels = [...byChannel.values()];
   }
 
   /** Routes a record from `fromOp`'s `port` (the stage tail's main output by default). */
@@ -155,24 +163,23 @@ export class OutputRouter {
    * otherwise (and always for an idleness mark).
    */
   watermark(wm: number, idle: boolean): void {
-    for (const t of this.all) {
-      if (t.values.length > 0 && !idle) {
-        this.send(t, wm);
-        continue;
-      }
-      if (t.values.length > 0) this.send(t);
+    for (const targets of this.channels) {
+      const pending = targets.filter((t) => t.values.length > 0);
+      pending.forEach((t, i) => this.send(t, !idle && i === pending.length - 1 ? wm : undefined));
+      if (pending.length > 0 && !idle) continue;
+      const t = targets[0]!;
       const seq = this.nextSeq(t);
       this.push(t, seq, envelopes.watermark(this.header(t), seq, wm, idle));
     }
     for (const e of this.edges) e.nextRebalance = 0;
   }
 
-  /** Sends a barrier or end-of-input on every output channel, after the records before it. */
+  /** Sends a barrier or end-of-input on every output channel (once), after the records before it. */
   broadcast(kind: 'barrier' | 'end', checkpoint?: number, savepoint = false): void {
     this.flush();
-    for (const t of this.all) {
-      const seq = this.nextSeq(t);
-      this.push(t, seq, kind === 'barrier' ? envelopes.barrier(this.header(t), seq, checkpoint!, savepoint) : envelopes.end(this.header(t), seq));
+    for (const [t] of this.channels) {
+      const seq = this.nextSeq(t!);
+      this.push(t!, seq, kind === 'barrier' ? envelopes.barrier(this.header(t!), seq, checkpoint!, savepoint) : envelopes.end(this.header(t!), seq));
     }
   }
 
@@ -185,7 +192,7 @@ export class OutputRouter {
       const tsText = ts ? ts.join(',') : '';
       if (Buffer.byteLength(recs) + tsText.length + 32 <= room) {
         const seq = this.nextSeq(t);
-        this.push(t, seq, envelopes.records(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined));
+        this.push(t, seq, envelopes.records(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined, t.input));
         return;
       }
       if (values.length === 1) {

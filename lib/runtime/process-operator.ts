@@ -1,5 +1,6 @@
 /**
- * A keyed process function in a chain: its state handles, side outputs and event-time timers.
+ * A keyed process function in a chain, of one input or of two (`connect`: the chain says which
+ * input a record came on): its state handles, side outputs and event-time timers.
  *
  * One context serves every call: it reads the current key (set by the chain's keyed head, or
  * by a firing timer) and the record's timestamp. What a call emits, and the timers it
@@ -22,8 +23,9 @@ type Step = (value: unknown, timestamp: number | undefined) => void;
 export interface ProcessIO {
   readonly ws: WorkingState;
   readonly keyGroups: KeyGroupRange;
-  /** The key being processed; a firing timer sets it too. */
-  readonly current: { key: unknown; encoded: string; group: number };
+  /** The key being processed, and whether the record came on a connected function's second
+   *  input; a firing timer sets the key too. */
+  readonly current: { key: unknown; encoded: string; group: number; readonly second: boolean };
   /** The rest of the chain (main output). */
   readonly next: Step;
   /** Other outputs, routed from this operator. */
@@ -59,7 +61,8 @@ export class ProcessOperator {
   onRecord(value: unknown, timestamp: number | undefined): void {
     this.begin(timestamp);
     try {
-      this.spec.fn(value, this.ctx);
+      if (this.io.current.second) this.spec.fn2!(value, this.ctx);
+      else this.spec.fn(value, this.ctx);
     } catch (e) {
       this.journal?.rollback();
       return this.io.threw(e, value);

@@ -161,7 +161,7 @@ export class SubtaskInvocation {
       return;
     }
     const ts = env.ts;
-    for (let i = 0; i < env.recs.length; i++) this.chain.push(env.recs[i], ts?.[i] ?? undefined, env.from.op);
+    for (let i = 0; i < env.recs.length; i++) this.chain.push(env.recs[i], ts?.[i] ?? undefined, env.from.op, env.in);
     if (d.watermark) this.applyWatermark(d.watermark);
     this.endOfInput(part, d.watermark?.forward ?? null);
   }

@@ -56,6 +56,31 @@ describe('side outputs', () => {
     expect(expected.sinks.get('low')!.length).toBe(15);
   });
 
+  it('a stage\'s main and side outputs read by one operator (one channel carries both): every record once, across a rescale', async () => {
+    const j = job('side-union', { parallelism: 2, checkpoints: { interval: 200 } });
+    const odd = outputTag<number>('odd');
+    const split = j
+      .source('src', generator({ count: 400, batchSize: 7, make: (i) => i }), { parallelism: 2 })
+      .keyBy((i) => i % 11)
+      .process('split', {
+        state: {},
+        sideOutputs: [odd],
+        processElement(i, ctx) {
+          if (i % 2 === 1) ctx.output(odd, i);
+          else ctx.emit(i);
+        },
+      });
+    split.union(split.getSideOutput(odd)).keyBy((i) => (i as number) % 3).reduce('total', (a, b) => (a as number) + (b as number)).sink('out', collect());
+    const world = await memoryWorld(j.build());
+    for (let i = 0; i < 10; i++) await world.round();
+    await world.recovery.restore({ request: { kind: 'latest' }, reason: 'rescale', parallelism: { total: 3 } });
+    await world.runToEnd();
+    const totals = new Map<number, number>();
+    for (const t of (await world.committed('out')) as number[]) totals.set(t % 3, Math.max(totals.get(t % 3) ?? 0, t));
+    const sum = (r: number) => Array.from({ length: 400 }, (_, i) => i).filter((i) => i % 3 === r).reduce((a, b) => a + b, 0);
+    expect([...totals.entries()].sort()).toEqual([0, 1, 2].map((r) => [r, sum(r)]));
+  });
+
   it('a dead-lettered call leaves nothing on its side outputs either', async () => {
     // Record 27 (value 99) goes to `high`, then its call throws: it is skipped whole.
     const graph = splitJob('side-poison', { poison: 27 });

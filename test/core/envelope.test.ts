@@ -33,6 +33,8 @@ describe('envelopes', () => {
     [JSON.stringify({ ...valid, seq: 0 }), 'invalid-field'],
     [JSON.stringify({ ...valid, seq: 1.5 }), 'invalid-field'],
     [JSON.stringify({ ...valid, recs: 'x' }), 'invalid-field'],
+    [JSON.stringify({ ...valid, in: 0 }), 'invalid-field'],
+    [JSON.stringify({ ...valid, in: 'second' }), 'invalid-field'],
     [JSON.stringify({ ...valid, ts: [1] }), 'invalid-field'],
     [JSON.stringify({ ...valid, kind: 'gossip' }), 'invalid-field'],
     [JSON.stringify({ ...valid, gen: -1 }), 'invalid-field'],

@@ -48,6 +48,7 @@ describe('envelope builders', () => {
   it.each([
     ['records', envelopes.records(h, 3, '[1,"a"]', undefined), `{${head},"kind":"records",${ends},"seq":3,"recs":[1,"a"]}`, { kind: 'records', seq: 3, recs: [1, 'a'] }],
     ['records+ts+wm', envelopes.records(h, 3, '[1]', '[7]', 5), `{${head},"kind":"records",${ends},"seq":3,"wm":5,"recs":[1],"ts":[7]}`, { kind: 'records', seq: 3, wm: 5, recs: [1], ts: [7] }],
+    ['records for a second input', envelopes.records(h, 3, '[1]', undefined, 5, 1), `{${head},"kind":"records",${ends},"seq":3,"in":1,"wm":5,"recs":[1]}`, { kind: 'records', seq: 3, in: 1, wm: 5, recs: [1] }],
     ['watermark', envelopes.watermark(h, 4, 100, false), `{${head},"kind":"watermark",${ends},"seq":4,"wm":100}`, { kind: 'watermark', seq: 4, wm: 100 }],
     ['idle watermark', envelopes.watermark(h, 4, 100, true), `{${head},"kind":"watermark",${ends},"seq":4,"wm":100,"idle":true}`, { kind: 'watermark', seq: 4, wm: 100, idle: true }],
     ['barrier', envelopes.barrier(h, 5, 9), `{${head},"kind":"barrier",${ends},"seq":5,"cp":9}`, { kind: 'barrier', seq: 5, cp: 9 }],

@@ -42,15 +42,17 @@ export interface PollFields {
 /** Encodes a records envelope around its records already encoded as one JSON array
  *  (and, when present, the timestamps as one JSON array): the runtime sizes buffers by it. */
 export function encodeRecords(
-  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm'>,
+  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm' | 'in'>,
   seq: number,
   recordsJson: string,
   timestampsJson: string | undefined,
   watermark?: number,
+  input = 0,
 ): string {
   const head =
     `{"v":${header.v},"job":${JSON.stringify(header.job)},"gen":${header.gen},"kind":"records",` +
     `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},` +
+    (input === 0 ? '' : `"in":${input},`) +
     (watermark === undefined ? '' : `"wm":${watermark},`);
   const ts = timestampsJson === undefined ? '' : `,"ts":${timestampsJson}`;
   return `${head}"recs":${recordsJson}${ts}}`;
@@ -69,9 +71,9 @@ const kindFirst = <K extends string>(h: EnvelopeHeader, kind: K) => ({ v: ENVELO
 const kindLast = <K extends string>(h: EnvelopeHeader, kind: K) => ({ v: ENVELOPE_VERSION as typeof ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to, kind });
 
 export const envelopes = {
-  /** A records buffer: see `encodeRecords`; `watermark` rides on it. */
-  records: (h: EnvelopeHeader, seq: number, recordsJson: string, timestampsJson: string | undefined, watermark?: number): string =>
-    encodeRecords({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to }, seq, recordsJson, timestampsJson, watermark),
+  /** A records buffer for the receiver's input `input`: see `encodeRecords`; `watermark` rides on it. */
+  records: (h: EnvelopeHeader, seq: number, recordsJson: string, timestampsJson: string | undefined, watermark?: number, input = 0): string =>
+    encodeRecords({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to }, seq, recordsJson, timestampsJson, watermark, input),
 
   watermark: (h: EnvelopeHeader, seq: number, wm: number, idle: boolean): string =>
     JSON.stringify({

@@ -30,6 +30,9 @@ interface Base {
 export interface RecordsEnvelope extends Base {
   readonly kind: 'records';
   readonly seq: number;
+  /** Which input of the receiving stage's head the records feed (StageEdge.input), when not
+   *  its first: one channel carries every edge between two stages. */
+  readonly in?: number;
   readonly recs: unknown[];
   /** Event timestamps, parallel to `recs`, when the records have them (null: none). */
   readonly ts?: (number | null)[];
@@ -127,6 +130,7 @@ export function decodeEnvelope(body: string, expect: DecodeExpectations): Envelo
   switch (e.kind) {
     case 'records':
       requireCount(e, 'seq', 1);
+      if (e.in !== undefined) requireCount(e, 'in', 1);
       if (!Array.isArray(e.recs)) throw invalid('recs', e.recs);
       if (e.ts !== undefined && (!Array.isArray(e.ts) || e.ts.length !== e.recs.length)) throw invalid('ts', e.ts);
       if (e.wm !== undefined && typeof e.wm !== 'number') throw invalid('wm', e.wm);
