@@ -45,7 +45,6 @@ export const otherOutput = (op: string, port: OutputPort) => `${op}\n${port}`;
  * Inputs one after another, each record as many times as subtasks receive it; the
  * watermark is the minimum over inputs (others start at MIN). A record crossing a keyBy
  * gets its key here, before the operator sees it, as the engine keys it when routing.
-
  * `others`: every operator's other outputs (late records, side outputs), by `otherOutput`.
  */
 export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, others: Map<string, Event[]>, errors: UserErrors): Input[] {
