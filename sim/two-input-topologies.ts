@@ -1,7 +1,8 @@
 /**
  * The simulation's topologies of two-input operators: `connect`, a keyed two-input process
  * function matching orders with their payments through shared keyed state and timing out the
- * unpaid ones with a shared event-time timer, to a side output.
+ * unpaid ones with a shared event-time timer, to a side output; `interval-join` and
+ * `window-join`, the joins, with bounds and windows drawn per seed.
  *
  * Which records meet is made independent of how the two inputs interleave, so the sequential
  * evaluation (which reads the first input, then the second) gives the one right answer: each
@@ -10,9 +11,11 @@
  * watermark on the payments' channel before a payment is below the payment's time, so below
  * the deadline: the payment always arrives before the order's timer can fire; and the
  * watermark before an order is below the order's time, so its timer is never already due.
+ * The joins' inputs likewise are never behind their own channel's watermark, so no record
+ * is late, whatever the other input's progress: the pairs that meet are fixed.
  */
-import { collect, generator, job, outputTag, valueState } from '../lib/api/index.js';
-import { randomInt } from '../lib/core/rng.js';
+import { collect, generator, job, outputTag, session, sliding, tumbling, valueState, type Window } from '../lib/api/index.js';
+import { randomInt, type Random } from '../lib/core/rng.js';
 import { settings, type SimTopology } from './topology-support.js';
 
 interface Order {
@@ -87,6 +90,80 @@ function connect(): SimTopology {
   };
 }
 
+interface Keyed {
+  readonly id: string;
+  readonly key: string;
+  readonly ts: number;
+}
+
+/** `count` records of keys k0..k3, `step` ms apart, each up to `outOfOrderness` ms late. */
+function keyedRecords(random: Random, side: string, count: number, step: number, outOfOrderness: number): Keyed[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `${side}${i}`, key: `k${randomInt(random, 0, 3)}`, ts: i * step + randomInt(random, 0, outOfOrderness) }));
+}
+
+/** Two sources of keyed records, one subtask each, with watermarks: what both joins read. */
+function twoSources(j: ReturnType<typeof job>, random: Random) {
+  const outOfOrderness = randomInt(random, 0, 60);
+  const source = (records: Keyed[]) => generator({ count: records.length, batchSize: randomInt(random, 1, 4), make: (i) => records[i]!, timestamp: (i) => records[i]!.ts });
+  const options = { parallelism: 1, watermarks: { outOfOrderness } };
+  return {
+    left: j.source('lefts', source(keyedRecords(random, 'l', randomInt(random, 20, 70), randomInt(random, 10, 40), outOfOrderness)), options),
+    right: j.source('rights', source(keyedRecords(random, 'r', randomInt(random, 20, 70), randomInt(random, 10, 40), outOfOrderness)), options),
+  };
+}
+
+/** Pairs are compared whole; a replay may emit a pair again, never lose one. */
+const pairs = (name: string, build: SimTopology['build'], rescale: SimTopology['rescale']): SimTopology => {
+  const json = (records: unknown[]) => records.map((r) => JSON.stringify(r));
+  return {
+    name,
+    sinks: ['out'],
+    rescale,
+    build,
+    canonical: json,
+    atLeastOnce(expected, actual) {
+      const have = new Set(json(actual));
+      return json(expected).filter((r) => !have.has(r)).map((r) => `missing ${r}`);
+    },
+  };
+};
+
+const intervalJoin = pairs(
+  'interval-join',
+  ({ mode, random }) => {
+    const j = job('simintervaljoin', { ...settings(mode, random), parallelism: 2 });
+    const { left, right } = twoSources(j, random);
+    const lower = randomInt(random, -100, 50);
+    let joined = left.keyBy((l) => l.key).intervalJoin(right.keyBy((r) => r.key)).between(lower, lower + randomInt(random, 2, 150));
+    if (randomInt(random, 0, 1) === 1) joined = joined.lowerBoundExclusive();
+    if (randomInt(random, 0, 1) === 1) joined = joined.upperBoundExclusive();
+    joined.process('join', (l, r, ctx, emit) => emit({ l: l.id, r: r.id, key: ctx.key, at: ctx.timestamp })).sink('out', collect());
+    return { graph: j.build() };
+  },
+  [{ join: 3 }, { join: 1 }],
+);
+
+const windowJoin = pairs(
+  'window-join',
+  ({ mode, random }) => {
+    const j = job('simwindowjoin', { ...settings(mode, random), parallelism: 2 });
+    const { left, right } = twoSources(j, random);
+    const size = randomInt(random, 2, 6) * 50;
+    const assigners = [tumbling(size), sliding(size * 2, size), session(randomInt(random, 20, 80))];
+    left
+      .join(right)
+      .where((l) => l.key)
+      .equalTo((r) => r.key)
+      .window(assigners[randomInt(random, 0, 2)]!)
+      .apply('joined', (l, r, w: Window) => ({ l: l.id, r: r.id, window: `${l.key}@${w.start}-${w.end}` }))
+      .sink('out', collect());
+    return { graph: j.build() };
+  },
+  [{ joined: 3 }, { joined: 1 }],
+);
+
 export const TWO_INPUT_TOPOLOGIES: Record<string, SimTopology> = {
   connect: connect(),
+  'interval-join': intervalJoin,
+  'window-join': windowJoin,
 };

@@ -17,6 +17,8 @@ import type { Key } from '../core/keygroups.js';
 import { sideOutputPort, type OperatorSpec, type Partitioning, type WindowFunction } from '../core/graph.js';
 import type { Window, WindowAssigner } from '../core/windows.js';
 import { addOperator, type OperatorGraph, type OperatorOptions, type Producer, type ProducerInput } from './operator-graph.js';
+import { leftSide, pairsOf, rightSide, type JoinFunction, type JoinSide } from './window-join.js';
+import { intervalBounds, intervalJoinFunction, type ProcessJoinFunction } from './interval-join.js';
 import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
 import type { StateDescriptor } from './state.js';
@@ -78,6 +80,28 @@ export class Stream<T> {
     return new Stream<T>(this.graph, [...this.producers, ...others.flatMap((o) => o.producers)], null);
   }
 
+  /**
+   * Joins another stream in windows (Flink's window join): `.where(key).equalTo(key)
+   * .window(assigner).apply(name, fn)` calls `fn` for every pair with equal keys in a window.
+   * It adds `<name>-left` and `<name>-right` (which tag each side) before the window `name`.
+   */
+  join<R>(other: Stream<R>): { where<K extends Key>(key: (left: T) => K): { equalTo(key: (right: R) => K): { window(assigner: WindowAssigner): WindowJoin<T, R, K> } } } {
+    return {
+      where: (leftKey) => ({
+        equalTo: (rightKey) => ({
+          window: (assigner) => ({
+            apply: (name, fn, options) => {
+              requireFunction(`operators.${name}.fn`, fn);
+              const lefts = this.map(`${name}-left`, leftSide<T, R>(leftKey));
+              const rights = other.map(`${name}-right`, rightSide<T, R>(rightKey));
+              return lefts.union(rights).keyBy((e) => e.key).window(assigner).process(name, pairsOf(fn), options);
+            },
+          }),
+        }),
+      }),
+    };
+  }
+
   sink(name: string, sink: Sink<T>, options?: OperatorOptions): void {
     if (!sink || typeof sink.spec?.kind !== 'string') throw new ConfigError(`operators.${name}.sink`, 'is not a sink; use collect() or another sink factory');
     this.append(name, { kind: 'sink', sink: sink.spec }, options);
@@ -125,6 +149,12 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
     return new ConnectedStreams<T, T2, K>(this.graph, [...inputs(this, 1), ...inputs(other, 2)]);
   }
 
+  /** Joins another keyed stream by time (Flink's intervalJoin): `.between(lower, upper).process(…)`. */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    const connected = this.connect(other);
+    return { between: (lower, upper) => new IntervalJoined<T, T2, K>(connected, lower, upper, false, false) };
+  }
+
   /**
    * Event-time windows per key. The records need timestamps and the source watermarks.
    * `allowedLateness` keeps a fired window open for late records (each re-fires it); records
@@ -148,6 +178,43 @@ export class ConnectedStreams<T1, T2, K extends Key> {
     const spec = coProcessSpec(name, fn);
     const node = this.graph.add(name, spec, this.inputs, options ?? {});
     return new ProcessResult<R>(this.graph, [{ from: node.name }], spec.sideOutputs ?? []);
+  }
+}
+
+/** A window join with its keys and windows: `apply` adds it (window-join.ts). */
+export interface WindowJoin<L, R, K extends Key> {
+  apply<O>(name: string, fn: JoinFunction<L, R, O>, options?: OperatorOptions): WindowResult<O, JoinSide<L, R>>;
+}
+
+/** An interval join waiting for its bounds. */
+export interface IntervalJoin<L, R, K extends Key> {
+  /** A right record joins a left one at time t when its time is in [t + lower, t + upper] (ms). */
+  between(lower: number, upper: number): IntervalJoined<L, R, K>;
+}
+
+/** An interval join with its bounds: `process` adds it (interval-join.ts). */
+export class IntervalJoined<L, R, K extends Key> {
+  constructor(
+    private readonly connected: ConnectedStreams<L, R, K>,
+    private readonly lower: number,
+    private readonly upper: number,
+    private readonly lowerExclusive: boolean,
+    private readonly upperExclusive: boolean,
+  ) {}
+
+  lowerBoundExclusive(): IntervalJoined<L, R, K> {
+    return new IntervalJoined(this.connected, this.lower, this.upper, true, this.upperExclusive);
+  }
+
+  upperBoundExclusive(): IntervalJoined<L, R, K> {
+    return new IntervalJoined(this.connected, this.lower, this.upper, this.lowerExclusive, true);
+  }
+
+  /** Calls `fn` once per joined pair; what it emits carries the pair's (later) time. */
+  process<O>(name: string, fn: ProcessJoinFunction<L, R, K, O>, options?: OperatorOptions): Stream<O> {
+    requireFunction(`operators.${name}.fn`, fn);
+    const bounds = intervalBounds(this.lower, this.upper, this.lowerExclusive, this.upperExclusive);
+    return this.connected.process(name, intervalJoinFunction(name, bounds, fn), options);
   }
 }
 
