@@ -2,7 +2,8 @@
  * The simulation's topologies of two-input operators: `connect`, a keyed two-input process
  * function matching orders with their payments through shared keyed state and timing out the
  * unpaid ones with a shared event-time timer, to a side output; `interval-join` and
- * `window-join`, the joins, with bounds and windows drawn per seed.
+ * `window-join`, the joins, with bounds and windows drawn per seed; `broadcast-state`, orders
+ * priced at the exchange rate in force at their time, rates broadcast from two subtasks.
  *
  * Which records meet is made independent of how the two inputs interleave, so the sequential
  * evaluation (which reads the first input, then the second) gives the one right answer: each
@@ -12,9 +13,12 @@
  * the deadline: the payment always arrives before the order's timer can fire; and the
  * watermark before an order is below the order's time, so its timer is never already due.
  * The joins' inputs likewise are never behind their own channel's watermark, so no record
- * is late, whatever the other input's progress: the pairs that meet are fixed.
+ * is late, whatever the other input's progress: the pairs that meet are fixed. Broadcast
+ * state is read when an order's timer fires, when every rate up to the order's time has
+ * reached every subtask; the rates keep their versions, so one that came early (or from the
+ * other broadcast subtask first) changes nothing.
  */
-import { collect, generator, job, outputTag, session, sliding, tumbling, valueState, type Window } from '../lib/api/index.js';
+import { collect, generator, job, listState, mapState, outputTag, session, sliding, tumbling, valueState, type Window } from '../lib/api/index.js';
 import { randomInt, type Random } from '../lib/core/rng.js';
 import { settings, type SimTopology } from './topology-support.js';
 
@@ -101,15 +105,17 @@ function keyedRecords(random: Random, side: string, count: number, step: number,
   return Array.from({ length: count }, (_, i) => ({ id: `${side}${i}`, key: `k${randomInt(random, 0, 3)}`, ts: i * step + randomInt(random, 0, outOfOrderness) }));
 }
 
-/** Two sources of keyed records, one subtask each, with watermarks: what both joins read. */
+/** A source of keyed records, one subtask, with watermarks. */
+function keyedSource(j: ReturnType<typeof job>, random: Random, name: string, side: string, outOfOrderness: number) {
+  const records = keyedRecords(random, side, randomInt(random, 20, 70), randomInt(random, 10, 40), outOfOrderness);
+  const reader = generator({ count: records.length, batchSize: randomInt(random, 1, 4), make: (i) => records[i]!, timestamp: (i) => records[i]!.ts });
+  return j.source(name, reader, { parallelism: 1, watermarks: { outOfOrderness } });
+}
+
+/** Two such sources: what both joins read. */
 function twoSources(j: ReturnType<typeof job>, random: Random) {
   const outOfOrderness = randomInt(random, 0, 60);
-  const source = (records: Keyed[]) => generator({ count: records.length, batchSize: randomInt(random, 1, 4), make: (i) => records[i]!, timestamp: (i) => records[i]!.ts });
-  const options = { parallelism: 1, watermarks: { outOfOrderness } };
-  return {
-    left: j.source('lefts', source(keyedRecords(random, 'l', randomInt(random, 20, 70), randomInt(random, 10, 40), outOfOrderness)), options),
-    right: j.source('rights', source(keyedRecords(random, 'r', randomInt(random, 20, 70), randomInt(random, 10, 40), outOfOrderness)), options),
-  };
+  return { left: keyedSource(j, random, 'lefts', 'l', outOfOrderness), right: keyedSource(j, random, 'rights', 'r', outOfOrderness) };
 }
 
 /** Pairs are compared whole; a replay may emit a pair again, never lose one. */
@@ -162,7 +168,67 @@ const windowJoin = pairs(
   [{ joined: 3 }, { joined: 1 }],
 );
 
+interface Rate {
+  readonly currency: string;
+  readonly rate: number;
+  readonly ts: number;
+}
+interface Priced {
+  readonly id: string;
+  readonly rate: number | null;
+}
+
+const broadcastState: SimTopology = {
+  ...pairs(
+    'broadcast-state',
+    ({ mode, random }) => {
+      const j = job('simbroadcaststate', { ...settings(mode, random), parallelism: 2 });
+      const orders = keyedSource(j, random, 'orders', 'o', randomInt(random, 0, 60));
+      const step = randomInt(random, 20, 80);
+      const rates: Rate[] = Array.from({ length: randomInt(random, 5, 40) }, (_, i) => ({ currency: `k${randomInt(random, 0, 3)}`, rate: randomInt(random, 1, 1000), ts: i * step }));
+      const rateStream = j.source('rates', generator({ count: rates.length, batchSize: randomInt(random, 1, 3), make: (i) => rates[i]!, timestamp: (i) => rates[i]!.ts }), {
+        parallelism: 2,
+        watermarks: { outOfOrderness: 0 },
+      });
+      orders
+        .keyBy((o) => o.key)
+        .connect(rateStream.broadcast())
+        .process('price', {
+          state: { waiting: listState<{ id: string; ts: number }>(), priced: valueState<number>() },
+          broadcastState: { versions: mapState<string, [number, number][]>() },
+          processElement(order, ctx) {
+            ctx.state.waiting.add({ id: order.id, ts: order.ts });
+            ctx.timerService.registerEventTimeTimer(order.ts);
+          },
+          processBroadcastElement(rate, ctx) {
+            const versions = [...(ctx.broadcastState.versions.get(rate.currency) ?? []), [rate.ts, rate.rate] as [number, number]];
+            ctx.broadcastState.versions.put(rate.currency, versions.sort((a, b) => a[0] - b[0]));
+          },
+          onTimer(at, ctx) {
+            const waiting = ctx.state.waiting.get();
+            ctx.state.waiting.update(waiting.filter((o) => o.ts !== at));
+            const rate = (ctx.broadcastState.versions.get(ctx.key) ?? []).filter(([ts]) => ts <= at).at(-1)?.[1] ?? null;
+            for (const o of waiting.filter((w) => w.ts === at)) {
+              ctx.state.priced.update((ctx.state.priced.value() ?? 0) + 1);
+              ctx.emit({ id: o.id, rate, n: ctx.state.priced.value() });
+            }
+          },
+        })
+        .sink('out', collect());
+      return { graph: j.build() };
+    },
+    [{ price: 3 }, { price: 1 }],
+  ),
+  // A replay may price an order again (and count it again), never lose one.
+  atLeastOnce(expected, actual) {
+    const key = (r: unknown) => `${(r as Priced).id}@${(r as Priced).rate}`;
+    const have = new Set(actual.map(key));
+    return expected.map(key).filter((k) => !have.has(k)).map((k) => `missing ${k}`);
+  },
+};
+
 export const TWO_INPUT_TOPOLOGIES: Record<string, SimTopology> = {
+  'broadcast-state': broadcastState,
   connect: connect(),
   'interval-join': intervalJoin,
   'window-join': windowJoin,

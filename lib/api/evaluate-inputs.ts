@@ -10,9 +10,18 @@ import type { UserErrors } from './evaluate-user-errors.js';
 export type Event = { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined } | { readonly kind: 'wm'; readonly wm: number };
 
 /** An operator's input: a record that crossed a keyBy carries its key, and the key encoded;
- *  one on the second input of a connected process function says so. */
+ *  one on the second input of a connected process function says so, and a broadcast one
+ *  there which subtask's copy it is (`copy`: the subtask's broadcast state takes it). */
 export type Input =
-  | { readonly kind: 'rec'; readonly value: unknown; readonly ts: number | undefined; readonly key?: unknown; readonly encoded?: string; readonly second?: true }
+  | {
+      readonly kind: 'rec';
+      readonly value: unknown;
+      readonly ts: number | undefined;
+      readonly key?: unknown;
+      readonly encoded?: string;
+      readonly second?: true;
+      readonly copy?: number;
+    }
   | { readonly kind: 'wm'; readonly wm: number };
 
 /** Watermarks of finished input, and of none yet. */
@@ -59,6 +68,10 @@ export function mergeInputs(op: OperatorNode, main: Map<string, Event[]>, others
       if (e.kind === 'rec' && selector) {
         const keyed = errors.key(selector, e.value);
         if (keyed) out.push({ kind: 'rec', value: e.value, ts: e.ts, key: keyed.key, encoded: keyed.encoded, ...(input.input === 2 ? { second: true as const } : {}) });
+        continue;
+      }
+      if (e.kind === 'rec' && input.input === 2) {
+        for (let c = 0; c < copies; c++) out.push({ ...e, second: true, copy: c });
         continue;
       }
       if (e.kind === 'rec') {

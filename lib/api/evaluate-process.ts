@@ -24,14 +24,22 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
   const timers = new Map<number, string[]>();
   let watermark = MIN;
 
-  /** One call, for the key `encoded` at `timestamp`: emits and timer changes kept apart until it returns. */
-  const call = (encoded: string, timestamp: number | undefined, run: (ctx: ProcessContext) => void): void => {
+  /** One call, for the key `encoded` at `timestamp` — or, for a broadcast record, for no key
+   *  and subtask `copy`'s broadcast state: emits and timer changes kept apart until it returns. */
+  const call = (encoded: string | null, timestamp: number | undefined, run: (ctx: ProcessContext) => void, copy = 0): void => {
     const emitted: [Event[], Event][] = [];
     const changes: [number, boolean][] = [];
+    const noKey = (what: string) => () => {
+      throw UserFunctionError.invalid(name, `processBroadcastElement has no key: ${what} belong to processElement and onTimer`, null);
+    };
+    const keyed = encoded !== null ? processState(state, spec.state, encoded, journal) : null;
     const ctx: ProcessContext = {
-      key: decodeKey(encoded),
+      key: encoded === null ? undefined : decodeKey(encoded),
       timestamp,
-      state: processState(state, spec.state, encoded, journal),
+      get state() {
+        return keyed ?? noKey('keyed state')();
+      },
+      broadcastState: broadcastState(state, spec.broadcastState ?? [], copy, encoded === null, journal),
       emit: (value, ts) => void emitted.push([out, { kind: 'rec', value, ts: ts ?? timestamp }]),
       output: (tag, value, ts) => {
         const list = side.get(sideOutputPort(tag));
@@ -40,15 +48,15 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
       },
       timerService: {
         currentWatermark: () => watermark,
-        registerEventTimeTimer: (t) => void changes.push([finite(name, t), true]),
-        deleteEventTimeTimer: (t) => void changes.push([finite(name, t), false]),
+        registerEventTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), true]),
+        deleteEventTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), false]),
       },
     };
     journal?.begin();
     run(ctx);
     journal?.end();
     for (const [list, e] of emitted) list.push(e);
-    for (const [t, register] of changes) setTimer(timers, t, encoded, register);
+    for (const [t, register] of changes) setTimer(timers, t, encoded!, register);
   };
 
   const fireTimers = (wm: number) => {
@@ -77,7 +85,8 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
     }
     try {
       const fn = e.second ? spec.fn2! : spec.fn;
-      call(e.encoded!, e.ts, (ctx) => fn(e.value, ctx));
+      if (e.copy !== undefined && spec.broadcastState) call(null, e.ts, (ctx) => fn(e.value, ctx), e.copy);
+      else call(e.encoded!, e.ts, (ctx) => fn(e.value, ctx));
     } catch (error) {
       journal?.rollback();
       errors.reject(error, e.value);
@@ -136,6 +145,19 @@ class Journal {
     }
     this.kept = null;
   }
+}
+
+/** Subtask `copy`'s broadcast states, in the same store under their own ids (the journal
+ *  covers them); read-only unless `writable`. Keyed records read copy 0's: all are equal. */
+function broadcastState(store: Map<string, unknown>, names: readonly string[], copy: number, writable: boolean, journal: Journal | null): Record<string, unknown> {
+  const maps = processState(store, Object.fromEntries(names.map((n) => [n, { kind: 'map' as const }])), `\u0001${copy}`, journal);
+  if (writable) return maps;
+  const readOnly: Record<string, unknown> = {};
+  for (const [n, handle] of Object.entries(maps) as [string, Record<string, unknown>][]) {
+    const { get, contains, keys, values, entries, isEmpty } = handle;
+    readOnly[n] = { get, contains, keys, values, entries, isEmpty };
+  }
+  return readOnly;
 }
 
 function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null): Record<string, unknown> {

@@ -1,8 +1,9 @@
 /** What users import. Small on purpose; the runtime lives elsewhere. */
 export { job, JobBuilder, type JobOptions, type SourceOptions } from './job.js';
 export type { OperatorOptions } from './operator-graph.js';
-export { ConnectedStreams, IntervalJoined, KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult, type IntervalJoin, type WindowJoin } from './stream.js';
+export { BroadcastConnectedStreams, BroadcastStream, ConnectedStreams, IntervalJoined, KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult, type IntervalJoin, type WindowJoin } from './stream.js';
 export type { JoinFunction, JoinSide } from './window-join.js';
+export type { BroadcastContext, KeyedBroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyMapState } from './broadcast-process.js';
 export type { IntervalJoinContext, ProcessJoinFunction } from './interval-join.js';
 export { output, outputTag, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
 export { session, sliding, tumbling, type Window, type WindowOptions } from './windows.js';

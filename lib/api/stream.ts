@@ -21,7 +21,8 @@ import { leftSide, pairsOf, rightSide, type JoinFunction, type JoinSide } from '
 import { intervalBounds, intervalJoinFunction, type ProcessJoinFunction } from './interval-join.js';
 import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
-import type { StateDescriptor } from './state.js';
+import type { MapStateDescriptor, StateDescriptor } from './state.js';
+import { broadcastProcessSpec, type KeyedBroadcastProcessFunction } from './broadcast-process.js';
 import { windowSettings, type WindowOptions, type WindowSettings } from './windows.js';
 
 function requireFunction(field: string, fn: unknown): void {
@@ -34,6 +35,11 @@ export class Stream<T> {
     protected readonly producers: readonly Producer[],
     protected readonly partitioning: Partitioning | null,
   ) {}
+
+  /** What a two-input operator reading `s` on `input` takes from it (for connect). */
+  protected static inputsOf(s: Stream<unknown>, input: 1 | 2): { readonly graph: OperatorGraph; readonly inputs: ProducerInput[] } {
+    return { graph: s.graph, inputs: s.producers.map((p) => ({ ...p, partitioning: s.partitioning, ...(input === 2 ? { input } : {}) })) };
+  }
 
   /** Adds the next operator, reading this stream; the stream of its output. */
   protected append<U>(name: string, spec: OperatorSpec, options?: OperatorOptions): Stream<U> {
@@ -66,9 +72,9 @@ export class Stream<T> {
     return new Stream<T>(this.graph, this.producers, { type: 'rebalance' });
   }
 
-  /** Every record to every downstream subtask. */
-  broadcast(): Stream<T> {
-    return new Stream<T>(this.graph, this.producers, { type: 'broadcast' });
+  /** Every record to every downstream subtask; a keyed stream may `connect` it (broadcast state). */
+  broadcast(): BroadcastStream<T> {
+    return new BroadcastStream<T>(this.graph, this.producers, { type: 'broadcast' });
   }
 
   /** Merges streams of the same type; the next operator reads all of them. */
@@ -142,11 +148,17 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    * function then sees both, with one keyed state and one set of timers per key. The keys of
    * both sides must agree in type (`"1"` and `1` are different keys).
    */
-  connect<T2>(other: KeyedStream<T2, K>): ConnectedStreams<T, T2, K> {
-    if (!(other instanceof KeyedStream)) throw new ConfigError('connect', 'connect a keyed stream to a keyed stream: call keyBy() on the other stream first');
-    if (other.graph !== this.graph) throw new ConfigError('connect', 'streams belong to different jobs');
-    const inputs = (s: KeyedStream<unknown, K>, input: 1 | 2): ProducerInput[] => s.producers.map((p) => ({ ...p, partitioning: s.partitioning, ...(input === 2 ? { input } : {}) }));
-    return new ConnectedStreams<T, T2, K>(this.graph, [...inputs(this, 1), ...inputs(other, 2)]);
+  connect<T2>(other: KeyedStream<T2, K>): ConnectedStreams<T, T2, K>;
+  /** Connects a broadcast() stream: the broadcast state pattern (broadcast-process.ts). */
+  connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStreams<T, T2, K>;
+  connect<T2>(other: KeyedStream<T2, K> | BroadcastStream<T2>): ConnectedStreams<T, T2, K> | BroadcastConnectedStreams<T, T2, K> {
+    if (!(other instanceof KeyedStream) && !(other instanceof BroadcastStream)) {
+      throw new ConfigError('connect', 'connect a keyed stream, or a broadcast() one: call keyBy() or broadcast() on the other stream first');
+    }
+    const [first, second] = [Stream.inputsOf(this, 1), Stream.inputsOf(other as Stream<unknown>, 2)];
+    if (second.graph !== this.graph) throw new ConfigError('connect', 'streams belong to different jobs');
+    const both = [...first.inputs, ...second.inputs];
+    return other instanceof BroadcastStream ? new BroadcastConnectedStreams<T, T2, K>(this.graph, both) : new ConnectedStreams<T, T2, K>(this.graph, both);
   }
 
   /** Joins another keyed stream by time (Flink's intervalJoin): `.between(lower, upper).process(…)`. */
@@ -163,6 +175,28 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    */
   window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this.graph, this.producers, this.partitioning, windowSettings(assigner, options));
+  }
+}
+
+/** A stream every record of which goes to every subtask of what reads it. */
+export class BroadcastStream<T> extends Stream<T> {}
+
+/** A keyed stream and a broadcast one connected: `process` adds the function that reads both. */
+export class BroadcastConnectedStreams<T, B, K extends Key> {
+  constructor(
+    private readonly graph: OperatorGraph,
+    private readonly inputs: readonly ProducerInput[],
+  ) {}
+
+  /** A keyed broadcast process function (Flink's KeyedBroadcastProcessFunction). */
+  process<S extends Record<string, StateDescriptor>, BS extends Record<string, MapStateDescriptor<Key, unknown>>, R = unknown>(
+    name: string,
+    fn: KeyedBroadcastProcessFunction<T, B, K, S, BS, R>,
+    options?: OperatorOptions,
+  ): ProcessResult<R> {
+    const spec = broadcastProcessSpec(name, fn);
+    const node = this.graph.add(name, spec, this.inputs, options ?? {});
+    return new ProcessResult<R>(this.graph, [{ from: node.name }], spec.sideOutputs ?? []);
   }
 }
 

@@ -50,6 +50,8 @@ export interface ProcessContext {
   /** Emits to the side output `tag` (one the function declared). */
   output(tag: string, value: unknown, timestamp?: number): void;
   readonly timerService: TimerService;
+  /** The subtask's broadcast states, by name: read-only but in a broadcast record's call. */
+  readonly broadcastState: Record<string, unknown>;
 }
 
 /** Event-time timers of the current key (Flink's TimerService, event time only). */
@@ -176,6 +178,9 @@ export type OperatorSpec =
       /** A two-input process function (`connect`): called for the records of its second
        *  input, `fn` for those of its first. Both share the key's state and timers. */
       readonly fn2?: (value: unknown, ctx: ProcessContext) => void;
+      /** With a broadcast second input (Flink's broadcast state pattern): the map states each
+       *  subtask keeps a copy of, written by `fn2` (which has no key) and read by `fn`. */
+      readonly broadcastState?: readonly string[];
       /** Called when one of the key's event-time timers fires; `ctx.timestamp` is its time. */
       readonly onTimer?: (timestamp: number, ctx: ProcessContext) => void;
     }
@@ -251,7 +256,8 @@ export function validateOperator(
       throw new ConfigError(field, `${input.from} declares no side output ${JSON.stringify(tag)} (list it in the process function's sideOutputs)`);
     }
   }
-  if (KEYED_KINDS.has(kind) && !op.inputs.every((i) => i.partitioning.type === 'hash')) {
+  const keyedInputs = op.spec.kind === 'process' && op.spec.broadcastState ? op.inputs.filter((i) => i.input !== 2) : op.inputs;
+  if (KEYED_KINDS.has(kind) && !keyedInputs.every((i) => i.partitioning.type === 'hash')) {
     throw new ConfigError(field, `${kind} keeps keyed state and needs a keyed stream: call keyBy() before it`);
   }
   for (const input of op.inputs) {
@@ -267,6 +273,10 @@ function validateTwoInputs(field: string, op: OperatorNode): void {
   if (!twoInputs && second.length > 0) throw new ConfigError(field, `${op.spec.kind} has one input; only a connected process function has a second`);
   if (!twoInputs) return;
   if (second.length === 0 || second.length === op.inputs.length) throw new ConfigError(field, 'a connected process function needs records on both of its inputs');
+  const broadcast = op.spec.kind === 'process' && op.spec.broadcastState !== undefined;
+  if (broadcast && !second.every((i) => i.partitioning.type === 'broadcast')) {
+    throw new ConfigError(field, 'with broadcast state, the second input must be a broadcast() stream');
+  }
   const read = new Set<string>();
   for (const input of op.inputs) {
     const output = `${input.from}${input.port && input.port !== 'main' ? ` (${input.port})` : ''}`;

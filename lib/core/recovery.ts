@@ -1,7 +1,8 @@
 /**
  * Recovery planning (DESIGN §6): which checkpoint a restore starts from, and how snapshot
  * state is redistributed to the subtasks of the new generation, possibly at another
- * parallelism. Keyed state moves by whole key groups (Flink's rescaling); source offsets
+ * parallelism. Keyed state moves by whole key groups (Flink's rescaling), broadcast state is
+ * copied to every new subtask; source offsets
  * stay with their subtask, so a source's parallelism cannot change; sink transactions found
  * in the snapshot are committed by the restore and not carried into working state.
  *
@@ -145,6 +146,11 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
           continue;
         case 'counter':
           entries[0]!.set(key, ((entries[0]!.get(key) as number | undefined) ?? 0) + (value as number));
+          continue;
+        case 'broadcast':
+          // Every copy is the same fold of the same broadcast records (Flink's assumption):
+          // new subtask i takes old subtask i mod the old parallelism's, as Flink does.
+          for (let i = snap.subtask; i < p; i += oldParallelism) entries[i]!.set(key, value);
           continue;
       }
       if (oldParallelism !== p) {

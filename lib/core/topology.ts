@@ -29,7 +29,7 @@ export interface StageTopology {
   readonly operators: readonly OperatorNode[];
   readonly parallelism: number;
   readonly isSource: boolean;
-  /** Input is hash-partitioned: the head operator's state is keyed by key group. */
+  /** Input is hash-partitioned (but for a broadcast second input): the head operator's state is keyed by key group. */
   readonly keyed: boolean;
   readonly inputs: readonly StageEdge[];
   readonly outputs: readonly StageEdge[];
@@ -168,7 +168,8 @@ function stageOf(graph: JobGraph, { id, ops }: Chain, { chainOf }: Chains, index
     operators: ops,
     parallelism,
     isSource: head.spec.kind === 'source',
-    keyed: head.inputs.length > 0 && head.inputs.every((i) => i.partitioning.type === 'hash'),
+    // A broadcast second input (broadcast state) carries no keys; the first decides.
+    keyed: head.inputs.length > 0 && head.inputs.every((i) => i.partitioning.type === 'hash' || (i.input === 2 && i.partitioning.type === 'broadcast')),
     inputs: head.inputs.map((i, input) => ({ stage: chainOf.get(i.from)!.id, partitioning: i.partitioning, fromOp: i.from, port: i.port ?? 'main', input })),
     outputs: [
       ...(index.consumers.get(tail.name) ?? []).map((c) => edgeTo(c, tail.name, 'main')),

@@ -97,11 +97,16 @@ export class OperatorChain {
   /** Sets the current key; false when the record was skipped because it has none. */
   private setKey(value: unknown, inputStage: string, input: number): boolean {
     const edge = this.stage.inputs[input];
+    const head = this.stage.operators[0]!;
+    if (edge?.stage === inputStage && edge.partitioning.type === 'broadcast' && head.inputs[input]?.input === 2) {
+      // A broadcast record of broadcast state has no key: the function's call for it has none.
+      this.current.second = true;
+      return true;
+    }
     if (edge?.stage !== inputStage || edge.partitioning.type !== 'hash') {
       throw new InvariantError(`stage ${this.stage.id} has no keyed input ${input} from ${inputStage}`);
     }
     const selector = edge.partitioning.key;
-    const head = this.stage.operators[0]!;
     let key: unknown;
     try {
       key = keyOf(selector, value, head.name);

@@ -13,6 +13,7 @@ import { UserFunctionError } from '../core/errors.js';
 import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
 import { stateKeys } from '../core/wire/state-keys.js';
+import { broadcastHandles } from './broadcast-state.js';
 import { EventTimers } from './event-timers.js';
 import { stateHandle, StateJournal } from './keyed-state.js';
 import type { RoutedPort } from './output-router.js';
@@ -47,6 +48,8 @@ export class ProcessOperator {
   private readonly journal: StateJournal | null;
   private readonly timers: EventTimers;
   private readonly ctx: ProcessContext;
+  /** The context of a broadcast record's call (broadcast state): no key, no timers. */
+  private readonly broadcastCtx: ProcessContext | null;
 
   constructor(
     private readonly name: string,
@@ -55,14 +58,16 @@ export class ProcessOperator {
   ) {
     this.journal = io.skips ? new StateJournal(io.ws) : null;
     this.timers = new EventTimers(io.ws, name, io.keyGroups);
-    this.ctx = this.context();
+    const broadcast = spec.broadcastState ? broadcastHandles(io.ws, name, spec.broadcastState, this.journal) : null;
+    this.ctx = this.context(broadcast?.readOnly ?? {});
+    this.broadcastCtx = broadcast && this.broadcastContext(broadcast.writable);
   }
 
   onRecord(value: unknown, timestamp: number | undefined): void {
     this.begin(timestamp);
     try {
-      if (this.io.current.second) this.spec.fn2!(value, this.ctx);
-      else this.spec.fn(value, this.ctx);
+      if (!this.io.current.second) this.spec.fn(value, this.ctx);
+      else this.spec.fn2!(value, this.broadcastCtx ?? this.ctx);
     } catch (e) {
       this.journal?.rollback();
       return this.io.threw(e, value);
@@ -111,7 +116,29 @@ export class ProcessOperator {
     }
   }
 
-  private context(): ProcessContext {
+  /** A broadcast record's call: the keyed context's emits and side outputs, the broadcast
+   *  state writable, and no key — its keyed state and timers are an error to touch. */
+  private broadcastContext(broadcastState: Record<string, unknown>): ProcessContext {
+    const noKey = (what: string) => () => {
+      throw UserFunctionError.invalid(this.name, `processBroadcastElement has no key: ${what} belong to processElement and onTimer`, null);
+    };
+    const keyed = this.ctx;
+    return {
+      key: undefined,
+      get timestamp() {
+        return keyed.timestamp;
+      },
+      get state(): Record<string, unknown> {
+        return noKey('keyed state')();
+      },
+      emit: keyed.emit,
+      output: keyed.output,
+      timerService: { currentWatermark: keyed.timerService.currentWatermark, registerEventTimeTimer: noKey('timers'), deleteEventTimeTimer: noKey('timers') },
+      broadcastState,
+    };
+  }
+
+  private context(broadcastState: Record<string, unknown>): ProcessContext {
     const { ws, current: cur } = this.io;
     const declared = new Set(this.spec.sideOutputs ?? []);
     const state: Record<string, unknown> = {};
@@ -142,6 +169,7 @@ export class ProcessOperator {
         registerEventTimeTimer: (t) => void this.timerChanges.push([time(t), true]),
         deleteEventTimeTimer: (t) => void this.timerChanges.push([time(t), false]),
       },
+      broadcastState,
     };
   }
 }

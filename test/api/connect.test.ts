@@ -108,7 +108,7 @@ describe('connect: a keyed two-input process function', () => {
     const a = j.source('a', generator({ count: 1, make: (i) => i })).keyBy((i) => i);
     const b = j.source('b', generator({ count: 1, make: (i) => i }));
     expect(() => a.connect(b as never)).toThrow(ConfigError);
-    expect(() => a.connect(b as never)).toThrow('call keyBy() on the other stream first');
+    expect(() => a.connect(b as never)).toThrow('call keyBy() or broadcast() on the other stream first');
     expect(() => a.connect(b.keyBy((i) => i)).process('p', { state: {}, processElement1() {} } as never)).toThrow('operators.p.processElement2');
     const other = job('other').source('c', generator({ count: 1, make: (i) => i })).keyBy((i) => i);
     expect(() => a.connect(other)).toThrow('streams belong to different jobs');

@@ -60,6 +60,14 @@ describe('restore planning', () => {
     });
   });
 
+  it('copies broadcast state to every new subtask: new subtask i takes old subtask i mod the old parallelism\'s', () => {
+    const copy = (i: number): [string, unknown] => [stateKeys.broadcast('r', 'rules'), { from: i }];
+    const old = [0, 1].map((i) => snapshot('r', i, 2, [copy(i)]));
+    const at = (p: number) => redistribute(stageById(compileTopology(graph(), { r: p }), 'r'), old, 16).entries.map((m) => m.get(stateKeys.broadcast('r', 'rules')));
+    expect(at(3)).toEqual([{ from: 0 }, { from: 1 }, { from: 0 }]);
+    expect(at(1)).toEqual([{ from: 0 }]);
+  });
+
   it('keeps source offsets with their subtask and refuses to rescale a source', () => {
     const t = compileTopology(graph());
     const src = stageById(t, 'src');

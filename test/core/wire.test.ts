@@ -111,6 +111,7 @@ describe('state keys', () => {
     ['keyed', stateKeys.keyed('sum', 'acc', 7, '"a/b"'), { kind: 'keyed', op: 'sum', state: 'acc', group: 7, key: '"a/b"' }],
     ['window cells', stateKeys.windowCells('win', 3, '"k"'), { kind: 'keyed', op: 'win', state: 'w', group: 3, key: '"k"' }],
     ['window timers', stateKeys.windowTimers('win', 3, 1000), { kind: 'keyed', op: 'win', state: '$t', group: 3, key: '1000' }],
+    ['broadcast', stateKeys.broadcast('price', 'rules'), { kind: 'broadcast', op: 'price', state: 'rules' }],
     ['sink part', stateKeys.sinkPart('out', partNames.channel('a.0>b.1', 4)), { kind: 'sink-part', op: 'out', part: 'a.0>b.1@4' }],
     ['sink txn', stateKeys.sinkTxn('out', 9, 1), { kind: 'sink-txn', op: 'out', checkpoint: 9, subtask: 1 }],
     ['unknown family', 'zz/1', { kind: 'unknown', family: 'zz' }],
@@ -127,6 +128,7 @@ describe('state keys', () => {
       'c/a', 'c/bh', 'c/bt', 'c/p', 'c/f', 'c/t', 'c/ws',
     ]);
     expect(stateKeys.sinkTxn('out', 9, 1)).toBe('snk/out/t/9/1');
+    expect(stateKeys.broadcast('price', 'rules')).toBe('b/price/rules');
     expect(stateKeys.windowTimers('win', 3, 1000)).toBe('k/win/$t/3/1000');
     expect(stateKeys.windowTimers('win', 3, 1000).startsWith(stateKeys.windowTimersPrefix('win'))).toBe(true);
   });
@@ -134,6 +136,7 @@ describe('state keys', () => {
   it('finds the key group of keyed entries only', () => {
     expect(keyGroupOfEntry(stateKeys.keyed('sum', 'acc', 42, '"x/y"'))).toBe(42);
     expect(keyGroupOfEntry(stateKeys.source('src'))).toBeNull();
+    expect(keyGroupOfEntry(stateKeys.broadcast('price', 'rules'))).toBeNull();
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Keys inside a subtask's working state (a flat key-value map). Entries under `c/` belong
  * to the generation (channel sequence numbers, alignment, buffer) and are never part of a
- * snapshot; entries under `src/`, `k/`, `snk/`, `wm/` and `cnt/` are operator state and are
- * snapshotted. Keyed entries carry their key group: `k/<op>/<state>/<kg>/<key>`; a window
+ * snapshot; entries under `src/`, `k/`, `b/`, `snk/`, `wm/` and `cnt/` are operator state and
+ * are snapshotted (`b/<op>/<state>`: a subtask's copy of a broadcast state). Keyed entries carry their key group: `k/<op>/<state>/<kg>/<key>`; a window
  * operator's timers are keyed entries too (`k/<op>/$t/<kg>/<time>`).
  *
  * The keys are short because every commit writes the changed ones; they are stored (in
@@ -65,6 +65,8 @@ export const stateKeys = {
   source: (op: string) => `src/${op}`,
   /** `k/<op>/<state>/<kg>/<key>`: one key's value of a keyed state. */
   keyed,
+  /** `b/<op>/<state>`: the subtask's copy of a broadcast (map) state, one entry for the map. */
+  broadcast: (op: string, state: string) => `b/${op}/${state}`,
   windowCells: (op: string, group: KeyGroup | number, encodedKey: string) => keyed(op, KEYED_STATE.windowCells, group, encodedKey),
   windowTimers: (op: string, group: KeyGroup | number, time: number) => keyed(op, KEYED_STATE.windowTimers, group, String(time)),
   windowTimersPrefix: (op: string) => `k/${op}/${KEYED_STATE.windowTimers}/`,
@@ -82,12 +84,13 @@ export interface SinkTransactionEntry {
   readonly parts: string[];
 }
 
-export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'snk/', 'wm/', 'cnt/'] as const;
+export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'b/', 'snk/', 'wm/', 'cnt/'] as const;
 /** Whether an entry is operator state (one of SNAPSHOT_PREFIXES), by its first letters:
  *  called for every changed key of every commit. */
 export function isSnapshotted(key: string): boolean {
   switch (key.charCodeAt(0)) {
     case 107: // k/
+    case 98: // b/
       return key.charCodeAt(1) === 47;
     case 115: // src/, snk/
       return key.startsWith('src/') || key.startsWith('snk/');
@@ -123,7 +126,7 @@ export function operatorOfEntry(key: string): string | null {
   const family = key.indexOf('/');
   if (family < 0) return null;
   const head = key.slice(0, family);
-  if (head !== 'k' && head !== 'src' && head !== 'snk' && head !== 'cnt') return null;
+  if (head !== 'k' && head !== 'b' && head !== 'src' && head !== 'snk' && head !== 'cnt') return null;
   const end = key.indexOf('/', family + 1);
   return key.slice(family + 1, end < 0 ? key.length : end);
 }
@@ -139,6 +142,7 @@ export type StateKeyEntry =
   | { readonly kind: 'counter'; readonly op: string; readonly name: string }
   | { readonly kind: 'source'; readonly op: string }
   | { readonly kind: 'keyed'; readonly op: string; readonly state: string; readonly group: number; readonly key: string }
+  | { readonly kind: 'broadcast'; readonly op: string; readonly state: string }
   | { readonly kind: 'sink-part'; readonly op: string; readonly part: string }
   | { readonly kind: 'sink-txn'; readonly op: string; readonly checkpoint: number; readonly subtask: number }
   /** Not a key any builder makes; `family` is its first segment. */
@@ -215,6 +219,10 @@ export function parseStateKey(key: string): StateKeyEntry {
     case 'cnt': {
       const s = segments(rest, 2);
       return s ? { kind: 'counter', op: s[0]!, name: s[1]! } : unknown;
+    }
+    case 'b': {
+      const s = segments(rest, 2);
+      return s ? { kind: 'broadcast', op: s[0]!, state: s[1]! } : unknown;
     }
     case 'src':
       return rest.length > 0 && !rest.includes('/') ? { kind: 'source', op: rest } : unknown;
