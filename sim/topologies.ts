@@ -109,6 +109,40 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
       return [...countsAtLeastOnce(expected.filter(isCount), actual.filter(isCount)), ...lost];
     },
   },
+  'operator-state': {
+    name: 'operator-state',
+    sinks: ['out'],
+    rescale: [{ batch: 3 }, { batch: 1 }],
+    // A function on a stream that is not keyed buffers records in list state and emits them
+    // in batches, flushing at the end of input: rescaled restores split its lists.
+    build({ mode, random }) {
+      const j = job('simoperatorstate', { ...settings(mode, random), parallelism: 2 });
+      const size = randomInt(random, 2, 9);
+      j.source('src', generator({ count: randomInt(random, 30, 150), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }), { parallelism: randomInt(random, 1, 2) })
+        .rebalance()
+        .process('batch', {
+          state: { buffer: listState<Event>() },
+          processElement(e, ctx) {
+            ctx.state.buffer.add(e);
+            if (ctx.state.buffer.get().length < size) return;
+            ctx.emit(ctx.state.buffer.get());
+            ctx.state.buffer.clear();
+          },
+          endInput(ctx) {
+            if (ctx.state.buffer.get().length > 0) ctx.emit(ctx.state.buffer.get());
+            ctx.state.buffer.clear();
+          },
+        })
+        .sink('out', collect());
+      return { graph: j.build() };
+    },
+    // Batches depend on how records spread over subtasks; the records in them must not.
+    canonical: (batches) => (batches as Event[][]).flatMap((b) => b.map((e) => JSON.stringify(e))),
+    atLeastOnce(expected, actual) {
+      const have = new Set((actual as Event[][]).flatMap((b) => b.map((e) => JSON.stringify(e))));
+      return (expected as Event[][]).flatMap((b) => b.map((e) => JSON.stringify(e))).filter((e) => !have.has(e)).map((e) => `missing ${e}`);
+    },
+  },
   ...WINDOWED_TOPOLOGIES,
   ...TWO_INPUT_TOPOLOGIES,
 };

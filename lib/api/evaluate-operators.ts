@@ -1,7 +1,7 @@
 /**
  * The sequential evaluation of the record-at-a-time operators: map, filter, flatMap, and
  * keyed reduce and aggregate with their state in one ordinary map (process functions:
- * evaluate-process.ts).
+ * evaluate-process.ts, and with operator state evaluate-operator-state.ts).
  *
  * A call that throws is the operator's user error (see evaluate-user-errors.ts). When the
  * record is skipped it must leave nothing behind, as in the engine: what the call emitted is
@@ -15,10 +15,12 @@ import { InvariantError } from '../core/errors.js';
 import type { OperatorNode } from '../core/graph.js';
 import type { Event, Input, RecordOperatorOutput } from './evaluate-inputs.js';
 import type { UserErrors } from './evaluate-user-errors.js';
+import { evaluateOperatorState } from './evaluate-operator-state.js';
 import { evaluateProcess } from './evaluate-process.js';
 
 export function applyRecordOperator(op: OperatorNode, input: readonly Input[], errors: UserErrors): RecordOperatorOutput {
   const spec = op.spec;
+  if (spec.kind === 'process' && spec.operatorState) return evaluateOperatorState(op.name, spec, input, errors);
   if (spec.kind === 'process') return evaluateProcess(op.name, spec, input, errors);
   if (!RECORD_KINDS.has(spec.kind)) throw new InvariantError(`cannot evaluate ${spec.kind} here`);
   const { own, reject } = errors;

@@ -118,8 +118,9 @@ function nextDue(timers: Map<number, string[]>, wm: number): number | null {
 
 const ABSENT = Symbol('absent');
 
-/** The state entries one process call touched, as they were before it: to undo the call. */
-class Journal {
+/** The state entries one process call touched, as they were before it: to undo the call
+ *  (evaluate-operator-state.ts uses it too). */
+export class Journal {
   private kept: Map<string, unknown> | null = null;
 
   constructor(private readonly store: Map<string, unknown>) {}

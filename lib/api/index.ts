@@ -3,6 +3,7 @@ export { job, JobBuilder, type JobOptions, type SourceOptions } from './job.js';
 export type { OperatorOptions } from './operator-graph.js';
 export { BroadcastConnectedStreams, BroadcastStream, ConnectedStreams, IntervalJoined, KeyedStream, ProcessResult, Stream, WindowedStream, WindowResult, type IntervalJoin, type WindowJoin } from './stream.js';
 export type { JoinFunction, JoinSide } from './window-join.js';
+export type { OperatorProcessContext, OperatorStateDescriptor, ProcessFunction } from './operator-state.js';
 export type { BroadcastContext, KeyedBroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyMapState } from './broadcast-process.js';
 export type { IntervalJoinContext, ProcessJoinFunction } from './interval-join.js';
 export { output, outputTag, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
@@ -18,6 +19,7 @@ export {
   listState,
   mapState,
   reducingState,
+  unionListState,
   valueState,
   type AggregatingState,
   type AggregatingStateDescriptor,
@@ -29,6 +31,7 @@ export {
   type ReducingState,
   type ReducingStateDescriptor,
   type ValueState,
+  type UnionListStateDescriptor,
   type ValueStateDescriptor,
 } from './state.js';
 export type { CheckpointMode, CheckpointSettings, RestartStrategy } from '../core/config.js';

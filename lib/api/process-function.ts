@@ -142,7 +142,7 @@ function stateDeclaration(field: string, stateName: string, d: StateDescriptor |
   }
 }
 
-function sideOutputNames(op: string, tags: readonly OutputTag<unknown>[]): string[] {
+export function sideOutputNames(op: string, tags: readonly OutputTag<unknown>[]): string[] {
   const names: string[] = [];
   for (const [i, tag] of tags.entries()) {
     if (tag?.kind !== 'output-tag') throw new ConfigError(`operators.${op}.sideOutputs.${i}`, 'must be an outputTag()');

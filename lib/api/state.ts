@@ -25,6 +25,13 @@ export interface ListStateDescriptor<V> {
   readonly __list?: V;
 }
 
+/** Operator state of a non-keyed function: a list every subtask of a restore gets whole
+ *  (Flink's union list state); plain `listState` is split evenly over them. */
+export interface UnionListStateDescriptor<V> {
+  readonly kind: 'union';
+  readonly __list?: V;
+}
+
 /** Values added are folded into one with `reduce` (Flink's ReducingState). */
 export interface ReducingStateDescriptor<V> {
   readonly kind: 'reducing';
@@ -52,6 +59,7 @@ export type StateDescriptor =
 export const valueState = <V>(): ValueStateDescriptor<V> => ({ kind: 'value' });
 export const mapState = <K extends Key, V>(): MapStateDescriptor<K, V> => ({ kind: 'map' });
 export const listState = <V>(): ListStateDescriptor<V> => ({ kind: 'list' });
+export const unionListState = <V>(): UnionListStateDescriptor<V> => ({ kind: 'union' });
 export const reducingState = <V>(reduce: (a: V, b: V) => V): ReducingStateDescriptor<V> => ({ kind: 'reducing', reduce });
 export const aggregatingState = <IN, ACC, OUT>(fns: { create: () => ACC; add: (acc: ACC, value: IN) => ACC; result: (acc: ACC) => OUT }): AggregatingStateDescriptor<IN, ACC, OUT> => ({
   kind: 'aggregating',
@@ -103,10 +111,14 @@ export interface AggregatingState<IN, OUT> {
   clear(): void;
 }
 
-export type StateHandles<S extends Record<string, StateDescriptor>> = {
+/** Every descriptor, operator state's union list included: what StateHandles maps. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStateDescriptor = StateDescriptor | UnionListStateDescriptor<any>;
+
+export type StateHandles<S extends Record<string, AnyStateDescriptor>> = {
   [N in keyof S]: S[N] extends MapStateDescriptor<infer K, infer V>
     ? MapState<K, V>
-    : S[N] extends ListStateDescriptor<infer V>
+    : S[N] extends ListStateDescriptor<infer V> | UnionListStateDescriptor<infer V>
       ? ListState<V>
       : S[N] extends ReducingStateDescriptor<infer V>
         ? ReducingState<V>

@@ -22,6 +22,7 @@ import { intervalBounds, intervalJoinFunction, type ProcessJoinFunction } from '
 import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
 import type { MapStateDescriptor, StateDescriptor } from './state.js';
+import { operatorProcessSpec, type OperatorStateDescriptor, type ProcessFunction } from './operator-state.js';
 import { broadcastProcessSpec, type KeyedBroadcastProcessFunction } from './broadcast-process.js';
 import { windowSettings, type WindowOptions, type WindowSettings } from './windows.js';
 
@@ -75,6 +76,17 @@ export class Stream<T> {
   /** Every record to every downstream subtask; a keyed stream may `connect` it (broadcast state). */
   broadcast(): BroadcastStream<T> {
     return new BroadcastStream<T>(this.graph, this.producers, { type: 'broadcast' });
+  }
+
+  /**
+   * A process function on this stream, not keyed, with operator state (operator-state.ts):
+   * `state: { buffer: listState<T>() }`, split evenly over the subtasks of a rescaled restore
+   * (`unionListState`: given whole to each), and `endInput` to flush at the end of input.
+   */
+  process<S extends Record<string, OperatorStateDescriptor>, R = unknown>(name: string, fn: ProcessFunction<T, S, R>, options?: OperatorOptions): ProcessResult<R> {
+    const spec = operatorProcessSpec(name, fn);
+    const producers = addOperator(this.graph, this.producers, this.partitioning, { name, spec, options });
+    return new ProcessResult<R>(this.graph, producers, spec.sideOutputs ?? []);
   }
 
   /** Merges streams of the same type; the next operator reads all of them. */
@@ -136,9 +148,13 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    * A keyed process function with declared state (Flink's KeyedProcessFunction, without
    * timers). The result is a stream of what `output: output<R>()` declares it emits.
    */
-  process<S extends Record<string, StateDescriptor>, R = unknown>(name: string, fn: KeyedProcessFunction<T, K, S, R>, options?: OperatorOptions): ProcessResult<R> {
+  override process<S extends Record<string, StateDescriptor>, R = unknown>(name: string, fn: KeyedProcessFunction<T, K, S, R>, options?: OperatorOptions): ProcessResult<R>;
+  /** Operator state is for a stream that is not keyed: a ConfigError here (declare keyed state). */
+  override process<S extends Record<string, OperatorStateDescriptor>, R = unknown>(name: string, fn: ProcessFunction<T, S, R>, options?: OperatorOptions): ProcessResult<R>;
+  override process<R>(name: string, fn: KeyedProcessFunction<T, K, Record<string, StateDescriptor>, R> | ProcessFunction<T, Record<string, OperatorStateDescriptor>, R>, options?: OperatorOptions): ProcessResult<R> {
     requireFunction(`operators.${name}.processElement`, fn?.processElement);
-    const spec = processSpec(name, fn);
+    if ('endInput' in fn) throw new ConfigError(`operators.${name}.endInput`, 'is for a stream that is not keyed; a keyed function ends with the last watermark (onTimer)');
+    const spec = processSpec(name, fn as KeyedProcessFunction<T, K, Record<string, StateDescriptor>, R>);
     const producers = addOperator(this.graph, this.producers, this.partitioning, { name, spec, options });
     return new ProcessResult<R>(this.graph, producers, spec.sideOutputs ?? []);
   }

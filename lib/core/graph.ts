@@ -35,6 +35,8 @@ export type Emit = (value: unknown, timestamp?: number) => void;
 
 export type StateDeclaration =
   | { readonly kind: 'value' | 'map' | 'list' }
+  /** Operator state only: a list every subtask gets whole on a restore (Flink's union list state). */
+  | { readonly kind: 'union' }
   | { readonly kind: 'reducing'; readonly reduce: (a: unknown, b: unknown) => unknown }
   | { readonly kind: 'aggregating'; readonly create: () => unknown; readonly add: (acc: unknown, value: unknown) => unknown; readonly result: (acc: unknown) => unknown };
 
@@ -181,6 +183,11 @@ export type OperatorSpec =
       /** With a broadcast second input (Flink's broadcast state pattern): the map states each
        *  subtask keeps a copy of, written by `fn2` (which has no key) and read by `fn`. */
       readonly broadcastState?: readonly string[];
+      /** On a non-keyed stream: its state is operator state, one copy per subtask — list state
+       *  split evenly over the subtasks of a restore, union list state given whole to each. */
+      readonly operatorState?: true;
+      /** Called once the subtask's input ended, before end of input goes on (Flink's endInput). */
+      readonly endInput?: (ctx: ProcessContext) => void;
       /** Called when one of the key's event-time timers fires; `ctx.timestamp` is its time. */
       readonly onTimer?: (timestamp: number, ctx: ProcessContext) => void;
     }
@@ -190,6 +197,9 @@ export type OperatorKind = OperatorSpec['kind'];
 
 /** Operators whose state is partitioned by key and that must follow a keyBy. */
 export const KEYED_KINDS: ReadonlySet<OperatorKind> = new Set(['reduce', 'aggregate', 'process', 'window']);
+
+/** Whether an operator keeps keyed state: a keyed kind, but for a process function with operator state. */
+export const isKeyedOperator = (spec: OperatorSpec): boolean => KEYED_KINDS.has(spec.kind) && !(spec.kind === 'process' && spec.operatorState);
 
 export interface OperatorNode {
   readonly name: OperatorName;
@@ -257,7 +267,10 @@ export function validateOperator(
     }
   }
   const keyedInputs = op.spec.kind === 'process' && op.spec.broadcastState ? op.inputs.filter((i) => i.input !== 2) : op.inputs;
-  if (KEYED_KINDS.has(kind) && !keyedInputs.every((i) => i.partitioning.type === 'hash')) {
+  if (op.spec.kind === 'process' && op.spec.operatorState && op.inputs.some((i) => i.partitioning.type === 'hash')) {
+    throw new ConfigError(field, 'operator state is for a stream that is not keyed; after keyBy, declare keyed state');
+  }
+  if (isKeyedOperator(op.spec) && !keyedInputs.every((i) => i.partitioning.type === 'hash')) {
     throw new ConfigError(field, `${kind} keeps keyed state and needs a keyed stream: call keyBy() before it`);
   }
   for (const input of op.inputs) {

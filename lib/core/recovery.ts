@@ -118,6 +118,7 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
   const p = stage.parallelism;
   const entries = Array.from({ length: p }, () => new Map<string, unknown>());
   const transactions: SinkTransaction[] = [];
+  const lists = new OperatorLists();
   for (const snap of snapshots) {
     // Snapshots may come from stages of several parallelisms (operators chained anew): keyed
     // entries go by key group whatever it was, the others need their subtask to be there.
@@ -147,6 +148,9 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
         case 'counter':
           entries[0]!.set(key, ((entries[0]!.get(key) as number | undefined) ?? 0) + (value as number));
           continue;
+        case 'operator-list':
+          lists.add(key, entry.union, snap.subtask, oldParallelism, value as unknown[]);
+          continue;
         case 'broadcast':
           // Every copy is the same fold of the same broadcast records (Flink's assumption):
           // new subtask i takes old subtask i mod the old parallelism's, as Flink does.
@@ -161,5 +165,38 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
       entries[snap.subtask]!.set(key, value);
     }
   }
+  lists.assign(entries);
   return { entries, transactions };
+}
+
+/**
+ * A non-keyed function's list states across the old subtasks, and how the new ones get them
+ * (Flink's operator state): at the same parallelism each subtask keeps its own; otherwise a
+ * split list's elements, in old-subtask order, are cut into even contiguous parts, and a
+ * union list is given whole to every new subtask.
+ */
+class OperatorLists {
+  private readonly lists = new Map<string, { union: boolean; parallelism: number; parts: [number, unknown[]][] }>();
+
+  add(key: string, union: boolean, subtask: number, parallelism: number, list: unknown[]): void {
+    let state = this.lists.get(key);
+    if (!state) this.lists.set(key, (state = { union, parallelism, parts: [] }));
+    state.parts.push([subtask, list]);
+  }
+
+  assign(entries: Map<string, unknown>[]): void {
+    const p = entries.length;
+    for (const [key, { union, parallelism, parts }] of this.lists) {
+      const ordered = parts.sort((a, b) => a[0] - b[0]);
+      if (parallelism === p && !union) {
+        for (const [subtask, list] of ordered) entries[subtask]!.set(key, list);
+        continue;
+      }
+      const all = ordered.flatMap(([, list]) => list);
+      entries.forEach((e, i) => {
+        const mine = union ? all : all.slice(Math.floor((i * all.length) / p), Math.floor(((i + 1) * all.length) / p));
+        if (mine.length > 0) e.set(key, mine);
+      });
+    }
+  }
 }

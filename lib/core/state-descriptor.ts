@@ -6,7 +6,8 @@
  * code would misread:
  *   source        `offsets`       source-offsets(<reader>)   (generator, s3, log: the reader's
  *                                                           kind up to its parameters)
- *   process       each declared   value | map
+ *   process       each declared   value | map | list | reducing | aggregating, or (operator
+ *                                 state) list | union; each broadcast state: broadcast(map)
  *   reduce        `accumulator`   reduce-accumulator
  *   aggregate     `accumulator`   aggregate-accumulator
  *   window        `windows`       window(<assigner>, <function>), e.g. window(tumbling, reduce)
@@ -14,7 +15,7 @@
  *   map, filter, flatMap: no state.
  */
 import type { JobGraph, OperatorNode, OperatorSpec } from './graph.js';
-import { KEYED_KINDS } from './graph.js';
+import { isKeyedOperator } from './graph.js';
 import type { OperatorStateDescriptor, StateDescriptor, StateEntryDescriptor } from './wire/state-descriptor.js';
 
 export function describeState(graph: JobGraph, gen: number): StateDescriptor {
@@ -36,7 +37,10 @@ function statesOf(spec: OperatorSpec): StateEntryDescriptor[] {
     case 'source':
       return [{ name: 'offsets', kind: `source-offsets(${readerFamily(spec.reader.kind)})` }];
     case 'process':
-      return Object.entries(spec.state).map(([name, d]) => ({ name, kind: d.kind }));
+      return [
+        ...Object.entries(spec.state).map(([name, d]) => ({ name, kind: d.kind })),
+        ...(spec.broadcastState ?? []).map((name) => ({ name, kind: 'broadcast(map)' })),
+      ];
     case 'reduce':
     case 'aggregate':
       return [{ name: 'accumulator', kind: `${spec.kind}-accumulator` }];
@@ -61,7 +65,7 @@ const readerFamily = (kind: string) => /^[^(]*/.exec(kind)![0];
  * variables is not noticed. Null for an operator without keyed state.
  */
 export function keyFingerprint(op: OperatorNode): string | null {
-  if (!KEYED_KINDS.has(op.spec.kind)) return null;
+  if (!isKeyedOperator(op.spec)) return null;
   const sources = op.inputs.map((i) => (i.partitioning.type === 'hash' ? i.partitioning.key.toString() : `(${i.partitioning.type})`));
   return `fnv1a:${fnv1a(sources.join('\n'))}`;
 }

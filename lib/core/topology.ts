@@ -8,7 +8,7 @@
  * parallelism is equal, it has that single input and the upstream has no other consumer.
  */
 import { ConfigError } from './errors.js';
-import { KEYED_KINDS, validateOperator, validateParallelism, type JobGraph, type OperatorNode, type OutputPort, type Partitioning } from './graph.js';
+import { isKeyedOperator, validateOperator, validateParallelism, type JobGraph, type OperatorNode, type OutputPort, type Partitioning } from './graph.js';
 import { channelId, stageId, type ChannelId, type JobName, type OperatorName, type StageId, type SubtaskRef } from './ids.js';
 import { keyGroupRange, type KeyGroupRange } from './keygroups.js';
 
@@ -133,7 +133,7 @@ function chainOperators(graph: JobGraph, { byName, consumers }: OperatorIndex): 
       input.partitioning.type === 'forward' &&
       upstream.parallelism === op.parallelism &&
       (consumers.get(upstream.name) ?? []).length === 1 &&
-      !KEYED_KINDS.has(op.spec.kind);
+      !isKeyedOperator(op.spec);
     const chain = chains ? chainOf.get(upstream.name)! : { id: stageId(op.name), ops: [] };
     if (!chains) order.push(chain);
     chain.ops.push(op);

@@ -16,6 +16,7 @@ import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keyg
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
 import { keyOf } from './keyed-state.js';
+import { OperatorStateProcess } from './operator-state-process.js';
 import { ProcessOperator } from './process-operator.js';
 import type { RoutedPort } from './output-router.js';
 import { WindowOperator } from './window-operator.js';
@@ -56,6 +57,8 @@ export class OperatorChain {
   private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0, second: false };
   /** Operators with event-time timers, in chain order. */
   private readonly timed: (WindowOperator | ProcessOperator)[] = [];
+  /** Functions with operator state, head first: they hear of the end of input in this order. */
+  private readonly ending: OperatorStateProcess[] = [];
 
   constructor(
     private readonly stage: StageTopology,
@@ -87,6 +90,12 @@ export class OperatorChain {
       if (key === undefined) known.set(cur.encoded, (key = stateKeys.keyed(op, state, cur.group, cur.encoded)));
       return key;
     };
+  }
+
+  /** The subtask's input ended: functions with operator state may flush, head first (what
+   *  one emits reaches the next before that one hears of it). */
+  endInput(): void {
+    for (const op of this.ending) op.endInput();
   }
 
   /** The watermark advanced: windows and process functions' timers whose time has come fire, in chain order. */
@@ -181,6 +190,12 @@ export class OperatorChain {
 
   /** A keyed process function (process-operator.ts); the chain fires its timers on every watermark. */
   private processStep(name: string, spec: SpecOf<'process'>, { skips }: Guard, threw: Threw, next: Step): Step {
+    if (spec.operatorState) {
+      const op = new OperatorStateProcess(name, spec, { ws: this.io.ws, next, out: (v, ts, from, port) => this.io.out(v, ts, from, port), watermark: this.io.watermark, skips, threw });
+      // Steps are made tail first: each one made goes before the ones made already.
+      this.ending.unshift(op);
+      return (v, ts) => op.onRecord(v, ts);
+    }
     const { ws, keyGroups, watermark } = this.io;
     const op = new ProcessOperator(name, spec, { ws, keyGroups, current: this.current, next, out: (v, ts, from, port) => this.io.out(v, ts, from, port), watermark, skips, threw });
     this.timed.push(op);

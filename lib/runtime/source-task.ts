@@ -54,6 +54,8 @@ export type SourceAction =
   | { readonly kind: 'forward-watermark'; readonly watermark: ChannelWatermark }
   /** End of input on every output channel. */
   | { readonly kind: 'broadcast-end' }
+  /** The source read its last record: the chain after it hears of the end of its input. */
+  | { readonly kind: 'finish-input' }
   /** A checkpoint begins here: snapshot (offsets), ack, barriers out. */
   | { readonly kind: 'snapshot'; readonly checkpoint: number; readonly savepoint: boolean }
   | { readonly kind: 'save'; readonly state: SourceState }
@@ -155,6 +157,7 @@ export class SourceTask {
       watermark = this.sourceWatermark(head, s, env.at);
       if (watermark) actions.push({ kind: 'watermark', wm: watermark.wm });
     }
+    if (batch.finished) actions.push({ kind: 'finish-input' });
     actions.push({ kind: 'end-of-input', part: partNames.poll(env.round), watermark });
     s.emitted += batch.values.length;
     s.offset = batch.next;

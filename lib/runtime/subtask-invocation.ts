@@ -130,6 +130,8 @@ export class SubtaskInvocation {
         return this.endOfInput(d.part, d.watermark.forward);
       case 'end':
         this.applyWatermark(d.watermark);
+        // The last channel ended: the chain hears of it before what it emits then is flushed.
+        if (d.finish) this.chain.endInput();
         this.endOfInput(d.part, d.watermark.forward);
         this.ws.set(stateKeys.ended(d.channel), true);
         if (d.finish) {
@@ -178,6 +180,8 @@ export class SubtaskInvocation {
         return this.addProgress(a.values.length);
       case 'watermark':
         return this.ws.set(stateKeys.watermark, a.wm);
+      case 'finish-input':
+        return this.chain.endInput();
       case 'end-of-input':
         return this.endOfInput(a.part, a.watermark && this.toForward(a.watermark));
       case 'forward-watermark':

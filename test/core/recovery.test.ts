@@ -68,6 +68,18 @@ describe('restore planning', () => {
     expect(at(1)).toEqual([{ from: 0 }]);
   });
 
+  it('splits a non-keyed list state evenly over the new subtasks, in old-subtask order, and gives a union list whole to each', () => {
+    const split = stateKeys.operatorList('r', 'buffer', false);
+    const union = stateKeys.operatorList('r', 'seen', true);
+    const old = [snapshot('r', 1, 2, [[split, [4, 5]], [union, ['b']]]), snapshot('r', 0, 2, [[split, [1, 2, 3]], [union, ['a']]])];
+    const at = (p: number, key: string) => redistribute(stageById(compileTopology(graph(), { r: p }), 'r'), old, 16).entries.map((m) => m.get(key));
+    expect(at(3, split)).toEqual([[1], [2, 3], [4, 5]]);
+    expect(at(2, split)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(at(1, split)).toEqual([[1, 2, 3, 4, 5]]);
+    expect(at(3, union)).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b']]);
+    expect(at(2, union)).toEqual([['a', 'b'], ['a', 'b']]);
+  });
+
   it('keeps source offsets with their subtask and refuses to rescale a source', () => {
     const t = compileTopology(graph());
     const src = stageById(t, 'src');

@@ -1,8 +1,9 @@
 /**
  * Keys inside a subtask's working state (a flat key-value map). Entries under `c/` belong
  * to the generation (channel sequence numbers, alignment, buffer) and are never part of a
- * snapshot; entries under `src/`, `k/`, `b/`, `snk/`, `wm/` and `cnt/` are operator state and
- * are snapshotted (`b/<op>/<state>`: a subtask's copy of a broadcast state). Keyed entries carry their key group: `k/<op>/<state>/<kg>/<key>`; a window
+ * snapshot; entries under `src/`, `k/`, `b/`, `o/`, `snk/`, `wm/` and `cnt/` are operator state
+ * and are snapshotted (`b/<op>/<state>`: a subtask's copy of a broadcast state; `o/…`: a
+ * non-keyed function's list state). Keyed entries carry their key group: `k/<op>/<state>/<kg>/<key>`; a window
  * operator's timers are keyed entries too (`k/<op>/$t/<kg>/<time>`).
  *
  * The keys are short because every commit writes the changed ones; they are stored (in
@@ -65,6 +66,9 @@ export const stateKeys = {
   source: (op: string) => `src/${op}`,
   /** `k/<op>/<state>/<kg>/<key>`: one key's value of a keyed state. */
   keyed,
+  /** `o/<op>/<s|u>/<state>`: a non-keyed function's list state, split evenly (`s`) or given
+   *  whole (`u`, union) to the subtasks of a restore; one entry for the list. */
+  operatorList: (op: string, state: string, union: boolean) => `o/${op}/${union ? 'u' : 's'}/${state}`,
   /** `b/<op>/<state>`: the subtask's copy of a broadcast (map) state, one entry for the map. */
   broadcast: (op: string, state: string) => `b/${op}/${state}`,
   windowCells: (op: string, group: KeyGroup | number, encodedKey: string) => keyed(op, KEYED_STATE.windowCells, group, encodedKey),
@@ -84,13 +88,14 @@ export interface SinkTransactionEntry {
   readonly parts: string[];
 }
 
-export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'b/', 'snk/', 'wm/', 'cnt/'] as const;
+export const SNAPSHOT_PREFIXES = ['src/', 'k/', 'b/', 'o/', 'snk/', 'wm/', 'cnt/'] as const;
 /** Whether an entry is operator state (one of SNAPSHOT_PREFIXES), by its first letters:
  *  called for every changed key of every commit. */
 export function isSnapshotted(key: string): boolean {
   switch (key.charCodeAt(0)) {
     case 107: // k/
     case 98: // b/
+    case 111: // o/
       return key.charCodeAt(1) === 47;
     case 115: // src/, snk/
       return key.startsWith('src/') || key.startsWith('snk/');
@@ -126,7 +131,7 @@ export function operatorOfEntry(key: string): string | null {
   const family = key.indexOf('/');
   if (family < 0) return null;
   const head = key.slice(0, family);
-  if (head !== 'k' && head !== 'b' && head !== 'src' && head !== 'snk' && head !== 'cnt') return null;
+  if (head !== 'k' && head !== 'b' && head !== 'o' && head !== 'src' && head !== 'snk' && head !== 'cnt') return null;
   const end = key.indexOf('/', family + 1);
   return key.slice(family + 1, end < 0 ? key.length : end);
 }
@@ -143,6 +148,7 @@ export type StateKeyEntry =
   | { readonly kind: 'source'; readonly op: string }
   | { readonly kind: 'keyed'; readonly op: string; readonly state: string; readonly group: number; readonly key: string }
   | { readonly kind: 'broadcast'; readonly op: string; readonly state: string }
+  | { readonly kind: 'operator-list'; readonly op: string; readonly state: string; readonly union: boolean }
   | { readonly kind: 'sink-part'; readonly op: string; readonly part: string }
   | { readonly kind: 'sink-txn'; readonly op: string; readonly checkpoint: number; readonly subtask: number }
   /** Not a key any builder makes; `family` is its first segment. */
@@ -223,6 +229,10 @@ export function parseStateKey(key: string): StateKeyEntry {
     case 'b': {
       const s = segments(rest, 2);
       return s ? { kind: 'broadcast', op: s[0]!, state: s[1]! } : unknown;
+    }
+    case 'o': {
+      const s = segments(rest, 3);
+      return s && (s[1] === 's' || s[1] === 'u') ? { kind: 'operator-list', op: s[0]!, state: s[2]!, union: s[1] === 'u' } : unknown;
     }
     case 'src':
       return rest.length > 0 && !rest.includes('/') ? { kind: 'source', op: rest } : unknown;

@@ -1,0 +1,81 @@
+/**
+ * The process function of a stream that is not keyed, with operator state (Flink's
+ * ProcessFunction with CheckpointedFunction's list state): each subtask keeps its own lists;
+ * a restore at another parallelism splits `listState` evenly over the new subtasks and gives
+ * `unionListState` whole to each. `endInput` runs once a subtask's input ended (Flink's
+ * endInput), so a function that buffers can flush; after a restore from a checkpoint taken
+ * later than that it may run again, so let it emit only what it holds.
+ *
+ *   lines.process('batches', {
+ *     state: { buffer: listState<string>() },
+ *     processElement(line, ctx) {
+ *       ctx.state.buffer.add(line);
+ *       if (ctx.state.buffer.get().length === 100) { ctx.emit(ctx.state.buffer.get()); ctx.state.buffer.clear(); }
+ *     },
+ *     endInput(ctx) { if (ctx.state.buffer.get().length > 0) ctx.emit(ctx.state.buffer.get()); ctx.state.buffer.clear(); },
+ *   })
+ */
+import { requireName } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { OperatorSpec, ProcessContext, StateDeclarations } from '../core/graph.js';
+import type { OutputTag } from './output-tag.js';
+import { sideOutputNames, type OutputDescriptor } from './process-function.js';
+import type { ListStateDescriptor, StateHandles, UnionListStateDescriptor } from './state.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- lists of any element type
+export type OperatorStateDescriptor = ListStateDescriptor<any> | UnionListStateDescriptor<any>;
+
+export interface OperatorProcessContext<S extends Record<string, OperatorStateDescriptor>, R> {
+  /** Event time of the current record, when it has one (undefined in endInput). */
+  readonly timestamp: number | undefined;
+  /** The subtask's lists. */
+  readonly state: StateHandles<S>;
+  emit(value: R, timestamp?: number): void;
+  output<O>(tag: OutputTag<O>, value: O, timestamp?: number): void;
+  currentWatermark(): number;
+}
+
+export interface ProcessFunction<T, S extends Record<string, OperatorStateDescriptor>, R> {
+  /** Operator state: listState() or unionListState() only. @default none */
+  readonly state?: S;
+  /** What `ctx.emit` takes: the record type of the resulting stream. @default unknown */
+  readonly output?: OutputDescriptor<R>;
+  /** The side outputs `ctx.output` may emit to. @default none */
+  readonly sideOutputs?: readonly OutputTag<unknown>[];
+  readonly processElement: (value: T, ctx: OperatorProcessContext<S, R>) => void;
+  readonly endInput?: (ctx: OperatorProcessContext<S, R>) => void;
+}
+
+/** The operator spec of non-keyed process function `fn` of operator `name`, its state checked. */
+export function operatorProcessSpec<T, S extends Record<string, OperatorStateDescriptor>, R>(name: string, fn: ProcessFunction<T, S, R>): Extract<OperatorSpec, { kind: 'process' }> {
+  if (typeof fn?.processElement !== 'function') throw new ConfigError(`operators.${name}.processElement`, 'must be a function');
+  if (fn.endInput !== undefined && typeof fn.endInput !== 'function') throw new ConfigError(`operators.${name}.endInput`, 'must be a function');
+  const state: StateDeclarations = {};
+  for (const [stateName, d] of Object.entries(fn.state ?? {})) {
+    const field = `operators.${name}.state.${stateName}`;
+    requireName(field, stateName);
+    if (d?.kind !== 'list' && d?.kind !== 'union') throw new ConfigError(field, 'a stream that is not keyed keeps operator state: listState() or unionListState() (keyBy first for keyed state)');
+    state[stateName] = { kind: d.kind };
+  }
+  const sideOutputs = sideOutputNames(name, fn.sideOutputs ?? []);
+  // The typed view over the engine's context: output takes a tag, currentWatermark is the timer service's.
+  const views = new WeakMap<ProcessContext, OperatorProcessContext<S, R>>();
+  const viewOf = (ctx: ProcessContext) => {
+    let view = views.get(ctx);
+    if (!view) {
+      const extra = { output: (tag: OutputTag<unknown>, value: unknown, ts?: number) => ctx.output(tag?.name, value, ts), currentWatermark: () => ctx.timerService.currentWatermark() };
+      views.set(ctx, (view = Object.assign(Object.create(ctx) as OperatorProcessContext<S, R>, extra)));
+    }
+    return view;
+  };
+  const processElement = fn.processElement as (v: unknown, ctx: OperatorProcessContext<S, R>) => void;
+  const endInput = fn.endInput;
+  return {
+    kind: 'process',
+    state,
+    operatorState: true,
+    ...(sideOutputs.length > 0 ? { sideOutputs } : {}),
+    fn: (v, ctx) => processElement(v, viewOf(ctx)),
+    ...(endInput ? { endInput: (ctx: ProcessContext) => endInput(viewOf(ctx)) } : {}),
+  };
+}
