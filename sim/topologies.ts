@@ -109,6 +109,31 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
       return [...countsAtLeastOnce(expected.filter(isCount), actual.filter(isCount)), ...lost];
     },
   },
+  'count-windows': {
+    name: 'count-windows',
+    sinks: ['out'],
+    rescale: [{ win: 3 }, { win: 1 }],
+    // Count windows per key, tumbling or sliding; one source subtask, so each key's records
+    // come in one order and every run fills the same windows.
+    build({ mode, random }) {
+      const j = job('simcountwindows', { ...settings(mode, random), parallelism: 2 });
+      const size = randomInt(random, 1, 6);
+      const slide = randomInt(random, 0, 1) === 0 ? size : randomInt(random, 1, size);
+      j.source('src', generator({ count: randomInt(random, 30, 150), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }), { parallelism: 1 })
+        .keyBy((e) => e.key)
+        .countWindow(size, slide)
+        .process('win', (key, records, emit: (v: { key: string; ids: number[] }) => void) => emit({ key, ids: records.map((e) => e.id) }))
+        .sink('out', collect());
+      return { graph: j.build() };
+    },
+    canonical: (records) => records.map((r) => JSON.stringify(r)),
+    // A replayed record shifts the windows after it: each key fires at least as many, no fewer.
+    atLeastOnce(expected, actual) {
+      const perKey = (records: unknown[]) => records.reduce<Map<string, number>>((m, r) => m.set((r as { key: string }).key, (m.get((r as { key: string }).key) ?? 0) + 1), new Map());
+      const have = perKey(actual);
+      return [...perKey(expected)].filter(([key, n]) => (have.get(key) ?? 0) < n).map(([key, n]) => `key ${key} fired ${have.get(key) ?? 0} windows, fewer than ${n}`);
+    },
+  },
   'operator-state': {
     name: 'operator-state',
     sinks: ['out'],

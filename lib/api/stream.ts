@@ -17,6 +17,7 @@ import type { Key } from '../core/keygroups.js';
 import { sideOutputPort, type OperatorSpec, type Partitioning, type WindowFunction } from '../core/graph.js';
 import type { Window, WindowAssigner } from '../core/windows.js';
 import { addOperator, type OperatorGraph, type OperatorOptions, type Producer, type ProducerInput } from './operator-graph.js';
+import { countWindowFunction, countWindowSpec } from './count-windows.js';
 import { leftSide, pairsOf, rightSide, type JoinFunction, type JoinSide } from './window-join.js';
 import { intervalBounds, intervalJoinFunction, type ProcessJoinFunction } from './interval-join.js';
 import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
@@ -177,6 +178,25 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
     return other instanceof BroadcastStream ? new BroadcastConnectedStreams<T, T2, K>(this.graph, both) : new ConnectedStreams<T, T2, K>(this.graph, both);
   }
 
+  /** Count windows per key (Flink's countWindow): every `slide` records over the last `size` (count-windows.ts). */
+  countWindow(size: number, slide?: number): CountWindowedStream<T, K> {
+    const spec = countWindowSpec(size, slide);
+    return {
+      reduce: (name, fn, options) => {
+        requireFunction(`operators.${name}.fn`, fn);
+        return this.process(name, countWindowFunction<T, K, T>(spec, (_k, records, emit) => emit(records.reduce((a, b) => fn(a, b)))), options);
+      },
+      aggregate: (name, fns, options) => {
+        for (const f of ['create', 'add', 'result'] as const) requireFunction(`operators.${name}.${f}`, fns?.[f]);
+        return this.process(name, countWindowFunction(spec, (k, records, emit) => emit(fns.result(records.reduce((acc, r) => fns.add(acc, r), fns.create()), k))), options);
+      },
+      process: (name, fn, options) => {
+        requireFunction(`operators.${name}.fn`, fn);
+        return this.process(name, countWindowFunction(spec, fn), options);
+      },
+    };
+  }
+
   /** Joins another keyed stream by time (Flink's intervalJoin): `.between(lower, upper).process(…)`. */
   intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
     const connected = this.connect(other);
@@ -229,6 +249,14 @@ export class ConnectedStreams<T1, T2, K extends Key> {
     const node = this.graph.add(name, spec, this.inputs, options ?? {});
     return new ProcessResult<R>(this.graph, [{ from: node.name }], spec.sideOutputs ?? []);
   }
+}
+
+/** A keyed stream cut into count windows: what each window does when it fires. */
+export interface CountWindowedStream<T, K extends Key> {
+  reduce(name: string, fn: (accumulator: T, value: T) => T, options?: OperatorOptions): Stream<T>;
+  aggregate<A, R>(name: string, fns: { create: () => A; add: (accumulator: A, value: T) => A; result: (accumulator: A, key: K) => R }, options?: OperatorOptions): Stream<R>;
+  /** Calls `fn` with all of a window's records, oldest first. */
+  process<R>(name: string, fn: (key: K, records: T[], emit: (value: R) => void) => void, options?: OperatorOptions): Stream<R>;
 }
 
 /** A window join with its keys and windows: `apply` adds it (window-join.ts). */
