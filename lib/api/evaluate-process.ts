@@ -12,6 +12,7 @@ import { UserFunctionError } from '../core/errors.js';
 import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext, type StateDeclarations } from '../core/graph.js';
 import { decodeKey, encodeKey } from '../core/keygroups.js';
 import { MIN, type Event, type Input, type RecordOperatorOutput } from './evaluate-inputs.js';
+import { ttlHandle, type EvaluationClock } from './evaluate-ttl.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
 type ProcessSpec = Extract<OperatorSpec, { kind: 'process' }>;
@@ -32,7 +33,8 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
     const noKey = (what: string) => () => {
       throw UserFunctionError.invalid(name, `processBroadcastElement has no key: ${what} belong to processElement and onTimer`, null);
     };
-    const keyed = encoded !== null ? processState(state, spec.state, encoded, journal) : null;
+    const clock = { now: () => timestamp ?? watermark, watermark: () => watermark };
+    const keyed = encoded !== null ? processState(state, spec.state, encoded, journal, clock) : null;
     const ctx: ProcessContext = {
       key: encoded === null ? undefined : decodeKey(encoded),
       timestamp,
@@ -161,7 +163,7 @@ function broadcastState(store: Map<string, unknown>, names: readonly string[], c
   return readOnly;
 }
 
-function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null): Record<string, unknown> {
+function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null, clock?: EvaluationClock): Record<string, unknown> {
   const state: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(declared)) {
     const id = `${name}\u0000${k}`;
@@ -169,6 +171,10 @@ function processState(store: Map<string, unknown>, declared: StateDeclarations, 
     // Written apart from the engine's handles (runtime/keyed-state.ts): this is the reference.
     const get = () => (touch(), store.get(id));
     const put = (v: unknown) => (touch(), v === undefined ? store.delete(id) : store.set(id, v));
+    if (decl.ttl && clock) {
+      state[name] = ttlHandle({ ...decl, ttl: decl.ttl }, get, put, clock);
+      continue;
+    }
     if (decl.kind === 'list') {
       const list = () => (get() as unknown[] | undefined) ?? [];
       state[name] = {

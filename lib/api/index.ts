@@ -31,6 +31,8 @@ export {
   type ReducingState,
   type ReducingStateDescriptor,
   type ValueState,
+  type StateOptions,
+  type StateTtlOptions,
   type UnionListStateDescriptor,
   type ValueStateDescriptor,
 } from './state.js';

@@ -55,6 +55,7 @@ export function operatorProcessSpec<T, S extends Record<string, OperatorStateDes
     const field = `operators.${name}.state.${stateName}`;
     requireName(field, stateName);
     if (d?.kind !== 'list' && d?.kind !== 'union') throw new ConfigError(field, 'a stream that is not keyed keeps operator state: listState() or unionListState() (keyBy first for keyed state)');
+    if ('ttl' in d && d.ttl !== undefined) throw new ConfigError(`${field}.ttl`, 'is for keyed state: operator state lives until cleared');
     state[stateName] = { kind: d.kind };
   }
   const sideOutputs = sideOutputNames(name, fn.sideOutputs ?? []);

@@ -17,9 +17,9 @@
  */
 import { requireName } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import type { OperatorSpec, ProcessContext, StateDeclaration, StateDeclarations } from '../core/graph.js';
+import type { OperatorSpec, ProcessContext, StateDeclaration, StateDeclarations, StateTtl } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
-import type { KeyedProcessContext, StateDescriptor } from './state.js';
+import type { KeyedProcessContext, StateDescriptor, StateTtlOptions } from './state.js';
 import type { OutputTag } from './output-tag.js';
 
 export { outputTag, type OutputTag } from './output-tag.js';
@@ -128,18 +128,28 @@ function stateDeclaration(field: string, stateName: string, d: StateDescriptor |
     if (typeof f !== 'function') throw new ConfigError(`${field}.${part}`, 'must be a function');
     return f as never;
   };
+  const ttl = d?.ttl === undefined ? {} : { ttl: stateTtl(`${field}.ttl`, d.ttl) };
   switch (d?.kind) {
     case 'value':
     case 'map':
     case 'list':
-      return { kind: d.kind };
+      return { kind: d.kind, ...ttl };
     case 'reducing':
-      return { kind: 'reducing', reduce: fn('reduce', d.reduce) };
+      return { kind: 'reducing', reduce: fn('reduce', d.reduce), ...ttl };
     case 'aggregating':
-      return { kind: 'aggregating', create: fn('create', d.create), add: fn('add', d.add), result: fn('result', d.result) };
+      return { kind: 'aggregating', create: fn('create', d.create), add: fn('add', d.add), result: fn('result', d.result), ...ttl };
     default:
       throw new ConfigError(field, 'must be valueState(), mapState(), listState(), reducingState() or aggregatingState()');
   }
+}
+
+/** A state's ttl option checked: a whole number of ms from 1, and how reads count. */
+function stateTtl(field: string, ttl: StateTtlOptions): StateTtl {
+  const ms = ttl?.eventTime;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1) throw new ConfigError(`${field}.eventTime`, `must be a whole number of ms from 1, got ${String(ms)}`);
+  const updateOn = ttl.updateOn ?? 'write';
+  if (updateOn !== 'write' && updateOn !== 'read-and-write') throw new ConfigError(`${field}.updateOn`, `must be 'write' or 'read-and-write', got ${JSON.stringify(updateOn)}`);
+  return { eventTime: ms, updateOn };
 }
 
 export function sideOutputNames(op: string, tags: readonly OutputTag<unknown>[]): string[] {

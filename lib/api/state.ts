@@ -8,20 +8,42 @@ import type { OutputTag } from './output-tag.js';
 import type { TimerService } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
 
+/**
+ * Time-to-live of keyed state, in event time (Flink's StateTtlConfig, with the watermark as
+ * the clock): what was written at t — the record's time, or the watermark when the call has
+ * none — is gone once the watermark reaches t + `eventTime` ms. Map entries and list elements
+ * each expire on their own. Expired state is never read back and is cleaned up by a timer per
+ * key, without a scan.
+ */
+export interface StateTtlOptions {
+  readonly eventTime: number;
+  /** 'read-and-write' renews on reads too (Flink's OnReadAndWrite). @default 'write' */
+  readonly updateOn?: 'write' | 'read-and-write';
+}
+
+/** Options of a keyed state descriptor. */
+export interface StateOptions {
+  /** @default none: state lives until cleared */
+  readonly ttl?: StateTtlOptions;
+}
+
 export interface ValueStateDescriptor<V> {
   readonly kind: 'value';
+  readonly ttl?: StateTtlOptions;
   /** Phantom: carries the value type. */
   readonly __value?: V;
 }
 
 export interface MapStateDescriptor<K extends Key, V> {
   readonly kind: 'map';
+  readonly ttl?: StateTtlOptions;
   readonly __key?: K;
   readonly __value?: V;
 }
 
 export interface ListStateDescriptor<V> {
   readonly kind: 'list';
+  readonly ttl?: StateTtlOptions;
   readonly __list?: V;
 }
 
@@ -35,12 +57,14 @@ export interface UnionListStateDescriptor<V> {
 /** Values added are folded into one with `reduce` (Flink's ReducingState). */
 export interface ReducingStateDescriptor<V> {
   readonly kind: 'reducing';
+  readonly ttl?: StateTtlOptions;
   readonly reduce: (a: V, b: V) => V;
 }
 
 /** Values added go into an accumulator; `get` gives its result (Flink's AggregatingState). */
 export interface AggregatingStateDescriptor<IN, ACC, OUT> {
   readonly kind: 'aggregating';
+  readonly ttl?: StateTtlOptions;
   readonly create: () => ACC;
   readonly add: (acc: ACC, value: IN) => ACC;
   readonly result: (acc: ACC) => OUT;
@@ -56,16 +80,22 @@ export type StateDescriptor =
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   | AggregatingStateDescriptor<any, any, unknown>;
 
-export const valueState = <V>(): ValueStateDescriptor<V> => ({ kind: 'value' });
-export const mapState = <K extends Key, V>(): MapStateDescriptor<K, V> => ({ kind: 'map' });
-export const listState = <V>(): ListStateDescriptor<V> => ({ kind: 'list' });
+const withTtl = (options: StateOptions | undefined) => (options?.ttl === undefined ? {} : { ttl: options.ttl });
+
+export const valueState = <V>(options?: StateOptions): ValueStateDescriptor<V> => ({ kind: 'value', ...withTtl(options) });
+export const mapState = <K extends Key, V>(options?: StateOptions): MapStateDescriptor<K, V> => ({ kind: 'map', ...withTtl(options) });
+export const listState = <V>(options?: StateOptions): ListStateDescriptor<V> => ({ kind: 'list', ...withTtl(options) });
 export const unionListState = <V>(): UnionListStateDescriptor<V> => ({ kind: 'union' });
-export const reducingState = <V>(reduce: (a: V, b: V) => V): ReducingStateDescriptor<V> => ({ kind: 'reducing', reduce });
-export const aggregatingState = <IN, ACC, OUT>(fns: { create: () => ACC; add: (acc: ACC, value: IN) => ACC; result: (acc: ACC) => OUT }): AggregatingStateDescriptor<IN, ACC, OUT> => ({
+export const reducingState = <V>(reduce: (a: V, b: V) => V, options?: StateOptions): ReducingStateDescriptor<V> => ({ kind: 'reducing', reduce, ...withTtl(options) });
+export const aggregatingState = <IN, ACC, OUT>(
+  fns: { create: () => ACC; add: (acc: ACC, value: IN) => ACC; result: (acc: ACC) => OUT },
+  options?: StateOptions,
+): AggregatingStateDescriptor<IN, ACC, OUT> => ({
   kind: 'aggregating',
   create: fns.create,
   add: fns.add,
   result: fns.result,
+  ...withTtl(options),
 });
 
 export interface ValueState<V> {

@@ -33,12 +33,25 @@ export interface OperatorInput {
 /** A record as it travels: the value and, when known, its event time in ms. */
 export type Emit = (value: unknown, timestamp?: number) => void;
 
-export type StateDeclaration =
+/**
+ * Time-to-live of keyed state, in event time: what was written at time t (the record's, or
+ * the watermark's when the call has none) is gone once the watermark reaches t + `eventTime`
+ * — never read back after that, and cleaned up by a timer for its key, without a scan. A map
+ * entry and a list element each have their own time, as in Flink.
+ */
+export interface StateTtl {
+  readonly eventTime: number;
+  /** 'read-and-write': a read renews the time too (Flink's OnReadAndWrite). */
+  readonly updateOn: 'write' | 'read-and-write';
+}
+
+export type StateDeclaration = (
   | { readonly kind: 'value' | 'map' | 'list' }
   /** Operator state only: a list every subtask gets whole on a restore (Flink's union list state). */
   | { readonly kind: 'union' }
   | { readonly kind: 'reducing'; readonly reduce: (a: unknown, b: unknown) => unknown }
-  | { readonly kind: 'aggregating'; readonly create: () => unknown; readonly add: (acc: unknown, value: unknown) => unknown; readonly result: (acc: unknown) => unknown };
+  | { readonly kind: 'aggregating'; readonly create: () => unknown; readonly add: (acc: unknown, value: unknown) => unknown; readonly result: (acc: unknown) => unknown }
+) & { readonly ttl?: StateTtl };
 
 /** State a keyed `process` function declares; names are the keys of this record. */
 export type StateDeclarations = Record<string, StateDeclaration>;

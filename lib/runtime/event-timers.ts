@@ -9,7 +9,7 @@
  * time the watermark has passed, fires in the same round (as Flink's timer service does).
  */
 import type { KeyGroupRange } from '../core/keygroups.js';
-import { parseStateKey, stateKeys } from '../core/wire/state-keys.js';
+import { KEYED_STATE, parseStateKey, stateKeys } from '../core/wire/state-keys.js';
 import type { WorkingState } from './working-state.js';
 
 export type OnTimer = (time: number, encodedKey: string, group: number) => void;
@@ -18,15 +18,17 @@ export class EventTimers {
   /** The index while timers fire, so that what they schedule joins the round. */
   private firing: number[] | null = null;
 
+  /** `timers`: the keyed state the timers are kept in (KEYED_STATE: windows' and process functions', or cleanup). */
   constructor(
     private readonly ws: WorkingState,
     private readonly op: string,
     private readonly keyGroups: KeyGroupRange,
+    private readonly timers: string = KEYED_STATE.windowTimers,
   ) {}
 
   /** A timer at `time` for the key; scheduling one that exists changes nothing. */
   schedule(time: number, encodedKey: string, group: number): void {
-    const timerKey = stateKeys.windowTimers(this.op, group, time);
+    const timerKey = stateKeys.windowTimers(this.op, group, time, this.timers);
     const keys = this.ws.get<string[]>(timerKey) ?? [];
     if (!keys.includes(encodedKey)) this.ws.set(timerKey, [...keys, encodedKey]);
     const index = this.firing ?? this.index();
@@ -34,13 +36,13 @@ export class EventTimers {
       let at = index.length;
       while (at > 0 && index[at - 1]! > time) at--;
       index.splice(at, 0, time);
-      this.ws.set(stateKeys.timerIndex(this.op), index);
+      this.ws.set(stateKeys.timerIndex(this.op, this.timers), index);
     }
   }
 
   /** Removes the key's timer at `time`, if any (its time may stay in the index: harmless). */
   cancel(time: number, encodedKey: string, group: number): void {
-    const timerKey = stateKeys.windowTimers(this.op, group, time);
+    const timerKey = stateKeys.windowTimers(this.op, group, time, this.timers);
     const keys = this.ws.get<string[]>(timerKey);
     if (!keys?.includes(encodedKey)) return;
     const rest = keys.filter((k) => k !== encodedKey);
@@ -57,7 +59,7 @@ export class EventTimers {
       while (index.length > 0 && index[0]! <= watermark) {
         const time = index.shift()!;
         for (let group = this.keyGroups.start; group <= this.keyGroups.end; group++) {
-          const timerKey = stateKeys.windowTimers(this.op, group, time);
+          const timerKey = stateKeys.windowTimers(this.op, group, time, this.timers);
           const keys = this.ws.get<string[]>(timerKey);
           if (!keys) continue;
           this.ws.delete(timerKey);
@@ -67,20 +69,20 @@ export class EventTimers {
     } finally {
       this.firing = null;
     }
-    this.ws.set(stateKeys.timerIndex(this.op), index);
+    this.ws.set(stateKeys.timerIndex(this.op, this.timers), index);
   }
 
   /** The sorted timer times; after a restore (the index is generation-local) rebuilt from the timers. */
   private index(): number[] {
-    const stored = this.ws.get<number[]>(stateKeys.timerIndex(this.op));
+    const stored = this.ws.get<number[]>(stateKeys.timerIndex(this.op, this.timers));
     if (stored) return stored;
     const times = new Set<number>();
-    for (const k of this.ws.keysWithPrefix(stateKeys.windowTimersPrefix(this.op))) {
+    for (const k of this.ws.keysWithPrefix(stateKeys.windowTimersPrefix(this.op, this.timers))) {
       const entry = parseStateKey(k);
       if (entry.kind === 'keyed') times.add(Number(entry.key));
     }
     const index = [...times].sort((a, b) => a - b);
-    this.ws.set(stateKeys.timerIndex(this.op), index);
+    this.ws.set(stateKeys.timerIndex(this.op, this.timers), index);
     return index;
   }
 }

@@ -107,7 +107,7 @@ export function mapState(ws: WorkingState, entry: () => string, journal: StateJo
 }
 
 /** The entry key, kept by the journal (when there is one) before it is used. */
-function touching(entry: () => string, journal: StateJournal | null): () => string {
+export function touching(entry: () => string, journal: StateJournal | null): () => string {
   if (journal === null) return entry;
   return () => {
     const key = entry();

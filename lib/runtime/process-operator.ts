@@ -12,10 +12,11 @@
 import { UserFunctionError } from '../core/errors.js';
 import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
-import { stateKeys } from '../core/wire/state-keys.js';
+import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import { broadcastHandles } from './broadcast-state.js';
 import { EventTimers } from './event-timers.js';
 import { stateHandle, StateJournal } from './keyed-state.js';
+import { expire, ttlStateHandle, type TtlClock } from './ttl-state.js';
 import type { RoutedPort } from './output-router.js';
 import type { WorkingState } from './working-state.js';
 
@@ -45,8 +46,12 @@ export class ProcessOperator {
   private timestamp: number | undefined;
   private emitted: Emitted[] = [];
   private timerChanges: TimerChange[] = [];
+  /** Cleanup times the call's writes of state with a ttl asked for (ttl-state.ts). */
+  private cleanups: number[] = [];
   private readonly journal: StateJournal | null;
   private readonly timers: EventTimers;
+  /** Cleanup timers of state with a ttl: no user call, kept apart from the function's timers. */
+  private readonly cleanupTimers: EventTimers;
   private readonly ctx: ProcessContext;
   /** The context of a broadcast record's call (broadcast state): no key, no timers. */
   private readonly broadcastCtx: ProcessContext | null;
@@ -58,6 +63,7 @@ export class ProcessOperator {
   ) {
     this.journal = io.skips ? new StateJournal(io.ws) : null;
     this.timers = new EventTimers(io.ws, name, io.keyGroups);
+    this.cleanupTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.ttlTimers);
     const broadcast = spec.broadcastState ? broadcastHandles(io.ws, name, spec.broadcastState, this.journal) : null;
     this.ctx = this.context(broadcast?.readOnly ?? {});
     this.broadcastCtx = broadcast && this.broadcastContext(broadcast.writable);
@@ -78,6 +84,15 @@ export class ProcessOperator {
 
   /** Fires the timers the watermark reached, in order (event-timers.ts). */
   onWatermark(watermark: number): void {
+    this.fireTimers(watermark);
+    this.cleanupTimers.fireDue(watermark, (_time, encodedKey, group) => {
+      for (const [stateName, decl] of Object.entries(this.spec.state)) {
+        if (decl.ttl) expire(this.io.ws, { ...decl, ttl: decl.ttl }, stateKeys.keyed(this.name, stateName, group, encodedKey), watermark);
+      }
+    });
+  }
+
+  private fireTimers(watermark: number): void {
     const onTimer = this.spec.onTimer;
     if (!onTimer) return;
     this.timers.fireDue(watermark, (time, encodedKey, group) => {
@@ -100,6 +115,7 @@ export class ProcessOperator {
     this.timestamp = timestamp;
     this.emitted = [];
     this.timerChanges = [];
+    this.cleanups = [];
     this.journal?.begin();
   }
 
@@ -110,6 +126,7 @@ export class ProcessOperator {
       if (register) this.timers.schedule(time, encoded, group);
       else this.timers.cancel(time, encoded, group);
     }
+    for (const time of this.cleanups) this.cleanupTimers.schedule(time, encoded, group);
     for (const [value, at, port] of this.emitted) {
       if (port === null) this.io.next(value, at);
       else this.io.out(value, at, this.name, port);
@@ -142,9 +159,10 @@ export class ProcessOperator {
     const { ws, current: cur } = this.io;
     const declared = new Set(this.spec.sideOutputs ?? []);
     const state: Record<string, unknown> = {};
+    const clock: TtlClock = { now: () => this.timestamp ?? this.io.watermark(), watermark: this.io.watermark, schedule: (t) => void this.cleanups.push(t) };
     for (const [stateName, decl] of Object.entries(this.spec.state)) {
       const entry = () => stateKeys.keyed(this.name, stateName, cur.group, cur.encoded);
-      state[stateName] = stateHandle(ws, decl, entry, this.journal);
+      state[stateName] = decl.ttl ? ttlStateHandle(ws, { ...decl, ttl: decl.ttl }, entry, this.journal, clock) : stateHandle(ws, decl, entry, this.journal);
     }
     const time = (t: unknown): number => {
       if (typeof t !== 'number' || !Number.isFinite(t)) throw UserFunctionError.invalid(this.name, `a timer needs a finite time, got ${String(t)}`, null);

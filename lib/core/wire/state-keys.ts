@@ -21,6 +21,8 @@ export const KEYED_STATE = {
   windowCells: 'w',
   /** A window operator's timers: the keys with a window due at the entry's time. */
   windowTimers: '$t',
+  /** A process function's state time-to-live cleanup timers: the keys with state expiring then. */
+  ttlTimers: '$x',
 } as const;
 
 const keyed = (op: string, state: string, group: KeyGroup | number, encodedKey: string) => `k/${op}/${state}/${group}/${encodedKey}`;
@@ -54,8 +56,9 @@ export const stateKeys = {
    *  Snapshotted: an upstream subtask sends the same watermarks to every channel, in the same
    *  order relative to a barrier, so after a restore — at any parallelism — every channel starts from it. */
   inputWatermark: (upstream: string) => `wm/in/${upstream}`,
-  /** `c/ti/<op>`: sorted times of a window operator's pending timers (rebuilt from `k/…/$t/` entries). */
-  timerIndex: (op: string) => `c/ti/${op}`,
+  /** `c/ti/<op>`: sorted times of a window operator's pending timers (rebuilt from `k/…/$t/` entries);
+   *  `c/ti/<op>$x` those of its cleanup timers. */
+  timerIndex: (op: string, timers: string = KEYED_STATE.windowTimers) => `c/ti/${op}${timers === KEYED_STATE.windowTimers ? '' : timers}`,
   /** `wm/current`: the subtask's watermark; snapshotted, so a restore resumes with it. */
   watermark: 'wm/current',
   /** `c/ws`: the watermark last sent downstream (idle flag included). */
@@ -72,8 +75,8 @@ export const stateKeys = {
   /** `b/<op>/<state>`: the subtask's copy of a broadcast (map) state, one entry for the map. */
   broadcast: (op: string, state: string) => `b/${op}/${state}`,
   windowCells: (op: string, group: KeyGroup | number, encodedKey: string) => keyed(op, KEYED_STATE.windowCells, group, encodedKey),
-  windowTimers: (op: string, group: KeyGroup | number, time: number) => keyed(op, KEYED_STATE.windowTimers, group, String(time)),
-  windowTimersPrefix: (op: string) => `k/${op}/${KEYED_STATE.windowTimers}/`,
+  windowTimers: (op: string, group: KeyGroup | number, time: number, timers: string = KEYED_STATE.windowTimers) => keyed(op, timers, group, String(time)),
+  windowTimersPrefix: (op: string, timers: string = KEYED_STATE.windowTimers) => `k/${op}/${timers}/`,
   sinkPartPrefix: (op: string) => `snk/${op}/p/`,
   /** `snk/<op>/p/<part>`: a part staged since the last barrier; the value is its blob key. */
   sinkPart: (op: string, part: string) => `snk/${op}/p/${part}`,
