@@ -17,7 +17,8 @@ interface Timed extends Event {
 
 /**
  * Event-time windows per key over out-of-order events with some records later than the
- * allowed lateness, which go to a second sink. One source subtask, so the watermark, and so
+ * allowed lateness, which go to a second sink; tumbling and sliding ones with early firings in
+ * half the runs. One source subtask, so the watermark, and so
  * which records are late, is the same in every run and in the sequential evaluation. The
  * events come from a generator, from NDJSON objects (with malformed lines the source must
  * dead-letter), or from a bounded log; the results go to the collect, S3 or DynamoDB sink.
@@ -61,9 +62,12 @@ function windowed(name: string, input: 'generator' | 'files' | 'log', output: 'c
         };
         source = j.source('src', logSource<Timed>({ log: 'events', partitions, batchSize, bounded: true, timestamp: (e) => e.ts }), { parallelism: 1, watermarks });
       }
+      const windows = assigner(random);
+      // Tumbling and sliding windows fire early in half the runs (sessions cannot).
+      const early = windows.kind !== 'session' && randomInt(random, 0, 1) === 1 ? { earlyFiringEvery: randomInt(random, 50, windows.size - 1) } : {};
       const result = source
         .keyBy((e) => e.key)
-        .window(assigner(random), { allowedLateness: randomInt(random, 0, 1) * 200, late: 'side-output' })
+        .window(windows, { allowedLateness: randomInt(random, 0, 1) * 200, late: 'side-output', ...early })
         .aggregate('win', {
           create: () => ({ n: 0, sum: 0 }),
           add: (a: { n: number; sum: number }, e) => ({ n: a.n + 1, sum: a.sum + e.value }),

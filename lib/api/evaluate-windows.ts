@@ -7,7 +7,8 @@
  * get copies, when a throw must leave them as they were) and the results of the late
  * windows it re-fires. A plan that throws is the record's user error: skipped, the record is
  * in none of its windows. A window firing on the watermark is no one record's doing: what
- * it throws always ends the evaluation, as it fails the engine over.
+ * it throws always ends the evaluation, as it fails the engine over. Early firings
+ * (earlyEvery) fire an open window, keeping it, at each of its points the watermark passes.
  */
 import { InvalidInputError } from '../core/errors.js';
 import type { OperatorSpec } from '../core/graph.js';
@@ -22,6 +23,8 @@ interface Open {
   acc: unknown;
   elements: unknown[];
   fired: boolean;
+  /** Its next early firing (earlyEvery): the first start + k·every − 1 above the watermark it was opened at. */
+  early: number | null;
 }
 interface Keyed {
   readonly key: unknown;
@@ -78,6 +81,9 @@ class WindowEvaluation {
     this.wm = Math.max(this.wm, mark);
     for (const { key, windows } of this.keys.values()) {
       for (const w of [...windows]) {
+        for (; w.early !== null && w.early <= this.wm; w.early = this.nextEarly(w, w.early)) {
+          for (const o of this.results(key, w)) this.main.push(o);
+        }
         if (!w.fired && w.end - 1 <= this.wm) {
           for (const o of this.results(key, w)) this.main.push(o);
           w.fired = true;
@@ -87,6 +93,15 @@ class WindowEvaluation {
     }
     this.main.push({ kind: 'wm', wm: mark });
     this.late.push({ kind: 'wm', wm: mark });
+  }
+
+  /** The early firing after `after` of window `w`, if one is left before its end. */
+  private nextEarly(w: Pick<Open, 'start' | 'end'>, after: number): number | null {
+    const every = this.spec.earlyEvery;
+    if (every === undefined) return null;
+    let at = w.start + every - 1;
+    while (at <= after) at += every;
+    return at < w.end - 1 ? at : null;
   }
 
   /** The record joins its windows, is the user error its plan threw, or is late. */
@@ -187,7 +202,7 @@ class WindowEvaluation {
     for (const w of p.absorbed) entry.windows.splice(entry.windows.indexOf(w), 1);
     for (const u of p.updates) {
       let w = u.window;
-      if (!w) entry.windows.push((w = { start: u.start, end: u.end, acc: undefined, elements: u.before, fired: false }));
+      if (!w) entry.windows.push((w = { start: u.start, end: u.end, acc: undefined, elements: u.before, fired: false, early: this.nextEarly(u, this.wm) }));
       w.acc = u.acc;
       w.elements.push(value);
       if (u.refire) w.fired = true;

@@ -34,6 +34,12 @@ export interface WindowOptions {
   readonly allowedLateness?: number;
   /** Records later than that: dropped and counted, or to `lateRecords()`. @default 'drop' */
   readonly late?: 'drop' | 'side-output';
+  /**
+   * Early firings in event time (Flink's ContinuousEventTimeTrigger): the window also fires,
+   * keeping its contents, each time the watermark reaches start + k·every − 1 before its end.
+   * Tumbling and sliding windows only. @default none
+   */
+  readonly earlyFiringEvery?: number;
 }
 
 /** A window operator's settings besides its function, as its spec carries them. */
@@ -41,6 +47,7 @@ export interface WindowSettings {
   readonly assigner: WindowAssigner;
   readonly allowedLateness: number;
   readonly late: 'drop' | 'side-output';
+  readonly earlyEvery?: number;
 }
 
 /** The settings of `window(assigner, options)`; ConfigError naming the field when one is wrong. */
@@ -52,5 +59,9 @@ export function windowSettings(assigner: WindowAssigner, options: WindowOptions)
   const allowedLateness = requireInt(`${field}.allowedLateness`, options.allowedLateness ?? 0, 0);
   const late = options.late ?? 'drop';
   if (late !== 'drop' && late !== 'side-output') throw new ConfigError(`${field}.late`, `must be 'drop' or 'side-output', got ${JSON.stringify(late)}`);
-  return { assigner, allowedLateness, late };
+  if (options.earlyFiringEvery === undefined) return { assigner, allowedLateness, late };
+  const earlyEvery = requireInt(`${field}.earlyFiringEvery`, options.earlyFiringEvery, 1);
+  if (assigner.kind === 'session') throw new ConfigError(`${field}.earlyFiringEvery`, 'is for tumbling and sliding windows (sessions merge)');
+  if (earlyEvery >= assigner.size) throw new ConfigError(`${field}.earlyFiringEvery`, `${earlyEvery} is not below the window size ${assigner.size}: no early firing would happen`);
+  return { assigner, allowedLateness, late, earlyEvery };
 }

@@ -172,6 +172,9 @@ export type OperatorSpec =
       readonly allowedLateness: number;
       /** Records later than the allowed lateness: to the `late` output, or dropped and counted. */
       readonly late: 'drop' | 'side-output';
+      /** Early firings (tumbling and sliding): also fire, keeping the contents, at every
+       *  start + k·earlyEvery − 1 before the window's end. */
+      readonly earlyEvery?: number;
       readonly fn: WindowFunction;
     }
   | { readonly kind: 'map'; readonly fn: (value: unknown) => unknown }

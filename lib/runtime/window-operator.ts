@@ -5,7 +5,8 @@
  *   k/<op>/w/<kg>/<key>    { [windowId]: cell }  a cell holds an accumulator or the elements
  *   k/<op>/$t/<kg>/<time>  [key, …]              timers: keys with a window due at <time>
  * (event-timers.ts keeps them). A window's timer is its maxTimestamp; with allowed lateness a second timer at
- * maxTimestamp + lateness clears it. Firing order is deterministic: time, key group, key.
+ * maxTimestamp + lateness clears it; with early firings, a timer at each early point fires the window
+ * without clearing it. Firing order is deterministic: time, key group, key.
  *
  * A record's user calls (add, merge, and the result of a window it re-fires) all run before
  * its state changes, so a call that throws leaves nothing behind and the record can be
@@ -64,6 +65,7 @@ export class WindowOperator {
   private readonly reject: (error: UserFunctionError) => void;
   private readonly own: <T>(value: T) => T;
   private readonly timers: EventTimers;
+  private readonly earlyEvery: number | undefined;
 
   constructor(
     op: OperatorNode,
@@ -75,6 +77,7 @@ export class WindowOperator {
     this.lateness = op.spec.allowedLateness;
     this.dropLate = op.spec.late === 'drop';
     this.fn = op.spec.fn;
+    this.earlyEvery = op.spec.earlyEvery;
     this.reject = io.reject ?? fail;
     this.own = io.own ?? ((value) => value);
     this.timers = new EventTimers(io.ws, op.name, io.keyGroups);
@@ -128,6 +131,8 @@ export class WindowOperator {
         placed = true;
         const id = windowId(w);
         if (!cells[id]) timers.push(where === 'late-refire' ? maxTimestamp(w) + this.lateness : maxTimestamp(w));
+        const early = cells[id] ? null : this.firstEarly(w, wm);
+        if (early !== null) timers.push(early);
         cells[id] = this.add(cells[id], value);
         if (where === 'late-refire') refire.push(w);
       }
@@ -142,13 +147,32 @@ export class WindowOperator {
     this.timers.fireDue(wm, (time, encodedKey, group) => this.onTimer(time, encodedKey, group));
   }
 
+  /** A new window's first early firing: the first point after the watermark, before its end. */
+  private firstEarly(w: Window, wm: number): number | null {
+    const every = this.earlyEvery;
+    if (every === undefined) return null;
+    const k = Math.max(1, Math.floor((wm - w.start + 1) / every) + 1);
+    const at = w.start + k * every - 1;
+    return at < maxTimestamp(w) ? at : null;
+  }
+
+  /** Whether `time` is one of window `w`'s early firings. */
+  private isEarly(w: Window, time: number): boolean {
+    const every = this.earlyEvery;
+    return every !== undefined && time < maxTimestamp(w) && time >= w.start + every - 1 && (time - w.start + 1) % every === 0;
+  }
+
   private onTimer(time: number, encodedKey: string, group: number): void {
     const key = stateKeys.windowCells(this.name, group, encodedKey);
     const cells = { ...(this.io.ws.get<Record<string, Cell>>(key) ?? {}) };
     for (const id of Object.keys(cells)) {
       const w = parseWindowId(id);
       const end = maxTimestamp(w);
-      if (end === time) {
+      if (this.isEarly(w, time)) {
+        // An early firing keeps the window; the next one follows (this round, if already reached).
+        this.fire(w, cells[id]!, encodedKey);
+        if (time + this.earlyEvery! < end) this.timers.schedule(time + this.earlyEvery!, encodedKey, group);
+      } else if (end === time) {
         this.fire(w, cells[id]!, encodedKey);
         if (this.lateness > 0) this.timers.schedule(end + this.lateness, encodedKey, group);
         else delete cells[id];
