@@ -140,26 +140,30 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
     sinks: ['out'],
     rescale: [{ batch: 3 }, { batch: 1 }],
     // A function on a stream that is not keyed buffers records in list state and emits them
-    // in batches, flushing at the end of input: rescaled restores split its lists.
+    // in batches, flushing at the end of input: rescaled restores split its lists. In half the
+    // runs it reads two connected streams (the second's ids negated), one list for both.
     build({ mode, random }) {
       const j = job('simoperatorstate', { ...settings(mode, random), parallelism: 2 });
       const size = randomInt(random, 2, 9);
-      j.source('src', generator({ count: randomInt(random, 30, 150), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }), { parallelism: randomInt(random, 1, 2) })
-        .rebalance()
-        .process('batch', {
-          state: { buffer: listState<Event>() },
-          processElement(e, ctx) {
-            ctx.state.buffer.add(e);
-            if (ctx.state.buffer.get().length < size) return;
-            ctx.emit(ctx.state.buffer.get());
-            ctx.state.buffer.clear();
-          },
-          endInput(ctx) {
-            if (ctx.state.buffer.get().length > 0) ctx.emit(ctx.state.buffer.get());
-            ctx.state.buffer.clear();
-          },
-        })
-        .sink('out', collect());
+      const source = (name: string) =>
+        j.source(name, generator({ count: randomInt(random, 30, 150), seed: randomInt(random, 0, 1e6), batchSize: randomInt(random, 1, 4), make: event }), { parallelism: randomInt(random, 1, 2) });
+      const add = (e: Event, ctx: { state: { buffer: { add(e: Event): void; get(): Event[]; clear(): void } }; emit(v: Event[]): void }) => {
+        ctx.state.buffer.add(e);
+        if (ctx.state.buffer.get().length < size) return;
+        ctx.emit(ctx.state.buffer.get());
+        ctx.state.buffer.clear();
+      };
+      const flush = (ctx: { state: { buffer: { get(): Event[]; clear(): void } }; emit(v: Event[]): void }) => {
+        if (ctx.state.buffer.get().length > 0) ctx.emit(ctx.state.buffer.get());
+        ctx.state.buffer.clear();
+      };
+      const state = { buffer: listState<Event>() };
+      const first = source('src').rebalance();
+      const batches =
+        randomInt(random, 0, 1) === 0
+          ? first.process('batch', { state, processElement: add, endInput: flush })
+          : first.connect(source('more').rebalance()).process('batch', { state, processElement1: add, processElement2: (e: Event, ctx) => add({ ...e, id: -e.id - 1 }, ctx), endInput: flush });
+      batches.sink('out', collect());
       return { graph: j.build() };
     },
     // Batches depend on how records spread over subtasks; the records in them must not.

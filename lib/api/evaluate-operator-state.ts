@@ -53,7 +53,7 @@ export function evaluateOperatorState(name: string, spec: ProcessSpec, input: re
     timestamp = e.ts;
     journal?.begin();
     try {
-      spec.fn(e.value, ctx);
+      (e.second ? spec.fn2! : spec.fn)(e.value, ctx);
       journal?.end();
       passOn();
     } catch (error) {

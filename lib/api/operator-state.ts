@@ -80,3 +80,28 @@ export function operatorProcessSpec<T, S extends Record<string, OperatorStateDes
     ...(endInput ? { endInput: (ctx: ProcessContext) => endInput(viewOf(ctx)) } : {}),
   };
 }
+
+/** A function of two connected streams, neither keyed (Flink's CoProcessFunction), with operator state. */
+export interface CoProcessFunction<T1, T2, S extends Record<string, OperatorStateDescriptor>, R> {
+  readonly state?: S;
+  readonly output?: OutputDescriptor<R>;
+  readonly sideOutputs?: readonly OutputTag<unknown>[];
+  /** Called for each record of the first stream (the one `connect` was called on). */
+  readonly processElement1: (value: T1, ctx: OperatorProcessContext<S, R>) => void;
+  /** Called for each record of the second stream (`connect`'s argument). */
+  readonly processElement2: (value: T2, ctx: OperatorProcessContext<S, R>) => void;
+  /** Once both inputs ended. */
+  readonly endInput?: (ctx: OperatorProcessContext<S, R>) => void;
+}
+
+/** The operator spec of a connected non-keyed function: `processElement2` becomes `fn2`. */
+export function coOperatorProcessSpec<T1, T2, S extends Record<string, OperatorStateDescriptor>, R>(name: string, fn: CoProcessFunction<T1, T2, S, R>): Extract<OperatorSpec, { kind: 'process' }> {
+  for (const f of ['processElement1', 'processElement2'] as const) {
+    if (typeof fn?.[f] !== 'function') throw new ConfigError(`operators.${name}.${f}`, 'must be a function');
+  }
+  // Field by field: a function object may be a class instance, its methods on the prototype.
+  const shared = { state: fn.state, sideOutputs: fn.sideOutputs };
+  const first = operatorProcessSpec(name, { ...shared, processElement: fn.processElement1, ...(fn.endInput ? { endInput: fn.endInput } : {}) });
+  const second = operatorProcessSpec(name, { ...shared, processElement: fn.processElement2 as unknown as (v: T1, ctx: OperatorProcessContext<S, R>) => void });
+  return { ...first, fn2: second.fn };
+}

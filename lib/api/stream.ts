@@ -23,7 +23,7 @@ import { intervalBounds, intervalJoinFunction, type ProcessJoinFunction } from '
 import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
 import type { MapStateDescriptor, StateDescriptor } from './state.js';
-import { operatorProcessSpec, type OperatorStateDescriptor, type ProcessFunction } from './operator-state.js';
+import { coOperatorProcessSpec, operatorProcessSpec, type CoProcessFunction, type OperatorStateDescriptor, type ProcessFunction } from './operator-state.js';
 import { broadcastProcessSpec, type KeyedBroadcastProcessFunction } from './broadcast-process.js';
 import { windowSettings, type WindowOptions, type WindowSettings } from './windows.js';
 
@@ -88,6 +88,21 @@ export class Stream<T> {
     const spec = operatorProcessSpec(name, fn);
     const producers = addOperator(this.graph, this.producers, this.partitioning, { name, spec, options });
     return new ProcessResult<R>(this.graph, producers, spec.sideOutputs ?? []);
+  }
+
+  /**
+   * Connects another stream, neither keyed (Flink's connect + CoProcessFunction): a two-input
+   * process function with operator state (operator-state.ts). Keyed streams connect keyed or
+   * broadcast() ones instead (KeyedStream.connect).
+   */
+  connect<T2>(other: Stream<T2>): OperatorConnectedStreams<T, T2> {
+    if (!(other instanceof Stream)) throw new ConfigError('connect', 'connect a stream');
+    if (other instanceof KeyedStream || other instanceof BroadcastStream) {
+      throw new ConfigError('connect', 'this stream is not keyed: connect another that is not keyed, or keyBy() this one first');
+    }
+    const [first, second] = [Stream.inputsOf(this, 1), Stream.inputsOf(other as Stream<unknown>, 2)];
+    if (second.graph !== this.graph) throw new ConfigError('connect', 'streams belong to different jobs');
+    return new OperatorConnectedStreams<T, T2>(this.graph, [...first.inputs, ...second.inputs]);
   }
 
   /** Merges streams of the same type; the next operator reads all of them. */
@@ -165,10 +180,12 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    * function then sees both, with one keyed state and one set of timers per key. The keys of
    * both sides must agree in type (`"1"` and `1` are different keys).
    */
-  connect<T2>(other: KeyedStream<T2, K>): ConnectedStreams<T, T2, K>;
+  override connect<T2>(other: KeyedStream<T2, K>): ConnectedStreams<T, T2, K>;
   /** Connects a broadcast() stream: the broadcast state pattern (broadcast-process.ts). */
-  connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStreams<T, T2, K>;
-  connect<T2>(other: KeyedStream<T2, K> | BroadcastStream<T2>): ConnectedStreams<T, T2, K> | BroadcastConnectedStreams<T, T2, K> {
+  override connect<T2>(other: BroadcastStream<T2>): BroadcastConnectedStreams<T, T2, K>;
+  /** A stream neither keyed nor broadcast: a ConfigError (keyBy() or broadcast() it first). */
+  override connect<T2>(other: Stream<T2>): OperatorConnectedStreams<T, T2>;
+  override connect<T2>(other: Stream<T2>): ConnectedStreams<T, T2, K> | BroadcastConnectedStreams<T, T2, K> | OperatorConnectedStreams<T, T2> {
     if (!(other instanceof KeyedStream) && !(other instanceof BroadcastStream)) {
       throw new ConfigError('connect', 'connect a keyed stream, or a broadcast() one: call keyBy() or broadcast() on the other stream first');
     }
@@ -211,6 +228,21 @@ export class KeyedStream<T, K extends Key> extends Stream<T> {
    */
   window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this.graph, this.producers, this.partitioning, windowSettings(assigner, options));
+  }
+}
+
+/** Two streams, neither keyed, connected: `process` adds the function that reads both. */
+export class OperatorConnectedStreams<T1, T2> {
+  constructor(
+    private readonly graph: OperatorGraph,
+    private readonly inputs: readonly ProducerInput[],
+  ) {}
+
+  /** A two-input process function with operator state (Flink's CoProcessFunction). */
+  process<S extends Record<string, OperatorStateDescriptor>, R = unknown>(name: string, fn: CoProcessFunction<T1, T2, S, R>, options?: OperatorOptions): ProcessResult<R> {
+    const spec = coOperatorProcessSpec(name, fn);
+    const node = this.graph.add(name, spec, this.inputs, options ?? {});
+    return new ProcessResult<R>(this.graph, [{ from: node.name }], spec.sideOutputs ?? []);
   }
 }
 

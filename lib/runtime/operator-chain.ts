@@ -57,6 +57,8 @@ export class OperatorChain {
   private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0, second: false };
   /** Operators with event-time timers, in chain order. */
   private readonly timed: (WindowOperator | ProcessOperator)[] = [];
+  /** The head is a two-input function (connect): which input a record came on matters. */
+  private readonly twoInputs: boolean;
   /** Functions with operator state, head first: they hear of the end of input in this order. */
   private readonly ending: OperatorStateProcess[] = [];
 
@@ -64,6 +66,8 @@ export class OperatorChain {
     private readonly stage: StageTopology,
     private readonly io: ChainIO,
   ) {
+    const head = stage.operators[0]!.spec;
+    this.twoInputs = head.kind === 'process' && head.fn2 !== undefined;
     const ops = stage.isSource ? stage.operators.slice(1) : stage.operators;
     const tail = stage.operators[stage.operators.length - 1]!.name;
     let next: Step = (v, ts) => io.out(v, ts, tail, 'main');
@@ -74,7 +78,11 @@ export class OperatorChain {
   /** Processes one record that arrived from `inputStage` on the head's input `input`
    *  (StageEdge.input); both undefined for a source's own records. */
   push(value: unknown, timestamp: number | undefined, inputStage?: string, input = 0): void {
-    if (this.stage.keyed && !this.setKey(value, inputStage!, input)) return;
+    if (this.stage.keyed) {
+      if (!this.setKey(value, inputStage!, input)) return;
+    } else if (this.twoInputs) {
+      this.current.second = this.stage.operators[0]!.inputs[input]?.input === 2;
+    }
     this.head(value, timestamp);
   }
 
@@ -191,7 +199,8 @@ export class OperatorChain {
   /** A keyed process function (process-operator.ts); the chain fires its timers on every watermark. */
   private processStep(name: string, spec: SpecOf<'process'>, { skips }: Guard, threw: Threw, next: Step): Step {
     if (spec.operatorState) {
-      const op = new OperatorStateProcess(name, spec, { ws: this.io.ws, next, out: (v, ts, from, port) => this.io.out(v, ts, from, port), watermark: this.io.watermark, skips, threw });
+      const io = { ws: this.io.ws, current: this.current, next, out: (v: unknown, ts: number | undefined, from: string, port: RoutedPort) => this.io.out(v, ts, from, port), watermark: this.io.watermark, skips, threw };
+      const op = new OperatorStateProcess(name, spec, io);
       // Steps are made tail first: each one made goes before the ones made already.
       this.ending.unshift(op);
       return (v, ts) => op.onRecord(v, ts);

@@ -1,5 +1,5 @@
 /**
- * A process function on a stream that is not keyed, with operator state (Flink's
+ * A process function on a stream that is not keyed — of one input, or two (connect) — with operator state (Flink's
  * CheckpointedFunction list state): each subtask keeps its own lists, snapshotted with it;
  * a restore at another parallelism splits list state evenly over the new subtasks and gives
  * union list state whole to each (core/recovery.ts). No key, so no keyed state and no
@@ -16,6 +16,8 @@ import type { WorkingState } from './working-state.js';
 
 export interface OperatorStateIO {
   readonly ws: WorkingState;
+  /** Whether the record came on a connected function's second input. */
+  readonly current: { readonly second: boolean };
   /** The rest of the chain (main output). */
   readonly next: (value: unknown, timestamp: number | undefined) => void;
   /** Other outputs, routed from this operator. */
@@ -47,7 +49,8 @@ export class OperatorStateProcess {
     this.emitted = [];
     this.journal?.begin();
     try {
-      this.spec.fn(value, this.ctx);
+      if (this.io.current.second) this.spec.fn2!(value, this.ctx);
+      else this.spec.fn(value, this.ctx);
     } catch (e) {
       this.journal?.rollback();
       return this.io.threw(e, value);

@@ -88,6 +88,41 @@ describe('operator state', () => {
     expect(sizes.every((n) => n >= 2)).toBe(true);
   });
 
+  it('connects two streams neither keyed: each input reaches its own function, both on the same lists, across a rescale', async () => {
+    const j = job('co-batching', { parallelism: 2, checkpoints: { interval: 300 } });
+    const negatives = j.source('neg', generator({ count: 90, batchSize: 2, make: (i) => -(i + 1) }), { parallelism: 1 });
+    j.source('pos', generator({ count: 120, batchSize: 3, make: (i) => i }), { parallelism: 1 })
+      .rebalance()
+      .connect(negatives.rebalance())
+      .process('both', {
+        state: { buffer: listState<string>() },
+        processElement1(i, ctx) {
+          ctx.state.buffer.add(`a${i}`);
+          if (ctx.state.buffer.get().length < 5) return;
+          ctx.emit(ctx.state.buffer.get());
+          ctx.state.buffer.clear();
+        },
+        processElement2(i, ctx) {
+          ctx.state.buffer.add(`b${i}`);
+        },
+        endInput(ctx) {
+          if (ctx.state.buffer.get().length > 0) ctx.emit(ctx.state.buffer.get());
+          ctx.state.buffer.clear();
+        },
+      })
+      .sink('out', collect());
+    const graph = j.build();
+    const all = [...Array.from({ length: 120 }, (_, i) => `a${i}`), ...Array.from({ length: 90 }, (_, i) => `b${-(i + 1)}`)].sort();
+    expect(((await evaluateSequentially(graph)).sinks.get('out') as string[][]).flat().sort()).toEqual(all);
+    const world = await memoryWorld(graph);
+    for (let i = 0; i < 12; i++) await world.round();
+    await world.recovery.restore({ request: { kind: 'latest' }, reason: 'rescale', parallelism: { both: 3 } });
+    await world.runToEnd();
+    expect(((await world.committed('out')) as string[][]).flat().sort()).toEqual(all);
+    const keyed = j.source('k', generator({ count: 1, make: (i) => i }));
+    expect(() => keyed.connect(keyed.keyBy((i) => i))).toThrow('this stream is not keyed: connect another that is not keyed, or keyBy() this one first');
+  });
+
   it('keyed state, timers and keyBy are refused with what to do instead', async () => {
     const src = () => job('bad-operator-state').source('src', generator({ count: 2, make: (i) => i }));
     expect(() => src().process('p', { state: { v: valueState<number>() as never }, processElement() {} })).toThrow(ConfigError);
