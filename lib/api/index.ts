@@ -11,7 +11,7 @@ export { session, sliding, tumbling, type Window, type WindowOptions } from './w
 export type { WatermarkStrategy } from '../core/watermarks.js';
 export type { TimerService } from '../core/graph.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';
-export { collect, dynamoSink, print, s3Sink, type Sink } from './sinks.js';
+export { collect, dynamoSink, print, s3Sink, type S3SinkOptions, type Sink } from './sinks.js';
 export { s3Source, type S3SourceOptions } from './s3-source.js';
 export { logSource, type LogSourceOptions } from './log-source.js';
 export {

@@ -3,7 +3,7 @@
  * when the checkpoint completes (Flink's two-phase commit); readers see committed output only.
  */
 import { ConfigError } from '../core/errors.js';
-import type { SinkGuarantee, SinkSpec } from '../core/graph.js';
+import type { Columns, ColumnType, SinkGuarantee, SinkSpec } from '../core/graph.js';
 
 /** A sink says in its type whether it is exactly-once. */
 export interface Sink<T, G extends SinkGuarantee = SinkGuarantee> {
@@ -18,19 +18,48 @@ export interface Sink<T, G extends SinkGuarantee = SinkGuarantee> {
  */
 export const collect = <T>(): Sink<T, 'exactly-once'> => ({ spec: { kind: 'collect', guarantee: 'exactly-once' } });
 
+/** Options of `s3Sink`. */
+export interface S3SinkOptions<T> {
+  /** Key prefix under the job's objects, e.g. "output/counts/". */
+  readonly prefix: string;
+  /** How each committed object holds its records. @default 'ndjson' */
+  readonly format?: 'ndjson' | 'csv' | 'parquet';
+  /** With 'csv' or 'parquet': the fields written, in order, each with its type. A record
+   *  that does not fit is the sink's user error (onUserError decides) where it arrives. */
+  readonly columns?: { readonly [F in keyof T & string]?: ColumnType };
+}
+
+const COLUMN_TYPES: readonly ColumnType[] = ['string', 'int', 'double', 'boolean', 'json'];
+
 /**
  * Exactly-once S3 sink. Records are staged per checkpoint and, once it completes, committed
- * as one newline-delimited JSON object per subtask and checkpoint:
- * `jobs/<job>/<prefix><checkpoint, 12 digits>-<subtask>.ndjson`. An object appears whole or not
- * at all, and only for completed checkpoints: readers list the prefix and read what is there.
- * Staged data of checkpoints a restore abandoned is never committed.
+ * as one object per subtask and checkpoint — newline-delimited JSON, CSV (with a header) or
+ * Parquet: `jobs/<job>/<prefix><checkpoint, 12 digits>-<subtask>.<ndjson|csv|parquet>`. An
+ * object appears whole or not at all, and only for completed checkpoints: readers list the
+ * prefix and read what is there. Staged data of checkpoints a restore abandoned is never
+ * committed.
  */
-export function s3Sink<T>(options: { prefix: string }): Sink<T, 'exactly-once'> {
+export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, 'exactly-once'> {
   const prefix = options?.prefix;
   if (typeof prefix !== 'string' || prefix.length === 0 || prefix.startsWith('/') || prefix.includes('..')) {
     throw new ConfigError('s3Sink.prefix', `must be a relative key prefix such as "output/counts/", got ${JSON.stringify(prefix)}`);
   }
-  return { spec: { kind: 's3', guarantee: 'exactly-once', prefix } };
+  const kind = options.format ?? 'ndjson';
+  if (kind === 'ndjson') {
+    if (options.columns !== undefined) throw new ConfigError('s3Sink.columns', "are for format 'csv' or 'parquet'; NDJSON keeps whole records");
+    return { spec: { kind: 's3', guarantee: 'exactly-once', prefix } };
+  }
+  if (kind !== 'csv' && kind !== 'parquet') throw new ConfigError('s3Sink.format', `must be 'ndjson', 'csv' or 'parquet', got ${JSON.stringify(kind)}`);
+  return { spec: { kind: 's3', guarantee: 'exactly-once', prefix, format: { kind, columns: columnsOf(kind, options.columns) } } };
+}
+
+function columnsOf(kind: string, columns: Readonly<Record<string, ColumnType | undefined>> | undefined): Columns {
+  const entries = Object.entries(columns ?? {});
+  if (entries.length === 0) throw new ConfigError('s3Sink.columns', `a ${kind} sink needs its columns, e.g. { word: 'string', count: 'int' }`);
+  return entries.map(([name, type]) => {
+    if (!COLUMN_TYPES.includes(type as ColumnType)) throw new ConfigError(`s3Sink.columns.${name}`, `must be one of ${COLUMN_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+    return [name, type as ColumnType] as const;
+  });
 }
 
 /**

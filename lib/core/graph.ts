@@ -124,6 +124,13 @@ export interface SourceBatch {
 
 export type SinkGuarantee = 'exactly-once' | 'at-least-once';
 
+/** A column of a CSV or Parquet sink: a field of the records, of one type. */
+export type ColumnType = 'string' | 'int' | 'double' | 'boolean' | 'json';
+export type Columns = readonly (readonly [name: string, type: ColumnType])[];
+
+/** How an S3 sink writes a transaction's records. @default ndjson */
+export type S3Format = { readonly kind: 'ndjson' } | { readonly kind: 'csv' | 'parquet'; readonly columns: Columns };
+
 /**
  * Exactly-once sinks stage their records per checkpoint and commit them when the manifest
  * says the checkpoint COMPLETED (or when a restore finds them in its snapshot); an
@@ -132,8 +139,8 @@ export type SinkGuarantee = 'exactly-once' | 'at-least-once';
 export type SinkSpec =
   /** Staged parts, read back through commit markers (tests, small results). */
   | { readonly kind: 'collect'; readonly guarantee: 'exactly-once' }
-  /** One newline-delimited JSON object per transaction under `prefix` in the job's bucket. */
-  | { readonly kind: 's3'; readonly guarantee: 'exactly-once'; readonly prefix: string }
+  /** One object per transaction under `prefix` in the job's bucket: NDJSON, CSV or Parquet. */
+  | { readonly kind: 's3'; readonly guarantee: 'exactly-once'; readonly prefix: string; readonly format?: S3Format }
   /** Upserts by key into the job's table, guarded by the checkpoint id. */
   | { readonly kind: 'dynamodb'; readonly guarantee: 'exactly-once'; readonly key: (record: unknown) => string | number }
   /** Prints each record (to stdout, i.e. CloudWatch Logs on Lambda) as it arrives. */

@@ -4,7 +4,8 @@
  * found it in its snapshot. Idempotent: the commit marker is written last and, once there,
  * means done; every write before it is conditional or a same-value rewrite.
  *   collect   the marker itself (readers follow it to the parts)
- *   s3        one NDJSON object per transaction under the sink's prefix, then the marker
+ *   s3        one object per transaction under the sink's prefix (NDJSON, CSV or Parquet:
+ *             sink-formats.ts), then the marker
  *   dynamodb  an upsert per record, in order, guarded by the checkpoint id, then the marker
  */
 import type { SinkTransactionRef } from '../core/effects.js';
@@ -14,6 +15,7 @@ import { checkpointId } from '../core/ids.js';
 import { blobKeys } from '../core/wire/storage-keys.js';
 import { commitMarkerBody } from '../core/wire/blob-bodies.js';
 import type { Ports } from '../ports/index.js';
+import { encodeObject, extensionOf } from './sink-formats.js';
 
 export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>, graph: JobGraph, txn: SinkTransactionRef): Promise<void> {
   const spec = sinkSpecOf(graph, txn.op);
@@ -22,8 +24,8 @@ export async function commitTransaction(ports: Pick<Ports, 'blobs' | 'outputs'>,
   if (spec.kind === 's3' || spec.kind === 'dynamodb') {
     const records = await readParts(ports, txn.parts);
     if (spec.kind === 's3') {
-      const body = records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');
-      await ports.blobs.put(blobKeys.s3SinkObject(graph.name, spec.prefix, txn.checkpoint, txn.subtask), body, { ifAbsent: true });
+      const key = blobKeys.s3SinkObject(graph.name, spec.prefix, txn.checkpoint, txn.subtask, extensionOf(spec.format));
+      await ports.blobs.put(key, encodeObject(spec.format, records), { ifAbsent: true });
     } else {
       for (const record of records) {
         await ports.outputs.upsert(graph.name, txn.op, String(spec.key(record)), JSON.stringify(record), txn.checkpoint);

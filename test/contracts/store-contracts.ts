@@ -34,6 +34,18 @@ export function blobStoreContract(setup: () => Promise<BlobStore>): void {
     await blobs.delete([`${p}a`, `${p}c/d`]);
     expect(await blobs.list(p)).toEqual([`${p}b`]);
   });
+
+  it('keeps bytes as bytes (every value 0–255) and text as UTF-8, whichever way it is read', async () => {
+    const blobs = await setup();
+    const p = `${fresh('t')}/`;
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    await blobs.put(`${p}bin`, bytes);
+    expect([...((await blobs.getBytes(`${p}bin`)) ?? [])]).toEqual([...bytes]);
+    await blobs.put(`${p}text`, 'tide ≈ mark');
+    expect(await blobs.get(`${p}text`)).toBe('tide ≈ mark');
+    expect(new TextDecoder().decode((await blobs.getBytes(`${p}text`)) ?? new Uint8Array())).toBe('tide ≈ mark');
+    expect(await blobs.getBytes(`${p}none`)).toBeNull();
+  });
 }
 
 export function stateStoreContract(setup: () => Promise<StateStore>): void {

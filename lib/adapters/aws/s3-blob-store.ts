@@ -36,7 +36,7 @@ export class S3BlobStore implements BlobStore {
     readonly bucket: string,
   ) {}
 
-  async put(key: string, body: string, options: { ifAbsent?: boolean } = {}): Promise<boolean> {
+  async put(key: string, body: string | Uint8Array, options: { ifAbsent?: boolean } = {}): Promise<boolean> {
     const input = { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/octet-stream' };
     if (!options.ifAbsent) {
       await attempt('s3', `PutObject ${key}`, () => this.client.send(new PutObjectCommand(input)));
@@ -60,6 +60,16 @@ export class S3BlobStore implements BlobStore {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return (await out.Body?.transformToString('utf-8')) ?? '';
+    } catch (e) {
+      if (isNoSuchKey(e)) return null;
+      throw translateError('s3', `GetObject ${key}`, e);
+    }
+  }
+
+  async getBytes(key: string): Promise<Uint8Array | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return (await out.Body?.transformToByteArray()) ?? new Uint8Array();
     } catch (e) {
       if (isNoSuchKey(e)) return null;
       throw translateError('s3', `GetObject ${key}`, e);

@@ -73,6 +73,10 @@ export function meterPorts(ports: Ports, billing: Billing): Ports {
         billing.s3Call(2);
         return blobs.get(key);
       },
+      getBytes: async (key) => {
+        billing.s3Call(2);
+        return blobs.getBytes(key);
+      },
       list: async (prefix) => {
         const keys = await blobs.list(prefix);
         billing.s3Call(1, Math.max(1, Math.ceil(keys.length / LIST_PAGE)));

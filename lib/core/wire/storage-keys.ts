@@ -61,8 +61,8 @@ export const blobKeys = {
   commitMarker: (job: JobName, sink: string, cp: CheckpointId, subtask: number) =>
     `jobs/${job}/sinks/${sink}/committed/${pad(cp, CP_WIDTH)}/${subtask}.json`,
   /** An S3 sink's committed transaction: `jobs/<job>/<prefix><checkpoint, 12 digits>-<subtask>.ndjson`. */
-  s3SinkObject: (job: JobName, prefix: string, cp: CheckpointId | number, subtask: number) =>
-    `jobs/${job}/${prefix}${pad(cp, CP_WIDTH)}-${subtask}.ndjson`,
+  s3SinkObject: (job: JobName, prefix: string, cp: CheckpointId | number, subtask: number, extension = 'ndjson') =>
+    `jobs/${job}/${prefix}${pad(cp, CP_WIDTH)}-${subtask}.${extension}`,
 };
 
 /** The checkpoint and subtask of an S3 sink's object (see `blobKeys.s3SinkObject`) with
@@ -70,7 +70,7 @@ export const blobKeys = {
 export function parseS3SinkObject(key: string, job: JobName, prefix: string): { checkpoint: CheckpointId; subtask: number } | null {
   const head = blobKeys.jobObject(job, prefix);
   if (!key.startsWith(head)) return null;
-  const m = /^(\d{12,})-(\d+)\.ndjson$/.exec(key.slice(head.length));
+  const m = /^(\d{12,})-(\d+)\.(?:ndjson|csv|parquet)$/.exec(key.slice(head.length));
   return m ? { checkpoint: Number(m[1]) as CheckpointId, subtask: Number(m[2]) } : null;
 }
 
