@@ -9,6 +9,7 @@ import type { CheckpointSettings } from './config.js';
 import {
   endsJob,
   isFinal,
+  isTombstone,
   totalProgress,
   type CheckpointFailureReason,
   type CheckpointRecord,
@@ -172,6 +173,7 @@ function withRetention(decisions: CoordinatorDecision[], f: CoordinatorFacts): C
  * go, their items stay as DISCARDED for the history. `forget`: discarded and aborted ones that
  * fell out of the history window (the last CHECKPOINT_HISTORY ids), older than the newest
  * completed one — items go (with any snapshot a crash left behind). Never a savepoint, never a
+ * tombstone (a late trigger of its id must still find it: manifest.ts isTombstone), never a
  * pending checkpoint, never the checkpoint a restore is reading, never the base of a generation
  * with none of its own.
  *
@@ -210,7 +212,7 @@ export function planRetention(
   for (const c of checkpoints) {
     if (c.savepoint !== null || c.status === 'PENDING' || c.id === restoring || keep.has(c.id)) continue;
     if (c.status === 'COMPLETED') (chainedOnto(c.id) ? retire : discard).push(c.id);
-    else if (c.id < newestCompleted && !chainedOnto(c.id) && !history.includes(c)) forget.push(c.id);
+    else if (c.id < newestCompleted && !chainedOnto(c.id) && !history.includes(c) && !isTombstone(c)) forget.push(c.id);
   }
   const ascending = (a: number, b: number) => a - b;
   return { discard: discard.sort(ascending), retire: retire.sort(ascending), forget: forget.sort(ascending) };

@@ -247,6 +247,13 @@ export function newCheckpointRecord(args: {
   };
 }
 
+/**
+ * Whether an item is a tombstone (`abortedTombstone`): a real checkpoint always has stages.
+ * A tombstone must outlive every trigger that allocated its id — one may be paused between
+ * allocating the id and creating the item for as long as it likes — so it is never deleted.
+ */
+export const isTombstone = (c: CheckpointRecord): boolean => c.status === 'ABORTED' && Object.keys(c.stages).length === 0;
+
 /** An ABORTED item where none existed, so that a late `createCheckpoint` of this id fails. */
 export function abortedTombstone(id: CheckpointId, gen: number, reason: CheckpointFailureReason, now: number): CheckpointRecord {
   return {

@@ -3,7 +3,7 @@ import { checkpointSettings, type CheckpointSettings } from '../../lib/core/conf
 import { decideTick, planRetention, type CoordinatorFacts } from '../../lib/core/coordinator.js';
 import { checkpointId, generation, jobName, type SubtaskKey } from '../../lib/core/ids.js';
 import { applyAck, countAck, stagesOf } from '../../lib/core/checkpoint-acks.js';
-import { initialJobRecord, newCheckpointRecord, type AckInfo, type CheckpointRecord, type JobRecord } from '../../lib/core/manifest.js';
+import { abortedTombstone, initialJobRecord, newCheckpointRecord, type AckInfo, type CheckpointRecord, type JobRecord } from '../../lib/core/manifest.js';
 
 const G = generation(3);
 const running: JobRecord = { ...initialJobRecord(jobName('j'), G), status: 'RUNNING', nextCheckpointId: 10 };
@@ -132,6 +132,10 @@ describe('retention', () => {
     const long = [cp(1, 'DISCARDED', 0), cp(2, 'ABORTED', 0), cp(3, 'DISCARDED', 0), ...Array.from({ length: 9 }, (_, i) => cp(4 + i, 'DISCARDED', 0)), cp(13, 'COMPLETED', 0)];
     // Ids 4..13 are the history window: 1, 2 and 3 are forgotten; nothing completed to discard.
     expect(planRetention(long, running, 1)).toEqual({ discard: [], retire: [], forget: [1, 2, 3] });
+    // A tombstone (an allocated id fenced before its item existed) is never forgotten: a trigger
+    // paused between allocating the id and creating the item must still find it there.
+    const tombstone = abortedTombstone(checkpointId(2), 1, 'CHECKPOINT_COORDINATOR_SUSPEND', 0);
+    expect(planRetention([long[0]!, tombstone, ...long.slice(2)], running, 1)).toEqual({ discard: [], retire: [], forget: [1, 3] });
     // Nothing newer completed: a failed checkpoint stays, however old (its figures are the latest news).
     expect(planRetention([cp(1, 'ABORTED', 0), ...Array.from({ length: 10 }, (_, i) => cp(2 + i, 'PENDING', 0))], running, 1)).toEqual({ discard: [], retire: [], forget: [] });
   });
