@@ -62,6 +62,7 @@ export interface EvaluationOptions {
 
 const noInput: SourceIo = {
   getObject: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read objects from')),
+  getObjectBytes: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read objects from')),
   listObjects: () => Promise.reject(new InvalidInputError('this evaluation was given no input to list objects from')),
   readLog: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read logs from')),
   logHead: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read logs from')),

@@ -81,6 +81,8 @@ export interface TimerService {
 /** What a source may read besides its own offsets: the job's bucket and its logs. */
 export interface SourceIo {
   getObject(key: string): Promise<string | null>;
+  /** The object as bytes (a Parquet file). */
+  getObjectBytes(key: string): Promise<Uint8Array | null>;
   listObjects(prefix: string): Promise<string[]>;
   readLog(log: string, partition: number, from: number, below: number, max: number): Promise<{ offset: number; value: string }[]>;
   logHead(log: string, partition: number): Promise<number>;

@@ -10,6 +10,7 @@ import type { Ports } from '../ports/index.js';
 export function sourceIo(ports: Pick<Ports, 'blobs' | 'logs'>, job: JobName): SourceIo {
   return {
     getObject: (key) => ports.blobs.get(blobKeys.jobObject(job, key)),
+    getObjectBytes: (key) => ports.blobs.getBytes(blobKeys.jobObject(job, key)),
     listObjects: async (prefix) => (await ports.blobs.list(blobKeys.jobObject(job, prefix))).map((k) => blobKeys.relativeToJob(job, k)),
     readLog: (log, partition, from, below, max) => ports.logs.read(job, log, partition, from, below, max),
     logHead: (log, partition) => ports.logs.head(job, log, partition),

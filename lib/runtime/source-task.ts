@@ -239,6 +239,7 @@ export function notingFailures(io: SourceIo, failures: Set<unknown>): SourceIo {
   };
   return {
     getObject: (key) => noted(() => io.getObject(key)),
+    getObjectBytes: (key) => noted(() => io.getObjectBytes(key)),
     listObjects: (prefix) => noted(() => io.listObjects(prefix)),
     readLog: (log, partition, from, below, max) => noted(() => io.readLog(log, partition, from, below, max)),
     logHead: (log, partition) => noted(() => io.logHead(log, partition)),

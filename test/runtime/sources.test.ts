@@ -55,4 +55,30 @@ describe('S3 source', () => {
       ['in/2.ndjson:1', 'no timestamp'],
     ]);
   });
+
+  it('reads Parquet files row by row, as the evaluation does, and dead-letters an object that is not Parquet whole', async () => {
+    const { s3Source, collect, job } = await import('../../lib/api/index.js');
+    const { evaluateSequentially } = await import('../../lib/api/evaluate.js');
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const j = job('parquet-in', { parallelism: 2, checkpoints: { interval: 500 } });
+    j.source('src', s3Source<{ n: number; word: string }>({ format: 'parquet', prefix: 'in/', batchSize: 3, timestamp: (r) => r.n }))
+      .map('n', (r) => `${r.word}:${r.n}`)
+      .sink('out', collect());
+    const file = (from: number) =>
+      new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'n', data: [from, from + 1, from + 2, from + 3], type: 'INT32' }, { name: 'word', data: ['a', 'b', 'c', 'd'].map((w) => w + from), type: 'STRING' }] }));
+    const prepare = async (memory: { blobs: { put(k: string, b: string | Uint8Array): Promise<boolean> } }) => {
+      await memory.blobs.put('jobs/parquet-in/in/1.parquet', file(0));
+      await memory.blobs.put('jobs/parquet-in/in/2.parquet', 'this is not parquet');
+      await memory.blobs.put('jobs/parquet-in/in/3.parquet', file(10));
+    };
+    const world = await memoryWorld(j.build(), { prepare });
+    await world.runToEnd();
+    const expected = [0, 1, 2, 3].map((i) => `${'abcd'[i]}0:${i}`).concat([0, 1, 2, 3].map((i) => `${'abcd'[i]}10:${10 + i}`));
+    expect((await world.committed<string>('out')).sort()).toEqual(expected.sort());
+    const { sourceIo } = await import('../../lib/runtime/source-io.js');
+    expect(((await evaluateSequentially(world.graph, sourceIo(world.memory, world.graph.name))).sinks.get('out') as string[]).sort()).toEqual(expected.sort());
+    const dead = await world.memory.blobs.list('jobs/parquet-in/dead-letters/src/');
+    const bodies = await Promise.all(dead.map(async (k) => JSON.parse((await world.memory.blobs.get(k))!) as { where: string; reason: string }));
+    expect(bodies.map((b) => [b.where, b.reason.split(':')[0]])).toEqual([['in/2.parquet', 'not a Parquet file']]);
+  });
 });
