@@ -3,11 +3,15 @@
  * outputs it reads and how they are partitioned; each operator call adds a node to the job
  * (through its OperatorGraph) and returns the stream of that node's output.
  *
- * The four stream classes share this module because each makes the next and two extend
+ * The stream classes share this module because each makes the next and several extend
  * Stream: keyBy() makes a KeyedStream, its window() a WindowedStream, whose functions make a
- * WindowResult, and lateRecords() a Stream again. Apart, they would import each other. What
- * they do besides wiring lives elsewhere: the operator graph (operator-graph.ts), process
- * functions (process-function.ts) and window options (windows.ts).
+ * WindowResult, and lateRecords() a Stream again; connect() makes connected streams whose
+ * process() makes a ProcessResult. Apart, they would import each other (a module of the
+ * connected ones was tried: it needs ProcessResult, which needs it). So this module is long,
+ * but only wiring: what the operators do lives elsewhere — the operator graph
+ * (operator-graph.ts), process functions (process-function.ts, broadcast-process.ts,
+ * operator-state.ts), joins (interval-join.ts, window-join.ts), count windows
+ * (count-windows.ts) and window options (windows.ts).
  *
  * Never name a method `then`: a stream would become a thenable, and `await` (or returning it
  * from an async function) would call it instead of resolving to the stream.
