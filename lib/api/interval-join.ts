@@ -9,11 +9,12 @@
  * record joins the other side's waiting records in bounds and then waits itself until the
  * watermark passes the last time a record of the other side could still join it, when a
  * timer removes its bucket. A record behind the watermark when it arrives is late and
- * dropped (Flink's default), since what it would join may be gone.
+ * dropped (Flink's default), since what it would join may be gone — or sent to a side output.
  */
 import { ConfigError } from '../core/errors.js';
 import type { Key } from '../core/keygroups.js';
 import type { KeyedCoProcessFunction } from './process-function.js';
+import type { OutputTag } from './output-tag.js';
 import { mapState, type KeyedProcessContext, type MapStateDescriptor } from './state.js';
 
 /** What a join function gets besides the pair. */
@@ -26,6 +27,12 @@ export interface IntervalJoinContext<K> {
 }
 
 export type ProcessJoinFunction<L, R, K, O> = (left: L, right: R, ctx: IntervalJoinContext<K>, emit: (value: O) => void) => void;
+
+/** Where late records go instead of being dropped (Flink's sideOutputLeftLateData / sideOutputRightLateData). */
+export interface LateOutputs<L, R> {
+  readonly left?: OutputTag<L>;
+  readonly right?: OutputTag<R>;
+}
 
 /** Inclusive bounds, relative to the left record's time, after any exclusivity. */
 export interface IntervalBounds {
@@ -53,6 +60,7 @@ export function intervalJoinFunction<L, R, K extends Key, O>(
   operator: string,
   { lower, upper }: IntervalBounds,
   fn: ProcessJoinFunction<L, R, K, O>,
+  late: LateOutputs<L, R> = {},
 ): KeyedCoProcessFunction<L, R, K, Buffers<L, R>, O> {
   const timeOf = (ctx: Ctx<L, R, K, O>): number | null => {
     const ts = ctx.timestamp;
@@ -63,11 +71,16 @@ export function intervalJoinFunction<L, R, K extends Key, O>(
     const timestamp = Math.max(leftTs, rightTs);
     fn(left, right, { key: ctx.key, leftTimestamp: leftTs, rightTimestamp: rightTs, timestamp }, (value) => ctx.emit(value, timestamp));
   };
+  const tags = [late.left, late.right].filter((t): t is OutputTag<never> => t !== undefined);
   return {
     state: { left: mapState<number, L[]>(), right: mapState<number, R[]>() },
+    ...(tags.length > 0 ? { sideOutputs: tags } : {}),
     processElement1(left, ctx) {
       const ts = timeOf(ctx);
-      if (ts === null) return;
+      if (ts === null) {
+        if (late.left) ctx.output(late.left, left);
+        return;
+      }
       ctx.state.left.put(ts, [...(ctx.state.left.get(ts) ?? []), left]);
       for (const [rightTs, rights] of ctx.state.right.entries()) {
         if (rightTs < ts + lower || rightTs > ts + upper) continue;
@@ -77,7 +90,10 @@ export function intervalJoinFunction<L, R, K extends Key, O>(
     },
     processElement2(right, ctx) {
       const ts = timeOf(ctx);
-      if (ts === null) return;
+      if (ts === null) {
+        if (late.right) ctx.output(late.right, right);
+        return;
+      }
       ctx.state.right.put(ts, [...(ctx.state.right.get(ts) ?? []), right]);
       for (const [leftTs, lefts] of ctx.state.left.entries()) {
         if (leftTs < ts - upper || leftTs > ts - lower) continue;

@@ -23,7 +23,7 @@ import type { Window, WindowAssigner } from '../core/windows.js';
 import { addOperator, type OperatorGraph, type OperatorOptions, type Producer, type ProducerInput } from './operator-graph.js';
 import { countWindowFunction, countWindowSpec } from './count-windows.js';
 import { leftSide, pairsOf, rightSide, type JoinFunction, type JoinSide } from './window-join.js';
-import { intervalBounds, intervalJoinFunction, type ProcessJoinFunction } from './interval-join.js';
+import { intervalBounds, intervalJoinFunction, type LateOutputs, type ProcessJoinFunction } from './interval-join.js';
 import { coProcessSpec, processSpec, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputTag } from './process-function.js';
 import type { Sink } from './sinks.js';
 import type { MapStateDescriptor, StateDescriptor } from './state.js';
@@ -314,21 +314,32 @@ export class IntervalJoined<L, R, K extends Key> {
     private readonly upper: number,
     private readonly lowerExclusive: boolean,
     private readonly upperExclusive: boolean,
+    private readonly late: LateOutputs<L, R> = {},
   ) {}
 
   lowerBoundExclusive(): IntervalJoined<L, R, K> {
-    return new IntervalJoined(this.connected, this.lower, this.upper, true, this.upperExclusive);
+    return new IntervalJoined(this.connected, this.lower, this.upper, true, this.upperExclusive, this.late);
   }
 
   upperBoundExclusive(): IntervalJoined<L, R, K> {
-    return new IntervalJoined(this.connected, this.lower, this.upper, this.lowerExclusive, true);
+    return new IntervalJoined(this.connected, this.lower, this.upper, this.lowerExclusive, true, this.late);
+  }
+
+  /** Left records late on arrival go to `tag` (getSideOutput of the result) instead of being dropped. */
+  sideOutputLeftLateData(tag: OutputTag<L>): IntervalJoined<L, R, K> {
+    return new IntervalJoined(this.connected, this.lower, this.upper, this.lowerExclusive, this.upperExclusive, { ...this.late, left: tag });
+  }
+
+  /** Right records late on arrival go to `tag` instead of being dropped. */
+  sideOutputRightLateData(tag: OutputTag<R>): IntervalJoined<L, R, K> {
+    return new IntervalJoined(this.connected, this.lower, this.upper, this.lowerExclusive, this.upperExclusive, { ...this.late, right: tag });
   }
 
   /** Calls `fn` once per joined pair; what it emits carries the pair's (later) time. */
-  process<O>(name: string, fn: ProcessJoinFunction<L, R, K, O>, options?: OperatorOptions): Stream<O> {
+  process<O>(name: string, fn: ProcessJoinFunction<L, R, K, O>, options?: OperatorOptions): ProcessResult<O> {
     requireFunction(`operators.${name}.fn`, fn);
     const bounds = intervalBounds(this.lower, this.upper, this.lowerExclusive, this.upperExclusive);
-    return this.connected.process(name, intervalJoinFunction(name, bounds, fn), options);
+    return this.connected.process(name, intervalJoinFunction(name, bounds, fn, this.late), options);
   }
 }
 

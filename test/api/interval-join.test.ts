@@ -1,12 +1,12 @@
 /**
  * The interval join (Flink's intervalJoin … between … process): which pairs meet — bounds
  * inclusive, or exclusive when asked, negative bounds included — checked against the
- * definition; the pair's time; late records dropped; bad bounds refused; and the engine,
+ * definition; the pair's time; late records dropped, or sent to a side output; bad bounds refused; and the engine,
  * restored at another parallelism with records waiting on both sides, committing what the
  * sequential evaluation gives.
  */
 import { describe, expect, it } from 'vitest';
-import { collect, generator, job } from '../../lib/api/index.js';
+import { collect, generator, job, outputTag } from '../../lib/api/index.js';
 import type { IntervalJoined } from '../../lib/api/index.js';
 import { evaluateSequentially } from '../../lib/api/evaluate.js';
 import { ConfigError } from '../../lib/core/errors.js';
@@ -79,6 +79,25 @@ describe('interval join', () => {
     const pairs = await joined(joinJob('late', -5, 5, (b) => b, late));
     expect(pairs.some((p) => p.r === 'r-late')).toBe(false);
     expect(pairs.some((p) => p.l === 'l0')).toBe(true);
+  });
+
+  it('sends a late record to the side output named for its side, when one is', async () => {
+    const late = [...rights.filter((r) => r.ts <= 140), { id: 'r-late', key: 0, ts: 1 }];
+    const lateRights = outputTag<Side>('late-rights');
+    const lateLefts = outputTag<Side>('late-lefts');
+    const j = job('late-side', { parallelism: 2, checkpoints: { interval: 300 } });
+    const source = (records: Side[], batchSize: number) => generator({ count: records.length, batchSize, make: (i) => records[i]!, timestamp: (i) => records[i]!.ts });
+    const watermarks = { outOfOrderness: 0 };
+    const l = j.source('lefts', source(lefts, 2), { parallelism: 1, watermarks }).keyBy((s) => s.key);
+    const r = j.source('rights', source(late, 3), { parallelism: 1, watermarks }).keyBy((s) => s.key);
+    const joined = l.intervalJoin(r).between(-5, 5).sideOutputLeftLateData(lateLefts).sideOutputRightLateData(lateRights).process('join', (a, b, _ctx, emit) => emit(`${a.id}+${b.id}`));
+    joined.sink('out', collect());
+    joined.getSideOutput(lateRights).sink('late-r', collect());
+    joined.getSideOutput(lateLefts).sink('late-l', collect());
+    const result = await evaluateSequentially(j.build());
+    expect(result.sinks.get('late-r')).toEqual([{ id: 'r-late', key: 0, ts: 1 }]);
+    expect(result.sinks.get('late-l')).toEqual([]);
+    expect((result.sinks.get('out') as string[]).some((p) => p.includes('r-late'))).toBe(false);
   });
 
   it('restored at another parallelism with records waiting on both sides, the engine commits what the evaluation gives', async () => {
