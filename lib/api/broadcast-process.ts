@@ -18,7 +18,7 @@ import { ConfigError } from '../core/errors.js';
 import type { OperatorSpec, ProcessContext } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
 import type { OutputTag } from './output-tag.js';
-import { processSpec, type OutputDescriptor } from './process-function.js';
+import { contextViews, processSpec, type OutputDescriptor } from './process-function.js';
 import type { KeyedProcessContext, MapState, MapStateDescriptor, StateDescriptor } from './state.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any key and value type
@@ -76,12 +76,7 @@ export function broadcastProcessSpec<T, B, K extends Key, S extends Record<strin
   const keyed = processSpec(name, { ...shared, processElement: fn.processElement as never });
   const onBroadcast = fn.processBroadcastElement as unknown as (v: unknown, ctx: BroadcastContext<BS, R>) => void;
   // The typed view adds currentWatermark to the engine's context (its timer service has it).
-  const views = new WeakMap<ProcessContext, BroadcastContext<BS, R>>();
-  const viewOf = (ctx: ProcessContext) => {
-    let view = views.get(ctx);
-    if (!view) views.set(ctx, (view = Object.assign(Object.create(ctx) as BroadcastContext<BS, R>, { currentWatermark: () => ctx.timerService.currentWatermark() })));
-    return view;
-  };
+  const viewOf = contextViews<BroadcastContext<BS, R>>((ctx) => ({ currentWatermark: () => ctx.timerService.currentWatermark() }));
   const broadcast = processSpec(name, { ...shared, processElement: ((v: unknown, ctx: ProcessContext) => onBroadcast(v, viewOf(ctx))) as never });
   return { ...keyed, fn2: broadcast.fn, broadcastState };
 }

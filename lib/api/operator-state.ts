@@ -19,7 +19,7 @@ import { requireName } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { OperatorSpec, ProcessContext, StateDeclarations } from '../core/graph.js';
 import type { OutputTag } from './output-tag.js';
-import { sideOutputNames, type OutputDescriptor } from './process-function.js';
+import { contextViews, sideOutputNames, taggedOutput, type OutputDescriptor } from './process-function.js';
 import type { ListStateDescriptor, StateHandles, UnionListStateDescriptor } from './state.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- lists of any element type
@@ -59,16 +59,8 @@ export function operatorProcessSpec<T, S extends Record<string, OperatorStateDes
     state[stateName] = { kind: d.kind };
   }
   const sideOutputs = sideOutputNames(name, fn.sideOutputs ?? []);
-  // The typed view over the engine's context: output takes a tag, currentWatermark is the timer service's.
-  const views = new WeakMap<ProcessContext, OperatorProcessContext<S, R>>();
-  const viewOf = (ctx: ProcessContext) => {
-    let view = views.get(ctx);
-    if (!view) {
-      const extra = { output: (tag: OutputTag<unknown>, value: unknown, ts?: number) => ctx.output(tag?.name, value, ts), currentWatermark: () => ctx.timerService.currentWatermark() };
-      views.set(ctx, (view = Object.assign(Object.create(ctx) as OperatorProcessContext<S, R>, extra)));
-    }
-    return view;
-  };
+  // The typed view: output takes a tag, currentWatermark is the timer service's.
+  const viewOf = contextViews<OperatorProcessContext<S, R>>((ctx) => ({ output: taggedOutput(ctx), currentWatermark: () => ctx.timerService.currentWatermark() }));
   const processElement = fn.processElement as (v: unknown, ctx: OperatorProcessContext<S, R>) => void;
   const endInput = fn.endInput;
   return {

@@ -95,16 +95,7 @@ export function processSpec<T, K extends Key, S extends Record<string, StateDesc
   // The engine's context is untyped; `KeyedProcessContext` is its typed view (its `output`
   // takes a tag, the engine's a tag's name).
   const processElement = fn.processElement as unknown as (v: unknown, ctx: KeyedProcessContext<Key, S, unknown>) => void;
-  // One typed view per engine context (the engine reuses its context for every record).
-  const views = new WeakMap<ProcessContext, ProcessContext>();
-  const viewOf = (ctx: ProcessContext) => {
-    let view = views.get(ctx);
-    if (!view) {
-      const output = (tag: OutputTag<unknown>, value: unknown, ts?: number) => ctx.output(tag?.name, value, ts);
-      views.set(ctx, (view = Object.assign(Object.create(ctx) as ProcessContext, { output })));
-    }
-    return view;
-  };
+  const viewOf = contextViews<ProcessContext>((ctx) => ({ output: taggedOutput(ctx) }));
   const withTags = (v: unknown, ctx: ProcessContext) => processElement(v, viewOf(ctx) as never);
   const timer = onTimerOf(name, fn.onTimer as ((t: number, ctx: never) => void) | undefined);
   const onTimer = timer && (sideOutputs.length > 0 ? (t: number, ctx: ProcessContext) => timer(t, viewOf(ctx) as never) : (timer as (t: number, ctx: ProcessContext) => void));
@@ -115,6 +106,22 @@ export function processSpec<T, K extends Key, S extends Record<string, StateDesc
     ...(onTimer ? { onTimer } : {}),
   };
 }
+
+/**
+ * Typed views over the engine's contexts: each one the context itself (by prototype) with
+ * `extra(ctx)` over it, made once per context — the engine reuses its context for every call.
+ */
+export function contextViews<V>(extra: (ctx: ProcessContext) => object): (ctx: ProcessContext) => V {
+  const views = new WeakMap<ProcessContext, V>();
+  return (ctx) => {
+    let view = views.get(ctx);
+    if (view === undefined) views.set(ctx, (view = Object.assign(Object.create(ctx) as object, extra(ctx)) as V));
+    return view;
+  };
+}
+
+/** The typed `output`, which takes a tag, over the engine's, which takes the tag's name. */
+export const taggedOutput = (ctx: ProcessContext) => (tag: OutputTag<unknown>, value: unknown, ts?: number) => ctx.output(tag?.name, value, ts);
 
 function onTimerOf(name: string, onTimer: unknown): ((t: number, ctx: never) => void) | undefined {
   if (onTimer === undefined) return undefined;
