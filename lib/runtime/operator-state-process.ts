@@ -8,30 +8,25 @@
  * that throws (and is skipped) leaves its state as it was.
  */
 import { UserFunctionError } from '../core/errors.js';
-import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
+import type { OperatorSpec, ProcessContext } from '../core/graph.js';
 import { stateKeys } from '../core/wire/state-keys.js';
+import { CallOutputs, type CallOutputsIO } from './call-outputs.js';
 import { listState, StateJournal } from './keyed-state.js';
-import type { RoutedPort } from './output-router.js';
 import type { WorkingState } from './working-state.js';
 
-export interface OperatorStateIO {
+/** Where what it emits goes (next, out: CallOutputsIO), and the rest it needs. */
+export interface OperatorStateIO extends CallOutputsIO {
   readonly ws: WorkingState;
   /** Whether the record came on a connected function's second input. */
   readonly current: { readonly second: boolean };
-  /** The rest of the chain (main output). */
-  readonly next: (value: unknown, timestamp: number | undefined) => void;
-  /** Other outputs, routed from this operator. */
-  readonly out: (value: unknown, timestamp: number | undefined, fromOp: string, port: RoutedPort) => void;
   readonly watermark: () => number;
   readonly skips: boolean;
   readonly threw: (error: unknown, record: unknown) => void;
 }
 
-type Emitted = [unknown, number | undefined, OutputPort | null];
-
 export class OperatorStateProcess {
   private timestamp: number | undefined;
-  private emitted: Emitted[] = [];
+  private readonly outputs: CallOutputs;
   private readonly journal: StateJournal | null;
   private readonly ctx: ProcessContext;
 
@@ -41,12 +36,13 @@ export class OperatorStateProcess {
     private readonly io: OperatorStateIO,
   ) {
     this.journal = io.skips ? new StateJournal(io.ws) : null;
+    this.outputs = new CallOutputs(name, spec.sideOutputs, io);
     this.ctx = this.context();
   }
 
   onRecord(value: unknown, timestamp: number | undefined): void {
     this.timestamp = timestamp;
-    this.emitted = [];
+    this.outputs.clear();
     this.journal?.begin();
     try {
       if (this.io.current.second) this.spec.fn2!(value, this.ctx);
@@ -56,7 +52,7 @@ export class OperatorStateProcess {
       return this.io.threw(e, value);
     }
     this.journal?.end();
-    this.passOn();
+    this.outputs.passOn();
   }
 
   /** The input ended: no record's doing, so its errors fail over, naming the operator. */
@@ -64,20 +60,13 @@ export class OperatorStateProcess {
     const endInput = this.spec.endInput;
     if (!endInput) return;
     this.timestamp = undefined;
-    this.emitted = [];
+    this.outputs.clear();
     try {
       endInput(this.ctx);
     } catch (e) {
       throw UserFunctionError.threw(this.name, e, null, 'endInput');
     }
-    this.passOn();
-  }
-
-  private passOn(): void {
-    for (const [value, at, port] of this.emitted) {
-      if (port === null) this.io.next(value, at);
-      else this.io.out(value, at, this.name, port);
-    }
+    this.outputs.passOn();
   }
 
   private context(): ProcessContext {
@@ -86,7 +75,6 @@ export class OperatorStateProcess {
       const entry = stateKeys.operatorList(this.name, stateName, decl.kind === 'union');
       state[stateName] = listState(this.io.ws, () => entry, this.journal);
     }
-    const declared = new Set(this.spec.sideOutputs ?? []);
     const noKey = () => {
       throw UserFunctionError.invalid(this.name, 'timers need a key: this stream is not keyed (keyBy first)', null);
     };
@@ -97,11 +85,8 @@ export class OperatorStateProcess {
         return self.timestamp;
       },
       state,
-      emit: (value, ts) => void this.emitted.push([value, ts ?? this.timestamp, null]),
-      output: (tag, value, ts) => {
-        if (!declared.has(tag)) throw UserFunctionError.invalid(this.name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
-        this.emitted.push([value, ts ?? this.timestamp, sideOutputPort(tag)]);
-      },
+      emit: (value, ts) => this.outputs.emit(value, ts ?? this.timestamp),
+      output: (tag, value, ts) => this.outputs.output(tag, value, ts ?? this.timestamp),
       timerService: { currentWatermark: () => this.io.watermark(), registerEventTimeTimer: noKey, deleteEventTimeTimer: noKey },
       broadcastState: {},
     };

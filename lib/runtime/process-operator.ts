@@ -10,28 +10,23 @@
  * timer and key, as a window firing's do.
  */
 import { UserFunctionError } from '../core/errors.js';
-import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
+import type { OperatorSpec, ProcessContext } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import { broadcastHandles } from './broadcast-state.js';
+import { CallOutputs, type CallOutputsIO } from './call-outputs.js';
 import { EventTimers } from './event-timers.js';
 import { stateHandle, StateJournal } from './keyed-state.js';
 import { expire, ttlStateHandle, type TtlClock } from './ttl-state.js';
-import type { RoutedPort } from './output-router.js';
 import type { WorkingState } from './working-state.js';
 
-type Step = (value: unknown, timestamp: number | undefined) => void;
-
-export interface ProcessIO {
+/** Where what it emits goes (next, out: CallOutputsIO), and the rest it needs. */
+export interface ProcessIO extends CallOutputsIO {
   readonly ws: WorkingState;
   readonly keyGroups: KeyGroupRange;
   /** The key being processed, and whether the record came on a connected function's second
    *  input; a firing timer sets the key too. */
   readonly current: { key: unknown; encoded: string; group: number; readonly second: boolean };
-  /** The rest of the chain (main output). */
-  readonly next: Step;
-  /** Other outputs, routed from this operator. */
-  readonly out: (value: unknown, timestamp: number | undefined, fromOp: string, port: RoutedPort) => void;
   readonly watermark: () => number;
   /** Calls are undone when they throw (dead-letter): keep a journal. */
   readonly skips: boolean;
@@ -39,12 +34,11 @@ export interface ProcessIO {
   readonly threw: (error: unknown, record: unknown) => void;
 }
 
-type Emitted = [unknown, number | undefined, OutputPort | null];
 type TimerChange = [time: number, register: boolean];
 
 export class ProcessOperator {
   private timestamp: number | undefined;
-  private emitted: Emitted[] = [];
+  private readonly outputs: CallOutputs;
   private timerChanges: TimerChange[] = [];
   /** Cleanup times the call's writes of state with a ttl asked for (ttl-state.ts). */
   private cleanups: number[] = [];
@@ -62,6 +56,7 @@ export class ProcessOperator {
     private readonly io: ProcessIO,
   ) {
     this.journal = io.skips ? new StateJournal(io.ws) : null;
+    this.outputs = new CallOutputs(name, spec.sideOutputs, io);
     this.timers = new EventTimers(io.ws, name, io.keyGroups);
     this.cleanupTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.ttlTimers);
     const broadcast = spec.broadcastState ? broadcastHandles(io.ws, name, spec.broadcastState, this.journal) : null;
@@ -113,7 +108,7 @@ export class ProcessOperator {
 
   private begin(timestamp: number | undefined): void {
     this.timestamp = timestamp;
-    this.emitted = [];
+    this.outputs.clear();
     this.timerChanges = [];
     this.cleanups = [];
     this.journal?.begin();
@@ -127,10 +122,7 @@ export class ProcessOperator {
       else this.timers.cancel(time, encoded, group);
     }
     for (const time of this.cleanups) this.cleanupTimers.schedule(time, encoded, group);
-    for (const [value, at, port] of this.emitted) {
-      if (port === null) this.io.next(value, at);
-      else this.io.out(value, at, this.name, port);
-    }
+    this.outputs.passOn();
   }
 
   /** A broadcast record's call: the keyed context's emits and side outputs, the broadcast
@@ -157,7 +149,6 @@ export class ProcessOperator {
 
   private context(broadcastState: Record<string, unknown>): ProcessContext {
     const { ws, current: cur } = this.io;
-    const declared = new Set(this.spec.sideOutputs ?? []);
     const state: Record<string, unknown> = {};
     const clock: TtlClock = { now: () => this.timestamp ?? this.io.watermark(), watermark: this.io.watermark, schedule: (t) => void this.cleanups.push(t) };
     for (const [stateName, decl] of Object.entries(this.spec.state)) {
@@ -177,11 +168,8 @@ export class ProcessOperator {
         return self.timestamp;
       },
       state,
-      emit: (value, ts) => void this.emitted.push([value, ts ?? this.timestamp, null]),
-      output: (tag, value, ts) => {
-        if (!declared.has(tag)) throw UserFunctionError.invalid(this.name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
-        this.emitted.push([value, ts ?? this.timestamp, sideOutputPort(tag)]);
-      },
+      emit: (value, ts) => this.outputs.emit(value, ts ?? this.timestamp),
+      output: (tag, value, ts) => this.outputs.output(tag, value, ts ?? this.timestamp),
       timerService: {
         currentWatermark: () => this.io.watermark(),
         registerEventTimeTimer: (t) => void this.timerChanges.push([time(t), true]),
