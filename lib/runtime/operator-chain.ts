@@ -17,7 +17,7 @@ import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import type { StageTopology } from '../core/topology.js';
 import { keyOf } from './keyed-state.js';
 import { OperatorStateProcess } from './operator-state-process.js';
-import { misfit } from './sink-formats.js';
+import { checksRecords, misfit } from './sink-formats.js';
 import { ProcessOperator } from './process-operator.js';
 import type { RoutedPort } from './output-router.js';
 import { WindowOperator } from './window-operator.js';
@@ -173,7 +173,7 @@ export class OperatorChain {
         return this.processStep(op.name, spec, guard, threw, next);
       case 'sink': {
         const sink = spec.sink;
-        if (sink.kind !== 's3' || sink.format === undefined) return (v, ts) => this.io.sink(op.name, v, ts);
+        if (sink.kind !== 's3' || !checksRecords(sink)) return (v, ts) => this.io.sink(op.name, v, ts);
         // A record a CSV or Parquet sink cannot hold is that sink's user error, here, before any commit.
         return (v, ts) => {
           const problem = misfit(sink.format, v);

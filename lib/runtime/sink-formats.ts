@@ -9,11 +9,14 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { ColumnType, S3Format } from '../core/graph.js';
+import type { ColumnType, S3Format, SinkSpec } from '../core/graph.js';
 
 const NDJSON: S3Format = { kind: 'ndjson' };
 
 export const formatOf = (format: S3Format | undefined): S3Format => format ?? NDJSON;
+
+/** Whether a sink checks each record that reaches it (`misfit`): a CSV or Parquet S3 sink. */
+export const checksRecords = (sink: SinkSpec): boolean => sink.kind === 's3' && formatOf(sink.format).kind !== 'ndjson';
 
 /** The object key's extension. */
 export const extensionOf = (format: S3Format | undefined): string => formatOf(format).kind;

@@ -22,7 +22,7 @@ import { keyGroupsOf, type StageTopology, type Topology } from '../core/topology
 import { MIN_WATERMARK, watermarkToForward, type ChannelWatermark, type WatermarkStep } from '../core/watermarks.js';
 import { OperatorChain } from './operator-chain.js';
 import { OutputRouter } from './output-router.js';
-import { formatOf } from './sink-formats.js';
+import { checksRecords } from './sink-formats.js';
 import { SinkStaging } from './sink-staging.js';
 import { encodeSnapshot } from './snapshot.js';
 import type { SubtaskSnapshot } from '../core/recovery.js';
@@ -70,7 +70,7 @@ export class SubtaskInvocation {
     // A lone sink stages its input's records as they came, unparsed — but for one whose
     // format checks each record (CSV, Parquet: misfit), which then goes through the chain.
     const head = stage.operators[0]!.spec;
-    this.sinkOnly = stage.operators.length === 1 && this.sinks.sinks.length === 1 && !(head.kind === 'sink' && head.sink.kind === 's3' && formatOf(head.sink.format).kind !== 'ndjson');
+    this.sinkOnly = stage.operators.length === 1 && this.sinks.sinks.length === 1 && !(head.kind === 'sink' && checksRecords(head.sink));
     this.chain = new OperatorChain(stage, {
       ws,
       maxParallelism: topology.maxParallelism,
