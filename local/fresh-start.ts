@@ -57,7 +57,7 @@ export async function admitRun(world: LocalWorld, graph: JobGraph, topology: Top
 
 async function wipeAws(graph: JobGraph, topology: Topology, o: AdmitOptions): Promise<void> {
   const config = awsConfigFromEnv(topology);
-  const clients = createClients(config, { sqs: {}, s3: {}, dynamodb: {} });
+  const clients = createClients(config, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} });
   const job = graph.name;
   try {
     const queues = [...topology.stages.flatMap((s) => [s.queue, s.deadLetterQueue]), topology.resources.timerQueue];

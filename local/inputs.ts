@@ -3,7 +3,8 @@
  * relative to the module) — `export const inputs = { clicks: 'data/clicks.ndjson' }` — and
  * `--input source=path` adds or overrides one. An object source gets the file uploaded under
  * its prefix; a log source gets the file's lines appended, dealt round-robin over its
- * partitions, as they are (a malformed line stays malformed, for the dead-letter output).
+ * partitions, as they are (a malformed line stays malformed, for the dead-letter output); a
+ * Kinesis source gets them put into its stream (created when absent), a line a record.
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -30,7 +31,7 @@ export function inputFiles(jobFile: string, declared: Record<string, string> | u
   return files;
 }
 
-export async function loadInputs(ports: Pick<Ports, 'blobs' | 'logs'>, graph: JobGraph, files: Map<string, string>): Promise<LoadedInput[]> {
+export async function loadInputs(ports: Pick<Ports, 'blobs' | 'logs' | 'streams'>, graph: JobGraph, files: Map<string, string>): Promise<LoadedInput[]> {
   const loaded: LoadedInput[] = [];
   for (const [source, file] of files) {
     const op = graph.operators.find((o) => o.name === source);
@@ -48,6 +49,11 @@ export async function loadInputs(ports: Pick<Ports, 'blobs' | 'logs'>, graph: Jo
       const key = blobKeys.jobObject(graph.name, `${input.prefix}${basename(file)}`);
       await ports.blobs.put(key, text);
       loaded.push({ source, file, lines: lines.length, where: key });
+    } else if (input.kind === 'stream') {
+      // Partition keys are line numbers: the lines spread over the shards by their hash.
+      await ports.streams.ensureStream(input.stream, input.shards);
+      await ports.streams.put(input.stream, lines.map((data, i) => ({ partitionKey: String(i), data })));
+      loaded.push({ source, file, lines: lines.length, where: `stream ${input.stream} (${input.shards} shards)` });
     } else {
       for (let q = 0; q < input.partitions; q++) {
         const share = lines.filter((_, i) => i % input.partitions === q);

@@ -57,7 +57,7 @@ export interface ProvisionCounters {
  * transiently (throttled, 5xx, a lost response) is simply done again.
  */
 export async function provisionJob(topology: Topology, config: AwsConfig, options: ProvisionOptions, counters: ProvisionCounters = {}): Promise<void> {
-  const clients = createClients(config, counters.requests ?? { sqs: {}, s3: {}, dynamodb: {} }, counters.injected);
+  const clients = createClients(config, counters.requests ?? { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }, counters.injected);
   const profile = emulatorProfile(options);
   const ensure = (spec: QueueSpec, deadLetterArn?: string) =>
     patiently(`creating queue ${spec.name}`, () => ensureQueue(clients.sqs, spec.name, queueAttributes(spec, deadLetterArn)));

@@ -82,6 +82,7 @@ export function instrumentedPorts(memory: MemoryPorts, sched: SimScheduler, sent
     state: instrument(memory.state, sched, 'state'),
     logs: instrument(memory.logs, sched, 'logs'),
     outputs: instrument(memory.outputs, sched, 'outputs'),
+    streams: instrument(memory.streams, sched, 'streams'),
     clock,
   };
 }

@@ -66,6 +66,8 @@ const noInput: SourceIo = {
   listObjects: () => Promise.reject(new InvalidInputError('this evaluation was given no input to list objects from')),
   readLog: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read logs from')),
   logHead: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read logs from')),
+  listShards: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read streams from')),
+  readShard: () => Promise.reject(new InvalidInputError('this evaluation was given no input to read streams from')),
 };
 
 /** A source that reads objects or logs needs `io` (the same input the job reads). */
@@ -110,31 +112,60 @@ export async function evaluateSequentially(graph: JobGraph, io: SourceIo = noInp
   return { sinks, sourceRecords, deadLettered: letters.records() };
 }
 
-/** Subtasks one after another; the source's watermark is the minimum over its subtasks'
- *  (a subtask not read yet holds it back, as a lagging subtask does in a real run). */
-async function readSource(op: OperatorNode, reader: SourceReader, batchSize: number, outOfOrderness: number | undefined, io: SourceIo): Promise<Event[]> {
+/**
+ * Subtasks one after another; the source's watermark is the minimum over its subtasks'
+ * (each behind its largest timestamp by the out-of-orderness, as the engine's). A subtask
+ * that can read nothing yet waits while the others read on (a Kinesis child shard waits
+ * for another subtask to finish its parent: the markers batches leave are seen by later
+ * reads); a whole round in which none moves means the source is unbounded.
+ */
+async function readSource(op: OperatorNode, reader: SourceReader, batchSize: number, outOfOrderness: number | undefined, sourceIo: SourceIo): Promise<Event[]> {
   const events: Event[] = [];
-  const marks = Array.from({ length: op.parallelism }, () => MIN);
+  const p = op.parallelism;
+  const marks = Array.from({ length: p }, () => MIN);
+  const maxTs = Array.from({ length: p }, () => MIN);
+  const offsets = Array.from({ length: p }, (_, subtask) => reader.start(subtask, p));
+  const done = Array.from({ length: p }, () => false);
+  const io = withMarkers(sourceIo);
   let current = MIN;
-  for (let subtask = 0; subtask < op.parallelism; subtask++) {
-    let offset = reader.start(subtask, op.parallelism);
-    let maxTs = MIN;
-    for (;;) {
-      const limits = reader.limits ? await reader.limits(io, subtask, op.parallelism, offset) : undefined;
-      const batch = await reader.read(subtask, op.parallelism, offset, batchSize, io, limits);
-      batch.values.forEach((value, i) => {
-        const ts = batch.timestamps?.[i];
-        if (ts !== undefined && ts > maxTs) maxTs = ts;
-        events.push({ kind: 'rec', value, ts });
-      });
-      const stuck = JSON.stringify(batch.next) === JSON.stringify(offset);
-      offset = batch.next;
-      marks[subtask] = batch.finished ? MAX : outOfOrderness !== undefined && maxTs !== MIN ? maxTs - outOfOrderness - 1 : MIN;
-      const wm = Math.min(...marks);
-      if (wm > current) events.push({ kind: 'wm', wm: (current = wm) });
-      if (batch.finished) break;
-      if (stuck) throw new InvalidInputError(`source ${op.name} is unbounded (it reads nothing more yet is not finished): cannot evaluate it sequentially`);
+  for (let moved = true; moved && !done.every(Boolean); ) {
+    moved = false;
+    for (let subtask = 0; subtask < p; subtask++) {
+      while (!done[subtask]) {
+        const offset = offsets[subtask];
+        const limits = reader.limits ? await reader.limits(io, subtask, p, offset) : undefined;
+        const batch = await reader.read(subtask, p, offset, batchSize, io, limits);
+        io.note(batch.markers);
+        batch.values.forEach((value, i) => {
+          const ts = batch.timestamps?.[i];
+          if (ts !== undefined && ts > maxTs[subtask]!) maxTs[subtask] = ts;
+          events.push({ kind: 'rec', value, ts });
+        });
+        const stuck = JSON.stringify(batch.next) === JSON.stringify(offset) && !batch.finished;
+        offsets[subtask] = batch.next;
+        done[subtask] = batch.finished;
+        marks[subtask] = batch.finished ? MAX : outOfOrderness !== undefined && maxTs[subtask] !== MIN ? maxTs[subtask]! - outOfOrderness - 1 : MIN;
+        const wm = Math.min(...marks);
+        if (wm > current) events.push({ kind: 'wm', wm: (current = wm) });
+        if (stuck) break;
+        moved = true;
+      }
     }
   }
+  if (!done.every(Boolean)) throw new InvalidInputError(`source ${op.name} is unbounded (it reads nothing more yet is not finished): cannot evaluate it sequentially`);
   return events;
+}
+
+/** `io` whose listings also show the marker objects the evaluation's own reads left. */
+function withMarkers(io: SourceIo): SourceIo & { note(markers: readonly string[] | undefined): void } {
+  const written = new Set<string>();
+  return {
+    ...io,
+    listObjects: async (prefix) => {
+      const found = new Set(await io.listObjects(prefix));
+      for (const key of written) if (key.startsWith(prefix)) found.add(key);
+      return [...found].sort();
+    },
+    note: (markers) => markers?.forEach((m) => written.add(m)),
+  };
 }

@@ -14,6 +14,7 @@ export { generator, type GeneratorOptions, type Source } from './sources.js';
 export { collect, dynamoSink, print, s3Sink, type S3SinkOptions, type Sink } from './sinks.js';
 export { s3Source, type S3SourceOptions } from './s3-source.js';
 export { logSource, type LogSourceOptions } from './log-source.js';
+export { kinesisSource, type KinesisSourceOptions } from './kinesis-source.js';
 export {
   aggregatingState,
   listState,

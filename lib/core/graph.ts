@@ -3,6 +3,7 @@
  * erased, and what must hold of its nodes. Core never calls the user functions it carries;
  * the runtime does.
  */
+import type { ShardRead, StreamShard } from './kinesis-shards.js';
 import type { CheckpointSettings, RestartStrategy, UserErrorPolicy } from './config.js';
 import { ConfigError } from './errors.js';
 import type { JobName, OperatorName } from './ids.js';
@@ -86,6 +87,9 @@ export interface SourceIo {
   listObjects(prefix: string): Promise<string[]>;
   readLog(log: string, partition: number, from: number, below: number, max: number): Promise<{ offset: number; value: string }[]>;
   logHead(log: string, partition: number): Promise<number>;
+  /** A Kinesis data stream's shards, and one read of a shard (see ports/stream-store.ts). */
+  listShards(stream: string): Promise<StreamShard[]>;
+  readShard(stream: string, shard: string, after: string | null, max: number): Promise<ShardRead>;
 }
 
 /** A source's position: any JSON value (a generator's index, an object and line, log offsets). */
@@ -94,7 +98,8 @@ export type SourceOffset = unknown;
 /** Where a source's input lives, for tools that load it (`tidemark run` inputs, `tidemark ingest`). */
 export type SourceInput =
   | { readonly kind: 'objects'; readonly prefix: string }
-  | { readonly kind: 'log'; readonly log: string; readonly partitions: number };
+  | { readonly kind: 'log'; readonly log: string; readonly partitions: number }
+  | { readonly kind: 'stream'; readonly stream: string; readonly shards: number };
 
 export interface SourceReader {
   /** Stable description used in snapshots, so a restore can tell the source changed. */
@@ -122,6 +127,9 @@ export interface SourceBatch {
   /** Input the source could not turn into a record (bad JSON, no timestamp): it goes to the
    *  job's dead-letter output with where it came from, and the job goes on. */
   readonly rejected?: readonly { readonly where: string; readonly text: string; readonly reason: string }[];
+  /** Objects to write in the job's area (keys relative to it, empty bodies) with this batch:
+   *  facts other subtasks of the source read, such as a Kinesis shard read to its end. */
+  readonly markers?: readonly string[];
 }
 
 export type SinkGuarantee = 'exactly-once' | 'at-least-once';

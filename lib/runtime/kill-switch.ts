@@ -99,6 +99,7 @@ export class KillSwitch {
       state: wrapObject(ports.state),
       logs: wrapObject(ports.logs),
       outputs: wrapObject(ports.outputs),
+      streams: wrapObject(ports.streams),
       clock: ports.clock,
     };
   }

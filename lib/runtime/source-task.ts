@@ -148,6 +148,7 @@ export class SourceTask {
       throw readerFailure(this.stage.operators[0]!.name, e, { position: s.offset }, fromIo);
     }
     const actions: SourceAction[] = batch.rejected?.length ? this.deadLetter(batch.rejected) : [];
+    for (const key of batch.markers ?? []) actions.push({ kind: 'effect', effect: { kind: 'blob', key: blobKeys.jobObject(this.graph.name, key), body: '' } });
     const ts = batch.timestamps;
     actions.push({ kind: 'emit', values: batch.values, ...(ts ? { timestamps: ts } : {}) });
     if (ts) for (const t of ts) if (t > s.maxTs) s.maxTs = t;
@@ -243,5 +244,7 @@ export function notingFailures(io: SourceIo, failures: Set<unknown>): SourceIo {
     listObjects: (prefix) => noted(() => io.listObjects(prefix)),
     readLog: (log, partition, from, below, max) => noted(() => io.readLog(log, partition, from, below, max)),
     logHead: (log, partition) => noted(() => io.logHead(log, partition)),
+    listShards: (stream) => noted(() => io.listShards(stream)),
+    readShard: (stream, shard, after, max) => noted(() => io.readShard(stream, shard, after, max)),
   };
 }

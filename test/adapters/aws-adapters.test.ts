@@ -89,7 +89,7 @@ describe('aws queue (SQS on the emulator)', () => {
   it('returns the entries SQS failed for its own reasons, and refuses to retry invalid ones', async () => {
     const { config, topology } = await freshPorts();
     const answer = (failed: object[]) => {
-      const sqs = createClients(config, { sqs: {}, s3: {}, dynamodb: {} }).sqs;
+      const sqs = createClients(config, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }).sqs;
       sqs.middlewareStack.add(() => async () => ({ output: { Successful: [], Failed: failed, $metadata: {} }, response: {} }), { step: 'finalizeRequest', priority: 'low' });
       return new SqsQueue(sqs);
     };
@@ -119,11 +119,11 @@ describe('aws blob store (S3 on the emulator)', () => {
   it('a conditional put that meets a concurrent write (409) looks again before answering', async () => {
     const { config } = await freshPorts();
     const conflict = () => sdkError('ConditionalRequestConflict', 409);
-    const fresh = new S3BlobStore(failing(createClients(config, { sqs: {}, s3: {}, dynamodb: {} }).s3, conflict, 1), config.bucket);
+    const fresh = new S3BlobStore(failing(createClients(config, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }).s3, conflict, 1), config.bucket);
     expect(await fresh.put('c/new', 'mine', { ifAbsent: true })).toBe(true); // nobody wrote it: tried again
-    const plain = new S3BlobStore(createClients(config, { sqs: {}, s3: {}, dynamodb: {} }).s3, config.bucket);
+    const plain = new S3BlobStore(createClients(config, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }).s3, config.bucket);
     await plain.put('c/taken', 'theirs');
-    const raced = new S3BlobStore(failing(createClients(config, { sqs: {}, s3: {}, dynamodb: {} }).s3, conflict, 1), config.bucket);
+    const raced = new S3BlobStore(failing(createClients(config, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }).s3, conflict, 1), config.bucket);
     expect(await raced.put('c/taken', 'mine', { ifAbsent: true })).toBe(false);
     expect(await plain.get('c/taken')).toBe('theirs');
   });
@@ -191,13 +191,13 @@ describe('aws edge: errors, request counts, provisioning', () => {
   it('turns throttling and network failures into TransientStorageError, keeping the cause', async () => {
     const { config, topology } = await freshPorts();
     const throttled = sdkError('ThrottlingException', 400, { $retryable: { throttling: true } });
-    const sqs = failing(createClients({ ...config, maxAttempts: 1 }, { sqs: {}, s3: {}, dynamodb: {} }).sqs, () => throttled);
+    const sqs = failing(createClients({ ...config, maxAttempts: 1 }, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }).sqs, () => throttled);
     const error = await new SqsQueue(sqs).depth(topology.stages[0]!.queue).catch((e) => e);
     expect(error).toBeInstanceOf(TransientStorageError);
     expect(error.cause).toBe(throttled);
 
     const server = sdkError('InternalError', 500);
-    const s3 = failing(createClients({ ...config, maxAttempts: 1 }, { sqs: {}, s3: {}, dynamodb: {} }).s3, () => server);
+    const s3 = failing(createClients({ ...config, maxAttempts: 1 }, { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} }).s3, () => server);
     expect(await new S3BlobStore(s3, config.bucket).get('k').catch((e) => e)).toBeInstanceOf(TransientStorageError);
 
     // Nothing listens on port 1: the connection is refused.

@@ -6,7 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { awsPorts, DYNAMODB_ITEM_LIMIT, type AwsConfig } from '../../lib/adapters/aws/index.js';
-import { createClients } from '../../lib/adapters/aws/clients.js';
+import { createClients, type RequestCounts } from '../../lib/adapters/aws/clients.js';
 import { DynamoDbLogStore } from '../../lib/adapters/aws/dynamodb-log-store.js';
 import { DynamoDbOutputTable } from '../../lib/adapters/aws/dynamodb-output-table.js';
 import { ItemTooLargeError, TransientStorageError } from '../../lib/core/errors.js';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   ({ config } = await provisionedAdapterJob('lo'));
 });
 
-const counted = () => ({ sqs: {}, s3: {}, dynamodb: {} }) as { sqs: Record<string, number>; s3: Record<string, number>; dynamodb: Record<string, number> };
+const counted = (): RequestCounts => ({ sqs: {}, s3: {}, dynamodb: {}, kinesis: {} });
 
 /** A DynamoDB client whose first `times` attempts (of `only` that command) fail with `error`, before or after AWS saw them. */
 function failing(error: () => unknown, options: { times?: number; afterSending?: boolean; maxAttempts?: number; only?: string } = {}): DynamoDBClient {

@@ -16,7 +16,7 @@ import { provisionedAdapterJob } from '../support/emulator-world.js';
 
 const provisioned = (extra: Partial<AwsConfig> = {}) => provisionedAdapterJob('wf', extra);
 
-const noCounts = (): RequestCounts => ({ sqs: {}, s3: {}, dynamodb: {} });
+const noCounts = (): RequestCounts => ({ sqs: {}, s3: {}, dynamodb: {}, kinesis: {} });
 
 /** An HTTP handler in place of the network: answers SQS's throttling `times` times, then a queue URL. */
 function throttlingSqs(times: number, code = 'AWS.SimpleQueueService.RequestThrottled') {

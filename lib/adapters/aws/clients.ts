@@ -1,5 +1,5 @@
 /**
- * The three SDK v3 clients, configured once per process (Lambda reuses them across
+ * The SDK v3 clients, configured once per process (Lambda reuses them across
  * invocations): region, an emulator endpoint when configured (S3 then path-style, since an
  * emulator has no per-bucket host names), short retries with backoff (retry-strategy.ts), bounded socket
  * timeouts, and per attempt, inside the SDK's retry middleware (finalizeRequest step, low
@@ -11,6 +11,7 @@
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsConfig } from './config.js';
@@ -26,12 +27,14 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
+  /** The Kinesis source's reads (made only when a job has one). */
+  readonly kinesis: KinesisClient;
 }
 
 /** Few SDK attempts: the runtime retries whole batches itself, so long SDK waits only add latency. */
 const DEFAULT_MAX_ATTEMPTS = 3;
 
-type AnyClient = SQSClient | S3Client | DynamoDBClient;
+type AnyClient = SQSClient | S3Client | DynamoDBClient | KinesisClient;
 const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
 
 /**
@@ -57,11 +60,13 @@ export function createClients(config: AwsConfig, requests: RequestCounts, inject
     sqs: new SQSClient({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts) }),
     s3: new S3Client({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts), forcePathStyle: config.endpoint !== undefined }),
     dynamodb: new DynamoDBClient({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts) }),
+    kinesis: new KinesisClient({ ...common, requestHandler, retryStrategy: new InvocationRetryStrategy(maxAttempts) }),
   };
-  for (const service of ['sqs', 's3', 'dynamodb'] as const) {
+  for (const service of ['sqs', 's3', 'dynamodb', 'kinesis'] as const) {
     const client = clients[service];
     countRequests(client, requests[service]);
-    if (billing) meterBilling(client, service, billing);
+    // Kinesis bills shard-hours and PUT payload units, not reads: nothing to meter here.
+    if (billing && service !== 'kinesis') meterBilling(client as SQSClient, service, billing);
     retryWhatIsTransient(client);
     if (config.wireFaults) injectWireFaults(client, service, config.wireFaults, injected[service]);
   }

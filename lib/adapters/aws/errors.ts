@@ -14,7 +14,7 @@
  */
 import { ItemTooLargeError, RetryableError, TransientStorageError, type CauseOption } from '../../core/errors.js';
 
-export type AwsService = 'sqs' | 's3' | 'dynamodb';
+export type AwsService = 'sqs' | 's3' | 'dynamodb' | 'kinesis';
 
 /** An AWS call failed in a way this edge does not classify; names the call and AWS's code.
  *  The message ends with the cause's (AWS's own words). */
@@ -58,6 +58,8 @@ const THROTTLING = new Set([
   'ThrottledException',
   'RequestThrottled',
   'RequestThrottledException',
+  // Kinesis: a shard's read or write throughput is exceeded.
+  'ProvisionedThroughputExceededException',
   'TooManyRequestsException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',

@@ -10,6 +10,7 @@ import { DynamoDbLogStore } from './dynamodb-log-store.js';
 import { DynamoDbManifestStore } from './dynamodb-manifest-store.js';
 import { DynamoDbOutputTable } from './dynamodb-output-table.js';
 import { DynamoDbStateStore } from './dynamodb-state-store.js';
+import { KinesisStreamStore } from './kinesis-stream-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 import { SqsQueue } from './sqs-queue.js';
 import { zeroWireFaultCounts, type WireFaultCounts } from './wire-faults.js';
@@ -23,12 +24,13 @@ export { DynamoDbOutputTable } from './dynamodb-output-table.js';
 export { DYNAMODB_ITEM_LIMIT, DynamoDbStateStore, STATE_MAX_ITEM_BYTES } from './dynamodb-state-store.js';
 export { AwsRequestError, translateError } from './errors.js';
 export { WIRE_FAULT_KINDS, zeroWireFaultCounts, type WireFaultCounts, type WireFaultKind, type WireFaultOptions } from './wire-faults.js';
+export { KinesisStreamStore } from './kinesis-stream-store.js';
 export { S3BlobStore } from './s3-blob-store.js';
 export { SqsQueue } from './sqs-queue.js';
 
 export interface AwsPorts extends Ports {
   /** API calls made, by service and operation (benchmarks report them). */
-  readonly requests: { readonly sqs: Record<string, number>; readonly s3: Record<string, number>; readonly dynamodb: Record<string, number> };
+  readonly requests: RequestCounts;
   /** Wire faults injected so far, by service and kind; null unless `config.wireFaults` asks for them. */
   readonly wireFaults: WireFaultCounts | null;
   /** Billing units of the calls made (core/cost.ts, billing-meter.ts). */
@@ -37,7 +39,7 @@ export interface AwsPorts extends Ports {
 
 /** @param shared.injected wire-fault counts shared with other ports of the same run */
 export function awsPorts(config: AwsConfig, shared: { injected?: WireFaultCounts } = {}): AwsPorts {
-  const requests: RequestCounts = { sqs: {}, s3: {}, dynamodb: {} };
+  const requests: RequestCounts = { sqs: {}, s3: {}, dynamodb: {}, kinesis: {} };
   const injected = shared.injected ?? zeroWireFaultCounts();
   const billing = new Billing();
   const c = createClients(config, requests, injected, billing);
@@ -48,6 +50,7 @@ export function awsPorts(config: AwsConfig, shared: { injected?: WireFaultCounts
     state: new DynamoDbStateStore(c.dynamodb, config.table),
     logs: new DynamoDbLogStore(c.dynamodb, config.table),
     outputs: new DynamoDbOutputTable(c.dynamodb, config.table),
+    streams: new KinesisStreamStore(c.kinesis),
     clock: systemClock,
     requests,
     wireFaults: config.wireFaults ? injected : null,

@@ -36,7 +36,7 @@ export interface WireFaultOptions {
 /** What was injected, per service and kind: read it like the request counters. */
 export type WireFaultCounts = Record<AwsService, Record<WireFaultKind, number>>;
 
-export const zeroWireFaultCounts = (): WireFaultCounts => ({ sqs: zeroKinds(), s3: zeroKinds(), dynamodb: zeroKinds() });
+export const zeroWireFaultCounts = (): WireFaultCounts => ({ sqs: zeroKinds(), s3: zeroKinds(), dynamodb: zeroKinds(), kinesis: zeroKinds() });
 const zeroKinds = (): Record<WireFaultKind, number> => ({ throttle: 0, '5xx': 0, latency: 0, lost: 0 });
 
 export interface WireFaultDecision {
@@ -110,9 +110,10 @@ const THROTTLING: Record<AwsService, { name: string; status: number }> = {
   sqs: { name: 'AWS.SimpleQueueService.RequestThrottled', status: 400 },
   s3: { name: 'SlowDown', status: 503 },
   dynamodb: { name: 'ThrottlingException', status: 400 },
+  kinesis: { name: 'ProvisionedThroughputExceededException', status: 400 },
 };
 
-const SERVER: Record<AwsService, string> = { sqs: 'InternalFailure', s3: 'InternalError', dynamodb: 'InternalServerError' };
+const SERVER: Record<AwsService, string> = { sqs: 'InternalFailure', s3: 'InternalError', dynamodb: 'InternalServerError', kinesis: 'InternalFailure' };
 
 function sdkShaped(name: string, status: number, kind: WireFaultKind, message: string): Error {
   return Object.assign(new Error(`${message} (injected wire fault)`), {

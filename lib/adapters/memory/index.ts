@@ -5,9 +5,10 @@ import { MemoryStateStore } from './memory-state-store.js';
 import { ManualClock } from './manual-clock.js';
 import { MemoryLogStore } from './memory-log-store.js';
 import { MemoryOutputTable } from './memory-output-table.js';
+import { MemoryStreamStore } from './memory-stream-store.js';
 import type { Clock } from '../../ports/clock.js';
 
-export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock, MemoryLogStore, MemoryOutputTable };
+export { MemoryBlobStore, MemoryManifestStore, MemoryQueue, MemoryStateStore, ManualClock, MemoryLogStore, MemoryOutputTable, MemoryStreamStore };
 export { provisionMemoryQueues } from './memory-provision.js';
 export { KEY_BYTES, meterPorts } from './metered-ports.js';
 
@@ -18,6 +19,7 @@ export interface MemoryPorts {
   readonly state: MemoryStateStore;
   readonly logs: MemoryLogStore;
   readonly outputs: MemoryOutputTable;
+  readonly streams: MemoryStreamStore;
   readonly clock: Clock;
 }
 
@@ -29,6 +31,7 @@ export function memoryPorts(clock: Clock, options: { maxItemBytes?: number } = {
     state: new MemoryStateStore(options.maxItemBytes),
     logs: new MemoryLogStore(),
     outputs: new MemoryOutputTable(),
+    streams: new MemoryStreamStore(clock),
     clock,
   };
 }

@@ -13,7 +13,8 @@
  *   abort, mark) is a consistent read and a conditional write of the record, as on DynamoDB.
  *   Where the AWS adapter's call count depends on what is stored (deleting old state
  *   items), one read and one write are counted.
- * GetQueueUrl (once per queue and process on AWS) is not counted.
+ * GetQueueUrl (once per queue and process on AWS) is not counted, nor are Kinesis reads (free
+ * on provisioned streams).
  */
 import { dynamodbReadUnits, dynamodbWriteUnits, utf8Bytes, type Billing } from '../../core/cost.js';
 import type { CheckpointId } from '../../core/ids.js';
@@ -193,5 +194,7 @@ export function meterPorts(ports: Ports, billing: Billing): Ports {
         return rows;
       },
     },
+    // Kinesis bills shard-hours and PUT payload units, which a job's reads do not change.
+    streams: ports.streams,
   };
 }

@@ -65,6 +65,17 @@ export const blobKeys = {
     `jobs/${job}/${prefix}${pad(cp, CP_WIDTH)}-${subtask}.${extension}`,
 };
 
+/**
+ * Keys relative to a job's area (what a source's `io.listObjects` lists): a Kinesis shard
+ * some subtask has read to its end, so that the subtask owning a child may start it.
+ */
+export const jobAreaKeys = {
+  finishedShardsPrefix: (stream: string) => `kinesis/${encodeURIComponent(stream)}/finished-shards/`,
+  finishedShard: (stream: string, shard: string) => `kinesis/${encodeURIComponent(stream)}/finished-shards/${encodeURIComponent(shard)}`,
+  /** The shard a `finishedShard` key names. */
+  shardOfFinished: (stream: string, relative: string) => decodeURIComponent(relative.slice(jobAreaKeys.finishedShardsPrefix(stream).length)),
+};
+
 /** The checkpoint and subtask of an S3 sink's object (see `blobKeys.s3SinkObject`) with
  *  `prefix`; null for any other key. */
 export function parseS3SinkObject(key: string, job: JobName, prefix: string): { checkpoint: CheckpointId; subtask: number } | null {
