@@ -2,8 +2,8 @@
  * Orders and their payments, in event time, over two shipped files
  * (examples/data/orders.ndjson and payments.ndjson, from make-orders.mjs):
  *
- *   - orders come from the S3 source, payments from the log source (Kinesis is not built yet:
- *     the log source stands in for it — the same shape, partitions and offsets);
+ *   - orders come from a Kinesis data stream (`tidemark run` creates it and puts the file's
+ *     lines into it; deployed, the stack's stream named `orders`), payments from the log source;
  *   - an interval join pairs each order with a payment made within 30 minutes of it;
  *   - a connected process function records how long each order took to be paid, and times
  *     out the orders still unpaid 30 minutes on, with an event-time timer, to a side output;
@@ -14,11 +14,11 @@
  *
  *   npx tidemark run examples/orders.ts --kill-rate 0.05
  *
- * Each input has one source subtask and its records are never further out of order than
- * its watermarks allow: then which payment meets which order, and which orders time out, is
+ * Each input has one source subtask (and the stream one shard) and its records are never
+ * further out of order than its watermarks allow: then which payment meets which order, and which orders time out, is
  * the same in every run as in the sequential evaluation `tidemark run` checks against.
  */
-import { generator, job, listState, logSource, mapState, outputTag, s3Sink, s3Source, valueState } from '../lib/api/index.js';
+import { generator, job, kinesisSource, listState, logSource, mapState, outputTag, s3Sink, valueState } from '../lib/api/index.js';
 
 interface Order {
   readonly id: number;
@@ -55,7 +55,10 @@ const orders = job('orders', {
 });
 
 const placed = orders
-  .source('orders', s3Source<Order>({ prefix: 'input/orders/', batchSize: 200, timestamp: (o) => time(o.time) }), { parallelism: 1, watermarks: { outOfOrderness: 30_000 } })
+  .source('orders', kinesisSource<Order>({ stream: 'orders', shards: 1, bounded: true, batchSize: 200, timestamp: (o) => time(o.time) }), {
+    parallelism: 1,
+    watermarks: { outOfOrderness: 30_000 },
+  })
   .keyBy((o) => o.id);
 const payments = orders
   .source('payments', logSource<Payment>({ log: 'payments', partitions: 1, batchSize: 200, bounded: true, timestamp: (p) => time(p.time) }), {

@@ -9,9 +9,11 @@
  * passes): `-c killRate=P` deploys with `faultInjection: { killRate: P }`, and
  * `-c operatorTimeoutSeconds=S` sets `operatorTimeout`, so that a killed invocation's batch
  * comes back after 6·S seconds rather than six minutes. Without them the stack is the one
- * `cdk deploy` ships to AWS.
+ * `cdk deploy` ships to AWS. A Kinesis source reads the stream of its name in the stack's
+ * account and region.
  */
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -32,11 +34,17 @@ if (!exported) throw new Error(`-c job=${given}: the module has no default expor
 const stack = new Stack(app, `Tidemark-${exported.name}`, {
   description: `Tidemark job ${exported.name}: exactly-once stream processing on SQS FIFO, Lambda, S3 and DynamoDB`,
 });
+const graph = 'build' in exported ? exported.build() : exported;
+// The streams the job's Kinesis sources read, in the stack's account and region.
+const kinesisStreams = [...new Set(graph.operators.flatMap((o) => (o.spec.kind === 'source' && o.spec.reader.input?.kind === 'stream' ? [o.spec.reader.input.stream] : [])))].map(
+  (name) => Stream.fromStreamArn(stack, `Stream-${name}`, stack.formatArn({ service: 'kinesis', resource: 'stream', resourceName: name })),
+);
 const killRate = numberContext('killRate');
 const operatorTimeoutSeconds = numberContext('operatorTimeoutSeconds');
 new TidemarkJob(stack, 'Job', {
   job: exported,
   jobModule,
+  kinesisStreams,
   ...(killRate === undefined ? {} : { faultInjection: { killRate } }),
   ...(operatorTimeoutSeconds === undefined ? {} : { operatorTimeout: Duration.seconds(operatorTimeoutSeconds) }),
 });

@@ -7,6 +7,7 @@ import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { JobBuilder } from '../lib/api/job.js';
 import type { JobGraph } from '../lib/core/graph.js';
@@ -112,6 +113,15 @@ export interface TidemarkJobProps {
    * @default - no fault injection
    */
   readonly faultInjection?: FaultInjection;
+
+  /**
+   * The Kinesis data streams the job's `kinesisSource`s read, such as
+   * `Stream.fromStreamArn(this, 'Orders', arn)`: each source's stream must be one of them (by
+   * name), and only the stage running that source gets read access to it.
+   *
+   * @default - none (a job with a Kinesis source then fails the synth, naming the source)
+   */
+  readonly kinesisStreams?: readonly IStream[];
 }
 
 /** Faults the deployed functions inject into themselves (see `faultInjection`). */

@@ -24,6 +24,7 @@ import { Coordinator } from './coordinator.js';
 import { JobAlarms } from './job-alarms.js';
 import { prepareJobBundle } from './job-bundle.js';
 import { JobStorage } from './job-storage.js';
+import { checkKinesisStreams, grantKinesisReads } from './kinesis-reads.js';
 import { OperatorStage } from './operator-stage.js';
 import type { TidemarkJobProps } from './props.js';
 import { Recovery } from './recovery.js';
@@ -43,6 +44,7 @@ export class TidemarkJob extends Construct {
     super(scope, id);
     const p = validateProps(props);
     const { graph, topology } = p;
+    checkKinesisStreams(graph, p.kinesisStreams);
     const job = graph.name;
     this.topology = topology;
     this.spec = resourceSpec(
@@ -96,6 +98,7 @@ export class TidemarkJob extends Construct {
       [this.coordinator.coordinator.role, this.spec.coordinator] as const,
       [this.recovery.recovery.role, this.spec.recovery] as const,
     ]);
+    grantKinesisReads(this.stages, p.kinesisStreams);
 
     this.alarms = new JobAlarms(this, 'Alarms', {
       job,

@@ -88,6 +88,7 @@ export function validateProps(props: TidemarkJobProps): ResolvedProps {
     // CloudWatch's SQS metrics come once a minute: a shorter threshold would only add noise.
     oldestMessageAgeThreshold: duration('oldestMessageAgeThreshold', props.oldestMessageAgeThreshold ?? Duration.minutes(15), Duration.minutes(1)),
     alarmActions: list('alarmActions', props.alarmActions),
+    kinesisStreams: list('kinesisStreams', props.kinesisStreams),
     removalPolicy: oneOf('removalPolicy', props.removalPolicy ?? RemovalPolicy.RETAIN, REMOVAL_POLICIES),
     ...(props.faultInjection === undefined ? {} : { killRate: killRate(props.faultInjection) }),
   };

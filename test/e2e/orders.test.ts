@@ -1,7 +1,7 @@
 /**
  * The orders example end to end on the emulator, as a user runs it
  * (`tidemark run examples/orders.ts --kill-rate 0.05`), plus one forced restore: orders from
- * the S3 source and payments from the log source, interval-joined, timed out with timers to
+ * a Kinesis stream (the emulator's) and payments from the log source, interval-joined, timed out with timers to
  * a side output, priced from broadcast state, written as Parquet and CSV — every sink equal
  * to the sequential evaluation over the same files.
  */

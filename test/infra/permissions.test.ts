@@ -5,20 +5,32 @@
  * make is granted, so a new SDK command cannot reach Lambda without its permission.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { Stack } from 'aws-cdk-lib';
+import { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allStatements, asArray, RolePermissions } from './iam.js';
 import { projectFile, resourcesOf, synthJob, type Synthesized } from './synth.js';
 
 let wordcount: Synthesized;
 let minutely: Synthesized;
+let orders: Synthesized;
+const ORDERS_STREAM = 'arn:aws:kinesis:eu-west-1:111122223333:stream/orders';
+const OTHER_STREAM = 'arn:aws:kinesis:eu-west-1:111122223333:stream/unrelated';
 
 beforeAll(async () => {
   wordcount = await synthJob('examples/wordcount.ts', {}, { lean: true });
   minutely = await synthJob('test/infra/fixtures/minutely.ts', {}, { lean: true });
+  const scope = new Stack();
+  orders = await synthJob(
+    'examples/orders.ts',
+    { kinesisStreams: [Stream.fromStreamArn(scope, 'Orders', ORDERS_STREAM), Stream.fromStreamArn(scope, 'Other', OTHER_STREAM)] },
+    { lean: true },
+  );
 });
 afterAll(() => {
   wordcount.cleanup();
   minutely.cleanup();
+  orders.cleanup();
 });
 
 const operator = (stage: string) => new RegExp(`operator stage ${stage} `);
@@ -93,6 +105,20 @@ describe('queues each role reaches', () => {
   });
 });
 
+describe('Kinesis streams', () => {
+  it('only the stage running a Kinesis source reads its stream, and no other stream', () => {
+    const p = new RolePermissions(orders.template);
+    const reads = (role: RegExp) =>
+      p
+        .statements(role)
+        .filter((s) => asArray(s.Action).some((a) => a.startsWith('kinesis:')))
+        .flatMap((s) => asArray(s.Resource));
+    expect(p.actions(operator('orders')).filter((a) => a.startsWith('kinesis:'))).toEqual(expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']));
+    expect([...new Set(reads(operator('orders')))]).toEqual([ORDERS_STREAM]);
+    for (const role of [operator('payments'), operator('rates'), operator('paid'), coordinator, recovery]) expect(reads(role), String(role)).toEqual([]);
+  });
+});
+
 /** IAM actions of each SDK command the adapters may send (a transaction needs its items' actions). */
 const ACTION_OF: Record<string, string | string[]> = {
   TransactWriteItems: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -117,18 +143,24 @@ const ACTION_OF: Record<string, string | string[]> = {
   ChangeMessageVisibility: 'sqs:ChangeMessageVisibility',
   GetQueueUrl: 'sqs:GetQueueUrl',
   GetQueueAttributes: 'sqs:GetQueueAttributes',
+  ListShards: 'kinesis:ListShards',
+  GetShardIterator: 'kinesis:GetShardIterator',
+  GetRecords: 'kinesis:GetRecords',
 };
+/** Commands only tooling sends (a local run's inputs), never a function. */
+const TOOLING = new Set(['CreateStream', 'DescribeStreamSummary', 'PutRecords']);
 
 describe('the AWS adapters', () => {
   it('make no call the functions are not granted', () => {
     const dir = projectFile('lib/adapters/aws');
     const commands = readdirSync(dir)
       .filter((f) => f.endsWith('.ts'))
-      .flatMap((f) => [...readFileSync(`${dir}/${f}`, 'utf8').matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!));
+      .flatMap((f) => [...readFileSync(`${dir}/${f}`, 'utf8').matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!))
+      .filter((c) => !TOOLING.has(c));
     expect(commands.length).toBeGreaterThan(0);
     const unknown = commands.filter((c) => !(c in ACTION_OF));
     expect(unknown, 'commands without a known IAM action: map them here, then grant them in infra/').toEqual([]);
-    const granted = new Set(allStatements(wordcount.template).flatMap((s) => asArray(s.Action)));
+    const granted = new Set([wordcount, orders].flatMap((t) => allStatements(t.template).flatMap((s) => asArray(s.Action))));
     expect([...new Set(commands.flatMap((c) => ACTION_OF[c]!))].filter((a) => !granted.has(a))).toEqual([]);
   });
 });

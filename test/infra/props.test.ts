@@ -4,6 +4,7 @@
  * schedule and bundle contents from.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Stream, type IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,10 +55,20 @@ describe('invalid props', () => {
     ['alarm actions that are no list', { alarmActions: {} }, /TidemarkJob alarmActions: must be an array/],
     ['an architecture Lambda does not run', { architecture: Architecture.custom('riscv64') }, /TidemarkJob architecture: must be one of/],
     ['a kill rate of 1', { faultInjection: { killRate: 1 } }, /TidemarkJob faultInjection.killRate: must be a number from 0 up to \(not including\) 1, got 1/],
+    ['Kinesis streams that are no list', { kinesisStreams: 'orders' }, /TidemarkJob kinesisStreams: must be an array/],
     ['a kill rate that is no number', { faultInjection: { killRate: '0.1' } }, /TidemarkJob faultInjection.killRate: must be a number .* got "0.1"/],
   ];
   it.each(cases)('rejects %s, naming the prop', (_what, props, message) => {
     expect(construct(props)).toThrow(message);
+  });
+
+  it('rejects a job whose Kinesis source reads a stream it was not given, naming the source', async () => {
+    const orders = await loadJob('examples/orders.ts');
+    const { stack } = jobApp();
+    const other = Stream.fromStreamArn(stack, 'Other', 'arn:aws:kinesis:eu-west-1:111122223333:stream/clicks');
+    const make = (kinesisStreams: IStream[]) => () => new TidemarkJob(stack, `Job${kinesisStreams.length}`, { job: orders, jobModule: projectFile('examples/orders.ts'), kinesisStreams });
+    expect(make([])).toThrow(/TidemarkJob kinesisStreams: source orders reads Kinesis stream "orders", which is not among them/);
+    expect(make([other])).toThrow(/source orders reads Kinesis stream "orders"/);
   });
 });
 

@@ -9,11 +9,12 @@ import { memoryPorts, type MemoryPorts } from '../../lib/adapters/memory/index.j
 import { collect, job, kinesisSource } from '../../lib/api/index.js';
 import { evaluateSequentially } from '../../lib/api/evaluate.js';
 import type { SourceBatch, SourceReader } from '../../lib/core/graph.js';
+import type { JobName } from '../../lib/core/ids.js';
 import { ownerOf } from '../../lib/core/kinesis-shards.js';
 import { sourceIo } from '../../lib/runtime/source-io.js';
 import { memoryWorld } from '../support/memory-world.js';
 
-const JOB = 'kin';
+const JOB = 'kin' as JobName;
 
 function setup() {
   const memory = memoryPorts(new ManualClock(Date.UTC(2026, 0, 1)));
