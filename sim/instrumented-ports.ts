@@ -4,7 +4,7 @@
  * The queue wrapper also remembers recent sends, so the harness can inject duplicates.
  */
 import type { MemoryPorts } from '../lib/adapters/memory/index.js';
-import type { Ports } from '../lib/ports/index.js';
+import type { Ports, StreamStore } from '../lib/ports/index.js';
 import type { Clock } from '../lib/ports/clock.js';
 import { TransientStorageError } from '../lib/core/errors.js';
 import type { SimScheduler } from './scheduler.js';
@@ -82,7 +82,26 @@ export function instrumentedPorts(memory: MemoryPorts, sched: SimScheduler, sent
     state: instrument(memory.state, sched, 'state'),
     logs: instrument(memory.logs, sched, 'logs'),
     outputs: instrument(memory.outputs, sched, 'outputs'),
-    streams: instrument(memory.streams, sched, 'streams'),
+    streams: shortReads(instrument(memory.streams, sched, 'streams'), sched),
     clock,
+  };
+}
+
+/**
+ * Kinesis's GetRecords may return fewer records than asked, even none, while more are there:
+ * half the reads here return a random prefix of what the shard holds, and say they are not
+ * at its tip. A retried read then sees more or less than the first attempt did.
+ */
+function shortReads(streams: StreamStore, sched: SimScheduler): StreamStore {
+  return {
+    listShards: (stream) => streams.listShards(stream),
+    ensureStream: (stream, shards) => streams.ensureStream(stream, shards),
+    put: (stream, records) => streams.put(stream, records),
+    async readShard(stream, shard, after, max) {
+      const read = await streams.readShard(stream, shard, after, max);
+      if (read.records.length === 0 || sched.draw() < 0.5) return read;
+      const keep = Math.floor(sched.draw() * read.records.length);
+      return { records: read.records.slice(0, keep), end: false, atTip: false };
+    },
   };
 }

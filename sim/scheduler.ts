@@ -103,6 +103,11 @@ export class SimScheduler {
     });
   }
 
+  /** A draw from the run's random stream, for a decision an adapter model makes (how much a read returns). */
+  draw(): number {
+    return this.options.random();
+  }
+
   /** Decides, for a write the current task just made, whether its response is lost. */
   loseResponse(): boolean {
     if (!this.current || this.options.lostResponseProbability === 0) return false;

@@ -5,11 +5,13 @@
  * form (per key: the running counts 1..n, and the final sum), which still catches every
  * duplicate and every loss. The plain topologies are here; the event-time ones (windows,
  * poison records) in windowed-topologies.ts, two-input ones in two-input-topologies.ts, state with a
- * time-to-live in state-topologies.ts, what they share in topology-support.ts.
+ * time-to-live in state-topologies.ts, the Kinesis source's in source-topologies.ts, what they
+ * share in topology-support.ts.
  */
 import { aggregatingState, collect, generator, job, listState, outputTag, reducingState } from '../lib/api/index.js';
 import { randomInt } from '../lib/core/rng.js';
 import { canonicalCounts, countReducer, countsAtLeastOnce, event, settings, type Event, type SimTopology } from './topology-support.js';
+import { SOURCE_TOPOLOGIES } from './source-topologies.js';
 import { STATE_TOPOLOGIES } from './state-topologies.js';
 import { TWO_INPUT_TOPOLOGIES } from './two-input-topologies.js';
 import { WINDOWED_TOPOLOGIES } from './windowed-topologies.js';
@@ -176,6 +178,7 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
   ...WINDOWED_TOPOLOGIES,
   ...TWO_INPUT_TOPOLOGIES,
   ...STATE_TOPOLOGIES,
+  ...SOURCE_TOPOLOGIES,
 };
 
 const isCount = (r: unknown) => typeof r === 'object' && r !== null && 'n' in r;

@@ -5,7 +5,7 @@
  * catches every duplicate and every loss.
  */
 import type { JobOptions } from '../lib/api/index.js';
-import type { Ports } from '../lib/ports/index.js';
+import type { MemoryPorts } from '../lib/adapters/memory/index.js';
 import type { CheckpointMode } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { randomInt, type Random } from '../lib/core/rng.js';
@@ -14,7 +14,7 @@ import type { ParallelismOverrides } from '../lib/core/topology.js';
 /** A job to simulate, with the input it reads written beforehand when it reads files or logs. */
 export interface SimJob {
   readonly graph: JobGraph;
-  readonly prepare?: (ports: Pick<Ports, 'blobs' | 'logs'>) => Promise<void>;
+  readonly prepare?: (ports: Pick<MemoryPorts, 'blobs' | 'logs' | 'streams'>) => Promise<void>;
   /** Input lines the job's sources must dead-letter. */
   readonly deadLetters?: number;
 }

@@ -10,12 +10,13 @@
  * were first seen (see kinesis-shards.ts), so a poll interval of latency is the price of
  * exact replay.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, TransientStorageError } from '../core/errors.js';
 import { requireInt, requireName } from '../core/config.js';
 import type { SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
 import {
   advance,
   boundedEnd,
+  compareSeq,
   discover,
   FRESH,
   isFinished,
@@ -24,6 +25,7 @@ import {
   unread,
   type KinesisOffset,
   type ShardPosition,
+  type ShardRead,
   type StreamRecord,
 } from '../core/kinesis-shards.js';
 import { jobAreaKeys } from '../core/wire/storage-keys.js';
@@ -91,8 +93,7 @@ async function readShards<T>(s: Settings<T>, io: SourceIo, subtask: number, para
       shards[id] = unread(before);
       continue;
     }
-    // Read past `room` too: what lies beyond is what the next read may emit.
-    const read = await io.readShard(s.stream, id, before.after, room + max);
+    const read = await readThrough(s.stream, io, id, before, room, max);
     const { emit, position } = advance(before, read, room);
     for (const record of emit) parseRecord(s, id, record, values, timestamps, rejected);
     shards[id] = position;
@@ -110,6 +111,29 @@ async function readShards<T>(s: Settings<T>, io: SourceIo, subtask: number, para
     ...(rejected.length ? { rejected } : {}),
     ...(markers.length ? { markers } : {}),
   };
+}
+
+/** A Kinesis read may return fewer records than asked, even none, while more are there. */
+const MAX_SHORT_READS = 20;
+
+/**
+ * The shard's records after `position.after`: every one up to `seen` (or `room` of them),
+ * reading on past short reads so that what is emitted depends on the offset alone, and what
+ * the last read found beyond, which the next poll may emit (up to `lookahead` more).
+ */
+async function readThrough(stream: string, io: SourceIo, shard: string, position: ShardPosition, room: number, lookahead: number): Promise<ShardRead> {
+  const { seen } = position;
+  const records: StreamRecord[] = [];
+  const owed = () => seen !== null && records.filter((r) => compareSeq(r.seq, seen) <= 0).length < room && (records.length === 0 ? position.after !== seen : compareSeq(records[records.length - 1]!.seq, seen) < 0);
+  for (let short = 0; ; ) {
+    const after = records.length > 0 ? records[records.length - 1]!.seq : position.after;
+    const read = await io.readShard(stream, shard, after, room + lookahead - records.length);
+    records.push(...read.records);
+    if (read.end || !owed()) return { records, end: read.end, atTip: read.atTip };
+    if (read.records.length === 0 && ++short > MAX_SHORT_READS) {
+      throw new TransientStorageError(`kinesis ${stream} ${shard}: records up to ${seen} did not come back in ${MAX_SHORT_READS} reads`);
+    }
+  }
 }
 
 /** The shards to take and those waiting; the markers of other subtasks are listed only when some shard waits. */

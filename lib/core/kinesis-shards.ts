@@ -46,6 +46,9 @@ export interface ShardRead {
   readonly records: readonly StreamRecord[];
   /** The shard is closed and no record follows the last one returned (or `after`, when none). */
   readonly end: boolean;
+  /** Nothing follows the last record returned, for now (Kinesis: MillisBehindLatest is 0). A
+   *  read may return fewer records than asked, even none, while more are there. */
+  readonly atTip: boolean;
 }
 
 export interface ShardPosition {
@@ -55,7 +58,7 @@ export interface ShardPosition {
   readonly seen: string | null;
   /** The shard is closed and `seen` is its last record. */
   readonly end: boolean;
-  /** The last read found nothing past `seen`, and had emitted up to it. */
+  /** The last read found nothing past `seen` (and the shard at its tip), and had emitted up to it. */
   readonly caughtUp: boolean;
 }
 
@@ -101,7 +104,7 @@ export function advance(position: ShardPosition, read: ShardRead, room: number):
   const nextSeen = newer ? last : seen;
   return {
     emit,
-    position: { after, seen: nextSeen, end: read.end, caughtUp: !newer && after === nextSeen },
+    position: { after, seen: nextSeen, end: read.end, caughtUp: read.atTip && !newer && after === nextSeen },
   };
 }
 

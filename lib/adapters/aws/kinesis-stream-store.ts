@@ -57,7 +57,7 @@ export class KinesisStreamStore implements StreamStore {
     const { ShardIterator } = await attempt('kinesis', 'GetShardIterator', () =>
       this.client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard, ...position })),
     );
-    if (!ShardIterator) return { records: [], end: true };
+    if (!ShardIterator) return { records: [], end: true, atTip: true };
     const got = await attempt('kinesis', 'GetRecords', () => this.client.send(new GetRecordsCommand({ ShardIterator, Limit: Math.min(max, 10_000) })));
     const records = (got.Records ?? []).map((r) => ({
       seq: r.SequenceNumber!,
@@ -65,7 +65,8 @@ export class KinesisStreamStore implements StreamStore {
       partitionKey: r.PartitionKey ?? '',
       arrival: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
     }));
-    return { records, end: got.NextShardIterator === undefined || got.NextShardIterator === null };
+    const end = got.NextShardIterator === undefined || got.NextShardIterator === null;
+    return { records, end, atTip: end || got.MillisBehindLatest === 0 };
   }
 
   async ensureStream(stream: string, shards: number): Promise<void> {

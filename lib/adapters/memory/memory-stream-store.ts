@@ -47,7 +47,8 @@ export class MemoryStreamStore implements StreamStore {
     const from = after === null ? 0 : s.records.findIndex((r) => BigInt(r.seq) > BigInt(after));
     const start = from < 0 ? s.records.length : from;
     const records = s.records.slice(start, start + max);
-    return { records, end: s.closed && start + records.length >= s.records.length };
+    const atTip = start + records.length >= s.records.length;
+    return { records, end: s.closed && atTip, atTip };
   }
 
   async put(stream: string, records: readonly { partitionKey: string; data: string }[]): Promise<string[]> {
