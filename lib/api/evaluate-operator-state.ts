@@ -8,7 +8,7 @@
  */
 import { UserFunctionError } from '../core/errors.js';
 import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext } from '../core/graph.js';
-import type { Event, Input, RecordOperatorOutput } from './evaluate-inputs.js';
+import { MIN, type Event, type Input, type RecordOperatorOutput } from './evaluate-inputs.js';
 import { Journal } from './evaluate-process.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
@@ -37,7 +37,15 @@ export function evaluateOperatorState(name: string, spec: ProcessSpec, input: re
       if (!list) throw UserFunctionError.invalid(name, `emitted to side output ${JSON.stringify(tag)}, which it does not declare in sideOutputs`, null);
       emitted.push([list, { kind: 'rec', value, ts: ts ?? timestamp }]);
     },
-    timerService: { currentWatermark: () => watermark, registerEventTimeTimer: noKey, deleteEventTimeTimer: noKey },
+    // No processing time passes in the evaluation.
+    timerService: {
+      currentWatermark: () => watermark,
+      registerEventTimeTimer: noKey,
+      deleteEventTimeTimer: noKey,
+      currentProcessingTime: () => MIN,
+      registerProcessingTimeTimer: noKey,
+      deleteProcessingTimeTimer: noKey,
+    },
     broadcastState: {},
   };
   const passOn = () => {

@@ -9,9 +9,9 @@
  * job over.
  */
 import { UserFunctionError } from '../core/errors.js';
-import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext, type StateDeclarations } from '../core/graph.js';
+import { sideOutputPort, type OperatorSpec, type OutputPort, type ProcessContext, type StateDeclarations, type TimeDomain } from '../core/graph.js';
 import { decodeKey, encodeKey } from '../core/keygroups.js';
-import { MIN, type Event, type Input, type RecordOperatorOutput } from './evaluate-inputs.js';
+import { MAX, MIN, type Event, type Input, type RecordOperatorOutput } from './evaluate-inputs.js';
 import { ttlHandle, type EvaluationClock } from './evaluate-ttl.js';
 import type { UserErrors } from './evaluate-user-errors.js';
 
@@ -23,13 +23,15 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
   const state = new Map<string, unknown>();
   const journal = errors.skips ? new Journal(state) : null;
   const timers = new Map<number, string[]>();
+  const processingTimers = new Map<number, string[]>();
   let watermark = MIN;
+  let domain: TimeDomain | undefined;
 
   /** One call, for the key `encoded` at `timestamp` — or, for a broadcast record, for no key
    *  and subtask `copy`'s broadcast state: emits and timer changes kept apart until it returns. */
   const call = (encoded: string | null, timestamp: number | undefined, run: (ctx: ProcessContext) => void, copy = 0): void => {
     const emitted: [Event[], Event][] = [];
-    const changes: [number, boolean][] = [];
+    const changes: [number, boolean, Map<number, string[]>][] = [];
     const noKey = (what: string) => () => {
       throw UserFunctionError.invalid(name, `processBroadcastElement has no key: ${what} belong to processElement and onTimer`, null);
     };
@@ -50,32 +52,42 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
       },
       timerService: {
         currentWatermark: () => watermark,
-        registerEventTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), true]),
-        deleteEventTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), false]),
+        registerEventTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), true, timers]),
+        deleteEventTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), false, timers]),
+        // No processing time passes in the evaluation: its timers fire at the end of input.
+        currentProcessingTime: () => MIN,
+        registerProcessingTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), true, processingTimers]),
+        deleteProcessingTimeTimer: encoded === null ? noKey('timers') : (t) => void changes.push([finite(name, t), false, processingTimers]),
       },
+      timeDomain: domain,
     };
     journal?.begin();
     run(ctx);
     journal?.end();
     for (const [list, e] of emitted) list.push(e);
-    for (const [t, register] of changes) setTimer(timers, t, encoded!, register);
+    for (const [t, register, kept] of changes) setTimer(kept, t, encoded!, register);
   };
 
-  const fireTimers = (wm: number) => {
+  /** Fires `kept`'s timers up to `upTo`; a processing-time timer's output has no timestamp. */
+  const fire = (kept: Map<number, string[]>, upTo: number, clock: TimeDomain) => {
     const onTimer = spec.onTimer;
     if (!onTimer) return;
-    for (let due = nextDue(timers, wm); due !== null; due = nextDue(timers, wm)) {
-      const keys = timers.get(due)!;
-      timers.delete(due);
+    for (let due = nextDue(kept, upTo); due !== null; due = nextDue(kept, upTo)) {
+      const keys = kept.get(due)!;
+      kept.delete(due);
       for (const encoded of keys) {
+        domain = clock;
         try {
-          call(encoded, due, (ctx) => onTimer(due, ctx));
+          call(encoded, clock === 'event-time' ? due : undefined, (ctx) => onTimer(due, ctx));
         } catch (e) {
           throw UserFunctionError.threw(name, e, { timer: due, key: decodeKey(encoded) });
+        } finally {
+          domain = undefined;
         }
       }
     }
   };
+  const fireTimers = (wm: number) => fire(timers, wm, 'event-time');
 
   for (const e of input) {
     if (e.kind === 'wm') {
@@ -94,6 +106,8 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
       errors.reject(error, e.value);
     }
   }
+  // The end of input: processing-time timers still waiting fire, as the engine's do.
+  fire(processingTimers, MAX, 'processing-time');
   return { main: out, side };
 }
 

@@ -9,7 +9,7 @@ export type { IntervalJoinContext, ProcessJoinFunction } from './interval-join.j
 export { output, outputTag, type KeyedCoProcessFunction, type KeyedProcessFunction, type OutputDescriptor, type OutputTag } from './process-function.js';
 export { session, sliding, tumbling, type Window, type WindowOptions } from './windows.js';
 export type { WatermarkStrategy } from '../core/watermarks.js';
-export type { TimerService } from '../core/graph.js';
+export type { TimeDomain, TimerService } from '../core/graph.js';
 export { generator, type GeneratorOptions, type Source } from './sources.js';
 export { collect, dynamoSink, print, s3Sink, type S3SinkOptions, type Sink } from './sinks.js';
 export { s3Source, type S3SourceOptions } from './s3-source.js';

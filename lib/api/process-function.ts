@@ -41,8 +41,9 @@ export interface KeyedProcessFunction<T, K extends Key, S extends Record<string,
   /** The side outputs `ctx.output` may emit to. @default none */
   readonly sideOutputs?: readonly OutputTag<unknown>[];
   readonly processElement: (value: T, ctx: KeyedProcessContext<K, S, R>) => void;
-  /** Called when one of the key's event-time timers (`ctx.timerService`) fires, with its
-   *  time; `ctx.timestamp` is that time too, and what it emits carries it. */
+  /** Called when one of the key's timers (`ctx.timerService`) fires, with its time. An
+   *  event-time timer's time is `ctx.timestamp` too, and what it emits carries it; a
+   *  processing-time timer's output has no timestamp (`ctx.timeDomain` tells them apart). */
   readonly onTimer?: (timestamp: number, ctx: KeyedProcessContext<K, S, R>) => void;
 }
 

@@ -5,7 +5,7 @@
  * changing an object in place, call `update` (or `put`) again so the change is persisted.
  */
 import type { OutputTag } from './output-tag.js';
-import type { TimerService } from '../core/graph.js';
+import type { TimeDomain, TimerService } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
 
 /**
@@ -167,6 +167,9 @@ export interface KeyedProcessContext<K, S extends Record<string, StateDescriptor
   emit(value: R, timestamp?: number): void;
   /** Emits to a side output the function lists in `sideOutputs` (Flink's ctx.output). */
   output<O>(tag: OutputTag<O>, value: O, timestamp?: number): void;
-  /** The current key's event-time timers; `onTimer` runs when the watermark reaches one. */
+  /** The current key's timers: `onTimer` runs when the watermark, or the recorded processing
+   *  time, reaches one. */
   readonly timerService: TimerService;
+  /** In `onTimer`: whether an event-time or a processing-time timer fired. */
+  readonly timeDomain?: TimeDomain;
 }

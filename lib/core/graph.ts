@@ -68,15 +68,31 @@ export interface ProcessContext {
   readonly timerService: TimerService;
   /** The subtask's broadcast states, by name: read-only but in a broadcast record's call. */
   readonly broadcastState: Record<string, unknown>;
+  /** In `onTimer`: which clock the firing timer was on (Flink's `ctx.timeDomain()`). */
+  readonly timeDomain?: TimeDomain;
 }
 
-/** Event-time timers of the current key (Flink's TimerService, event time only). */
+export type TimeDomain = 'event-time' | 'processing-time';
+
+/**
+ * Timers of the current key (Flink's TimerService). Processing time is recorded, not read
+ * from a clock: a source stamps what it emits with its poll's time and each checkpoint's
+ * barriers carry the time the coordinator triggered it; an operator's processing time is
+ * the latest it has received. A redelivered message carries the same time, so it fires the
+ * same timers with the same results, and the snapshot keeps the operator's time.
+ */
 export interface TimerService {
   /** The operator's current event-time watermark. */
   currentWatermark(): number;
   /** `onTimer` runs for the current key once the watermark reaches `time`; one timer per key and time. */
   registerEventTimeTimer(time: number): void;
   deleteEventTimeTimer(time: number): void;
+  /** The operator's recorded processing time (ms since the epoch); MIN_SAFE_INTEGER before any. */
+  currentProcessingTime(): number;
+  /** `onTimer` runs for the current key once processing time reaches `time`, or at the end of
+   *  input, whichever comes first; one timer per key and time. */
+  registerProcessingTimeTimer(time: number): void;
+  deleteProcessingTimeTimer(time: number): void;
 }
 
 /** What a source may read besides its own offsets: the job's bucket and its logs. */

@@ -142,7 +142,8 @@ export function redistribute(stage: StageTopology, snapshots: readonly SubtaskSn
           continue;
         case 'watermark':
         case 'input-watermark':
-          // Every new subtask resumes from the lowest watermark any old one had: never ahead.
+        case 'processing-time':
+          // Every new subtask resumes from the lowest watermark (and processing time) any old one had: never ahead.
           for (const e of entries) e.set(key, Math.min((e.get(key) as number | undefined) ?? Number.MAX_SAFE_INTEGER, value as number));
           continue;
         case 'counter':

@@ -116,6 +116,8 @@ export type ChannelDecision =
       readonly snapshot: SnapshotOrder | null;
       readonly release: boolean;
       readonly cancelled?: number;
+      /** The processing time the barrier carries (its checkpoint's trigger time). */
+      readonly pt?: number;
     });
 
 export type SubtaskDecision =
@@ -184,7 +186,7 @@ function onChannel(facts: SubtaskFacts, channel: ChannelId, seq: number | null, 
       // Every barrier of a checkpoint carries the same flag; the one that completes the alignment is at hand.
       const snapshot = a.kind === 'snapshot' ? { checkpoint: a.checkpoint, alignmentMs: a.alignmentMs, savepoint: env.sp === true } : null;
       const cancelled = a.kind === 'ignore' || a.cancelled === undefined ? {} : { cancelled: a.cancelled };
-      return { ...at, kind: 'barrier', alignment: handled.state, snapshot, release, ...cancelled };
+      return { ...at, kind: 'barrier', alignment: handled.state, snapshot, release, ...cancelled, ...(env.pt === undefined ? {} : { pt: env.pt }) };
     }
   }
 }

@@ -24,11 +24,14 @@ function controlMessages(stages: readonly StageTopology[], message: ControlMessa
   );
 }
 
-/** @param savepoint the checkpoint is a savepoint: every subtask snapshots in full */
-export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean, savepoint: boolean) {
+/**
+ * @param savepoint the checkpoint is a savepoint: every subtask snapshots in full
+ * @param at when the checkpoint was triggered (its record's): the processing time its barriers carry
+ */
+export async function sendTriggers(ports: Ports, topology: Topology, gen: Generation, checkpoint: number, stop: boolean, savepoint: boolean, at: number) {
   const messages = controlMessages(sourceStages(topology), (to, index) => ({
     dedupId: dedupIds.trigger(gen, checkpoint, index),
-    body: envelopes.trigger(fromCoordinator(topology.job, gen, to), checkpoint, stop, savepoint),
+    body: envelopes.trigger(fromCoordinator(topology.job, gen, to), checkpoint, stop, savepoint, at),
   }));
   await sendInOrder(ports.queue, ports.clock, messages);
 }

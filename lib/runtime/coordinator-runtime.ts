@@ -90,7 +90,7 @@ export class CoordinatorRuntime {
       case 'resend-triggers': {
         const cp = await manifest.getCheckpoint(name, d.checkpoint);
         if (cp?.status !== 'PENDING') return null;
-        await sendTriggers(this.ports, topology, job.gen, d.checkpoint, cp.stop, cp.savepoint !== null);
+        await sendTriggers(this.ports, topology, job.gen, d.checkpoint, cp.stop, cp.savepoint !== null, cp.triggeredAt);
         await manifest.mark(name, d.checkpoint, 'triggersSent');
         return null;
       }
@@ -165,7 +165,7 @@ export class CoordinatorRuntime {
       chainSpan: savepoint ? 1 : chainSpan(this.graph.checkpoints),
     });
     if (!(await manifest.createCheckpoint(this.graph.name, record))) return null;
-    await sendTriggers(this.ports, topology, job.gen, id, record.stop, record.savepoint !== null);
+    await sendTriggers(this.ports, topology, job.gen, id, record.stop, record.savepoint !== null, record.triggeredAt);
     await manifest.mark(this.graph.name, id, 'triggersSent');
     return id;
   }

@@ -14,6 +14,7 @@ import { InvariantError, UserFunctionError } from '../core/errors.js';
 import type { OperatorNode, OperatorSpec } from '../core/graph.js';
 import { encodeKey, inRange, keyGroupOf, type KeyGroupRange } from '../core/keygroups.js';
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
+import { MAX_WATERMARK } from '../core/watermarks.js';
 import type { StageTopology } from '../core/topology.js';
 import { keyOf } from './keyed-state.js';
 import { OperatorStateProcess } from './operator-state-process.js';
@@ -33,6 +34,8 @@ export interface ChainIO {
   readonly sink: (op: string, value: unknown, timestamp: number | undefined) => void;
   /** The subtask's current event-time watermark. */
   readonly watermark: () => number;
+  /** The subtask's recorded processing time (TimerService). */
+  readonly processingTime: () => number;
 }
 
 type Step = (value: unknown, timestamp: number | undefined) => void;
@@ -58,6 +61,8 @@ export class OperatorChain {
   private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0, second: false };
   /** Operators with event-time timers, in chain order. */
   private readonly timed: (WindowOperator | ProcessOperator)[] = [];
+  /** Keyed process functions (processing-time timers), in chain order. */
+  private readonly clocked: ProcessOperator[] = [];
   /** The head is a two-input function (connect): which input a record came on matters. */
   private readonly twoInputs: boolean;
   /** Functions with operator state, head first: they hear of the end of input in this order. */
@@ -101,10 +106,17 @@ export class OperatorChain {
     };
   }
 
-  /** The subtask's input ended: functions with operator state may flush, head first (what
-   *  one emits reaches the next before that one hears of it). */
+  /** The subtask's input ended: processing-time timers still waiting fire (as the end of
+   *  event time fires event-time timers), then functions with operator state may flush, head
+   *  first (what one emits reaches the next before that one hears of it). */
   endInput(): void {
+    this.onProcessingTime(MAX_WATERMARK);
     for (const op of this.ending) op.endInput();
+  }
+
+  /** Processing time moved: process functions' processing-time timers whose time has come fire, in chain order. */
+  onProcessingTime(time: number): void {
+    for (const op of this.clocked) op.onProcessingTime(time);
   }
 
   /** The watermark advanced: windows and process functions' timers whose time has come fire, in chain order. */
@@ -208,15 +220,25 @@ export class OperatorChain {
   /** A keyed process function (process-operator.ts); the chain fires its timers on every watermark. */
   private processStep(name: string, spec: SpecOf<'process'>, { skips }: Guard, threw: Threw, next: Step): Step {
     if (spec.operatorState) {
-      const io = { ws: this.io.ws, current: this.current, next, out: (v: unknown, ts: number | undefined, from: string, port: RoutedPort) => this.io.out(v, ts, from, port), watermark: this.io.watermark, skips, threw };
+      const io = {
+        ws: this.io.ws,
+        current: this.current,
+        next,
+        out: (v: unknown, ts: number | undefined, from: string, port: RoutedPort) => this.io.out(v, ts, from, port),
+        watermark: this.io.watermark,
+        processingTime: this.io.processingTime,
+        skips,
+        threw,
+      };
       const op = new OperatorStateProcess(name, spec, io);
       // Steps are made tail first: each one made goes before the ones made already.
       this.ending.unshift(op);
       return (v, ts) => op.onRecord(v, ts);
     }
-    const { ws, keyGroups, watermark } = this.io;
-    const op = new ProcessOperator(name, spec, { ws, keyGroups, current: this.current, next, out: (v, ts, from, port) => this.io.out(v, ts, from, port), watermark, skips, threw });
+    const { ws, keyGroups, watermark, processingTime } = this.io;
+    const op = new ProcessOperator(name, spec, { ws, keyGroups, current: this.current, next, out: (v, ts, from, port) => this.io.out(v, ts, from, port), watermark, processingTime, skips, threw });
     this.timed.push(op);
+    this.clocked.push(op);
     return (v, ts) => op.onRecord(v, ts);
   }
 

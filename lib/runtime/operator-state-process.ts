@@ -20,6 +20,7 @@ export interface OperatorStateIO extends CallOutputsIO {
   /** Whether the record came on a connected function's second input. */
   readonly current: { readonly second: boolean };
   readonly watermark: () => number;
+  readonly processingTime: () => number;
   readonly skips: boolean;
   readonly threw: (error: unknown, record: unknown) => void;
 }
@@ -87,7 +88,14 @@ export class OperatorStateProcess {
       state,
       emit: (value, ts) => this.outputs.emit(value, ts ?? this.timestamp),
       output: (tag, value, ts) => this.outputs.output(tag, value, ts ?? this.timestamp),
-      timerService: { currentWatermark: () => this.io.watermark(), registerEventTimeTimer: noKey, deleteEventTimeTimer: noKey },
+      timerService: {
+        currentWatermark: () => this.io.watermark(),
+        registerEventTimeTimer: noKey,
+        deleteEventTimeTimer: noKey,
+        currentProcessingTime: () => this.io.processingTime(),
+        registerProcessingTimeTimer: noKey,
+        deleteProcessingTimeTimer: noKey,
+      },
       broadcastState: {},
     };
   }

@@ -179,8 +179,13 @@ export class OutputRouter {
     this.flush();
     for (const [t] of this.channels) {
       const seq = this.nextSeq(t!);
-      this.push(t!, seq, kind === 'barrier' ? envelopes.barrier(this.header(t!), seq, checkpoint!, savepoint) : envelopes.end(this.header(t!), seq));
+      this.push(t!, seq, kind === 'barrier' ? envelopes.barrier(this.header(t!), seq, checkpoint!, savepoint, this.processingTime()) : envelopes.end(this.header(t!), seq));
     }
+  }
+
+  /** The subtask's recorded processing time, which what it sends carries; none before the first. */
+  private processingTime(): number | undefined {
+    return this.ws.get<number>(stateKeys.processingTime);
   }
 
   /** Sends a target's pending records; `wm` rides on the last envelope. */
@@ -192,7 +197,7 @@ export class OutputRouter {
       const tsText = ts ? ts.join(',') : '';
       if (Buffer.byteLength(recs) + tsText.length + 32 <= room) {
         const seq = this.nextSeq(t);
-        this.push(t, seq, envelopes.records(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined, t.input));
+        this.push(t, seq, envelopes.records(header, seq, recs, ts ? `[${tsText}]` : undefined, last ? wm : undefined, t.input, this.processingTime()));
         return;
       }
       if (values.length === 1) {

@@ -10,7 +10,7 @@
  * timer and key, as a window firing's do.
  */
 import { UserFunctionError } from '../core/errors.js';
-import type { OperatorSpec, ProcessContext } from '../core/graph.js';
+import type { OperatorSpec, ProcessContext, TimeDomain } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
 import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import { broadcastHandles } from './broadcast-state.js';
@@ -28,13 +28,15 @@ export interface ProcessIO extends CallOutputsIO {
    *  input; a firing timer sets the key too. */
   readonly current: { key: unknown; encoded: string; group: number; readonly second: boolean };
   readonly watermark: () => number;
+  /** The subtask's recorded processing time. */
+  readonly processingTime: () => number;
   /** Calls are undone when they throw (dead-letter): keep a journal. */
   readonly skips: boolean;
   /** The function threw on `record`. */
   readonly threw: (error: unknown, record: unknown) => void;
 }
 
-type TimerChange = [time: number, register: boolean];
+type TimerChange = [time: number, register: boolean, domain: TimeDomain];
 
 export class ProcessOperator {
   private timestamp: number | undefined;
@@ -44,6 +46,9 @@ export class ProcessOperator {
   private cleanups: number[] = [];
   private readonly journal: StateJournal | null;
   private readonly timers: EventTimers;
+  private readonly processingTimers: EventTimers;
+  /** The clock of the timer firing now (`ctx.timeDomain`), none in a record's call. */
+  private domain: TimeDomain | undefined;
   /** Cleanup timers of state with a ttl: no user call, kept apart from the function's timers. */
   private readonly cleanupTimers: EventTimers;
   private readonly ctx: ProcessContext;
@@ -58,6 +63,7 @@ export class ProcessOperator {
     this.journal = io.skips ? new StateJournal(io.ws) : null;
     this.outputs = new CallOutputs(name, spec.sideOutputs, io);
     this.timers = new EventTimers(io.ws, name, io.keyGroups);
+    this.processingTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.processingTimers);
     this.cleanupTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.ttlTimers);
     const broadcast = spec.broadcastState ? broadcastHandles(io.ws, name, spec.broadcastState, this.journal) : null;
     this.ctx = this.context(broadcast?.readOnly ?? {});
@@ -87,19 +93,32 @@ export class ProcessOperator {
     });
   }
 
+  /** Fires the processing-time timers `time` reached, in order. */
+  onProcessingTime(time: number): void {
+    this.fire(this.processingTimers, time, 'processing-time');
+  }
+
   private fireTimers(watermark: number): void {
+    this.fire(this.timers, watermark, 'event-time');
+  }
+
+  private fire(timers: EventTimers, upTo: number, domain: TimeDomain): void {
     const onTimer = this.spec.onTimer;
     if (!onTimer) return;
-    this.timers.fireDue(watermark, (time, encodedKey, group) => {
+    timers.fireDue(upTo, (time, encodedKey, group) => {
       const cur = this.io.current;
       cur.key = decodeKey(encodedKey);
       cur.encoded = encodedKey;
       cur.group = group;
-      this.begin(time);
+      // A processing-time timer's output carries no event time of its own but the watermark's.
+      this.begin(domain === 'event-time' ? time : undefined);
+      this.domain = domain;
       try {
         onTimer(time, this.ctx);
       } catch (e) {
         throw UserFunctionError.threw(this.name, e, { timer: time, key: cur.key });
+      } finally {
+        this.domain = undefined;
       }
       this.journal?.end();
       this.finish();
@@ -117,9 +136,10 @@ export class ProcessOperator {
   /** The call returned: what it emitted goes on, its timers are set. */
   private finish(): void {
     const { encoded, group } = this.io.current;
-    for (const [time, register] of this.timerChanges) {
-      if (register) this.timers.schedule(time, encoded, group);
-      else this.timers.cancel(time, encoded, group);
+    for (const [time, register, domain] of this.timerChanges) {
+      const timers = domain === 'event-time' ? this.timers : this.processingTimers;
+      if (register) timers.schedule(time, encoded, group);
+      else timers.cancel(time, encoded, group);
     }
     for (const time of this.cleanups) this.cleanupTimers.schedule(time, encoded, group);
     this.outputs.passOn();
@@ -142,7 +162,14 @@ export class ProcessOperator {
       },
       emit: keyed.emit,
       output: keyed.output,
-      timerService: { currentWatermark: keyed.timerService.currentWatermark, registerEventTimeTimer: noKey('timers'), deleteEventTimeTimer: noKey('timers') },
+      timerService: {
+        currentWatermark: keyed.timerService.currentWatermark,
+        registerEventTimeTimer: noKey('timers'),
+        deleteEventTimeTimer: noKey('timers'),
+        currentProcessingTime: keyed.timerService.currentProcessingTime,
+        registerProcessingTimeTimer: noKey('timers'),
+        deleteProcessingTimeTimer: noKey('timers'),
+      },
       broadcastState,
     };
   }
@@ -172,10 +199,16 @@ export class ProcessOperator {
       output: (tag, value, ts) => this.outputs.output(tag, value, ts ?? this.timestamp),
       timerService: {
         currentWatermark: () => this.io.watermark(),
-        registerEventTimeTimer: (t) => void this.timerChanges.push([time(t), true]),
-        deleteEventTimeTimer: (t) => void this.timerChanges.push([time(t), false]),
+        registerEventTimeTimer: (t) => void this.timerChanges.push([time(t), true, 'event-time']),
+        deleteEventTimeTimer: (t) => void this.timerChanges.push([time(t), false, 'event-time']),
+        currentProcessingTime: () => this.io.processingTime(),
+        registerProcessingTimeTimer: (t) => void this.timerChanges.push([time(t), true, 'processing-time']),
+        deleteProcessingTimeTimer: (t) => void this.timerChanges.push([time(t), false, 'processing-time']),
       },
       broadcastState,
+      get timeDomain() {
+        return self.domain;
+      },
     };
   }
 }

@@ -80,6 +80,7 @@ export class SubtaskInvocation {
         this.router.emit(v, ts, fromOp, port);
       },
       watermark: () => state.watermark(),
+      processingTime: () => ws.get<number>(stateKeys.processingTime) ?? MIN_WATERMARK,
       sink: (op, v) => {
         this.counts.recordsToSinks++;
         this.counts.recordsOut++;
@@ -92,8 +93,11 @@ export class SubtaskInvocation {
   /** @param body the message body `env` was decoded from, when at hand (saves re-encoding). */
   async handle(env: Envelope, body?: string): Promise<void> {
     const decision = this.decide(this.facts, { kind: 'envelope', env });
-    if (decision.kind === 'poll') this.runSource(await this.source.poll(decision.env));
-    else this.apply(decision, body);
+    if (decision.kind === 'poll') {
+      // The poll's time (fixed when it was sent) is the source's processing time.
+      this.advanceProcessingTime(decision.env.at);
+      this.runSource(await this.source.poll(decision.env));
+    } else this.apply(decision, body);
     this.saveEmitted();
   }
 
@@ -112,6 +116,7 @@ export class SubtaskInvocation {
       case 'reject':
         throw d.error;
       case 'trigger':
+        this.advanceProcessingTime(d.env.at);
         return this.runSource(this.source.trigger(d.env));
       case 'commit':
         return this.sinks.commit(d.env);
@@ -144,6 +149,7 @@ export class SubtaskInvocation {
         }
         return;
       case 'barrier':
+        this.advanceProcessingTime(d.pt);
         this.ws.set(stateKeys.alignment, d.alignment);
         if (d.snapshot) this.snapshot(d.snapshot.checkpoint, d.snapshot.alignmentMs, d.snapshot.savepoint);
         if (d.release) this.releaseBuffer();
@@ -166,6 +172,7 @@ export class SubtaskInvocation {
       }
       return;
     }
+    this.advanceProcessingTime(env.pt);
     const ts = env.ts;
     for (let i = 0; i < env.recs.length; i++) this.chain.push(env.recs[i], ts?.[i] ?? undefined, env.from.op, env.in);
     if (d.watermark) this.applyWatermark(d.watermark);
@@ -199,6 +206,16 @@ export class SubtaskInvocation {
       case 'effect':
         return this.effects.add(a.effect);
     }
+  }
+
+  /**
+   * Processing time moves up to `pt` (a poll's or a trigger's time, or what an input envelope
+   * carries), never back; process functions' processing-time timers it reached fire.
+   */
+  private advanceProcessingTime(pt: number | undefined): void {
+    if (pt === undefined || pt <= (this.ws.get<number>(stateKeys.processingTime) ?? MIN_WATERMARK)) return;
+    this.ws.set(stateKeys.processingTime, pt);
+    this.chain.onProcessingTime(pt);
   }
 
   /** An input's watermark, as decided: the upstream's entry, then the subtask's (windows fire). */

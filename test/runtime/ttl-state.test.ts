@@ -21,7 +21,7 @@ function harness(state: StateDeclarations, fn: (value: { op: string; arg?: unkno
   const encoded = encodeKey('a');
   const current = { key: 'a' as unknown, encoded, group: keyGroupOf(encoded, 128), second: false };
   const spec: Extract<OperatorSpec, { kind: 'process' }> = { kind: 'process', state, fn: (v, ctx: ProcessContext) => fn(v as { op: string }, ctx.state as Handles, (x) => ctx.emit(x)) };
-  const op = new ProcessOperator('p', spec, { ws, keyGroups: { start: 0, end: 127 }, current, next: (v) => out.push(v), out: () => {}, watermark: () => wm, skips: false, threw: (e) => { throw e; } });
+  const op = new ProcessOperator('p', spec, { ws, keyGroups: { start: 0, end: 127 }, current, next: (v) => out.push(v), out: () => {}, watermark: () => wm, processingTime: () => Number.MIN_SAFE_INTEGER, skips: false, threw: (e) => { throw e; } });
   return {
     ws,
     out,

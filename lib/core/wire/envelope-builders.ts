@@ -42,18 +42,20 @@ export interface PollFields {
 /** Encodes a records envelope around its records already encoded as one JSON array
  *  (and, when present, the timestamps as one JSON array): the runtime sizes buffers by it. */
 export function encodeRecords(
-  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm' | 'in'>,
+  header: Omit<RecordsEnvelope, 'kind' | 'recs' | 'ts' | 'seq' | 'wm' | 'in' | 'pt'>,
   seq: number,
   recordsJson: string,
   timestampsJson: string | undefined,
   watermark?: number,
   input = 0,
+  processingTime?: number,
 ): string {
   const head =
     `{"v":${header.v},"job":${JSON.stringify(header.job)},"gen":${header.gen},"kind":"records",` +
     `"from":${JSON.stringify(header.from)},"to":${JSON.stringify(header.to)},"seq":${seq},` +
     (input === 0 ? '' : `"in":${input},`) +
-    (watermark === undefined ? '' : `"wm":${watermark},`);
+    (watermark === undefined ? '' : `"wm":${watermark},`) +
+    (processingTime === undefined ? '' : `"pt":${processingTime},`);
   const ts = timestampsJson === undefined ? '' : `,"ts":${timestampsJson}`;
   return `${head}"recs":${recordsJson}${ts}}`;
 }
@@ -72,8 +74,8 @@ const kindLast = <K extends string>(h: EnvelopeHeader, kind: K) => ({ v: ENVELOP
 
 export const envelopes = {
   /** A records buffer for the receiver's input `input`: see `encodeRecords`; `watermark` rides on it. */
-  records: (h: EnvelopeHeader, seq: number, recordsJson: string, timestampsJson: string | undefined, watermark?: number, input = 0): string =>
-    encodeRecords({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to }, seq, recordsJson, timestampsJson, watermark, input),
+  records: (h: EnvelopeHeader, seq: number, recordsJson: string, timestampsJson: string | undefined, watermark?: number, input = 0, processingTime?: number): string =>
+    encodeRecords({ v: ENVELOPE_VERSION, job: h.job, gen: h.gen, from: h.from, to: h.to }, seq, recordsJson, timestampsJson, watermark, input, processingTime),
 
   watermark: (h: EnvelopeHeader, seq: number, wm: number, idle: boolean): string =>
     JSON.stringify({
@@ -83,14 +85,14 @@ export const envelopes = {
       ...(idle ? { idle: true as const } : {}),
     } satisfies WatermarkEnvelope),
 
-  barrier: (h: EnvelopeHeader, seq: number, cp: number, savepoint = false): string =>
-    JSON.stringify({ ...kindFirst(h, 'barrier'), seq, cp, ...(savepoint ? { sp: true } : {}) } satisfies BarrierEnvelope),
+  barrier: (h: EnvelopeHeader, seq: number, cp: number, savepoint = false, processingTime?: number): string =>
+    JSON.stringify({ ...kindFirst(h, 'barrier'), seq, cp, ...(savepoint ? { sp: true } : {}), ...(processingTime === undefined ? {} : { pt: processingTime }) } satisfies BarrierEnvelope),
 
   end: (h: EnvelopeHeader, seq: number): string =>
     JSON.stringify({ ...kindFirst(h, 'end'), seq } satisfies EndEnvelope),
 
-  trigger: (h: EnvelopeHeader, cp: number, stop: boolean, savepoint = false): string =>
-    JSON.stringify({ ...kindLast(h, 'trigger'), cp, ...(stop ? { stop: true } : {}), ...(savepoint ? { sp: true } : {}) } satisfies TriggerEnvelope),
+  trigger: (h: EnvelopeHeader, cp: number, stop: boolean, savepoint = false, at?: number): string =>
+    JSON.stringify({ ...kindLast(h, 'trigger'), cp, ...(stop ? { stop: true } : {}), ...(savepoint ? { sp: true } : {}), ...(at === undefined ? {} : { at }) } satisfies TriggerEnvelope),
 
   commit: (h: EnvelopeHeader, cp: number, last: boolean): string =>
     JSON.stringify({ ...kindLast(h, 'commit'), cp, ...(last ? { last: true } : {}) } satisfies CommitEnvelope),

@@ -38,6 +38,8 @@ export interface RecordsEnvelope extends Base {
   readonly ts?: (number | null)[];
   /** A watermark that follows these records (saves a message of its own). */
   readonly wm?: number;
+  /** The sender's recorded processing time (TimerService): the receiver's moves up to it. */
+  readonly pt?: number;
 }
 export interface BarrierEnvelope extends Base {
   readonly kind: 'barrier';
@@ -45,6 +47,8 @@ export interface BarrierEnvelope extends Base {
   readonly cp: number;
   /** The checkpoint is a savepoint: snapshot in full, outside the subtask's chain. */
   readonly sp?: boolean;
+  /** When the coordinator triggered the checkpoint: processing time moves up to it. */
+  readonly pt?: number;
 }
 export interface WatermarkEnvelope extends Base {
   readonly kind: 'watermark';
@@ -64,6 +68,8 @@ export interface TriggerEnvelope extends Base {
   readonly stop?: boolean;
   /** The checkpoint is a savepoint (see BarrierEnvelope.sp). */
   readonly sp?: boolean;
+  /** The coordinator's clock when it triggered the checkpoint (the barriers' `pt`). */
+  readonly at?: number;
 }
 export interface CommitEnvelope extends Base {
   readonly kind: 'commit';
@@ -134,10 +140,12 @@ export function decodeEnvelope(body: string, expect: DecodeExpectations): Envelo
       if (!Array.isArray(e.recs)) throw invalid('recs', e.recs);
       if (e.ts !== undefined && (!Array.isArray(e.ts) || e.ts.length !== e.recs.length)) throw invalid('ts', e.ts);
       if (e.wm !== undefined && typeof e.wm !== 'number') throw invalid('wm', e.wm);
+      if (e.pt !== undefined && typeof e.pt !== 'number') throw invalid('pt', e.pt);
       break;
     case 'barrier':
       requireCount(e, 'seq', 1);
       requireCount(e, 'cp', 1);
+      if (e.pt !== undefined && typeof e.pt !== 'number') throw invalid('pt', e.pt);
       break;
     case 'watermark':
       requireCount(e, 'seq', 1);
@@ -147,6 +155,9 @@ export function decodeEnvelope(body: string, expect: DecodeExpectations): Envelo
       requireCount(e, 'seq', 1);
       break;
     case 'trigger':
+      requireCount(e, 'cp', 1);
+      if (e.at !== undefined && typeof e.at !== 'number') throw invalid('at', e.at);
+      break;
     case 'commit':
       requireCount(e, 'cp', 1);
       break;

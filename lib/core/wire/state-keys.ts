@@ -23,6 +23,8 @@ export const KEYED_STATE = {
   windowTimers: '$t',
   /** A process function's state time-to-live cleanup timers: the keys with state expiring then. */
   ttlTimers: '$x',
+  /** A process function's processing-time timers. */
+  processingTimers: '$p',
 } as const;
 
 const keyed = (op: string, state: string, group: KeyGroup | number, encodedKey: string) => `k/${op}/${state}/${group}/${encodedKey}`;
@@ -61,6 +63,8 @@ export const stateKeys = {
   timerIndex: (op: string, timers: string = KEYED_STATE.windowTimers) => `c/ti/${op}${timers === KEYED_STATE.windowTimers ? '' : timers}`,
   /** `wm/current`: the subtask's watermark; snapshotted, so a restore resumes with it. */
   watermark: 'wm/current',
+  /** `wm/pt`: the subtask's recorded processing time (the latest it received); snapshotted. */
+  processingTime: 'wm/pt',
   /** `c/ws`: the watermark last sent downstream (idle flag included). */
   watermarkSent: 'c/ws',
   /** `cnt/<op>/<name>`: a counter an operator reports (late records dropped); summed when rescaling. */
@@ -146,6 +150,7 @@ export type StateKeyEntry =
   | { readonly kind: 'buffered'; readonly n: number }
   | { readonly kind: 'timer-index'; readonly op: string }
   | { readonly kind: 'watermark' }
+  | { readonly kind: 'processing-time' }
   | { readonly kind: 'input-watermark'; readonly upstream: string }
   | { readonly kind: 'counter'; readonly op: string; readonly name: string }
   | { readonly kind: 'source'; readonly op: string }
@@ -222,6 +227,7 @@ export function parseStateKey(key: string): StateKeyEntry {
     }
     case 'wm': {
       if (key === stateKeys.watermark) return { kind: 'watermark' };
+      if (key === stateKeys.processingTime) return { kind: 'processing-time' };
       const s = segments(rest, 2);
       return s && s[0] === 'in' ? { kind: 'input-watermark', upstream: s[1]! } : unknown;
     }
