@@ -16,7 +16,7 @@ import { InvariantError } from '../core/errors.js';
 import type { JobGraph, SourceIo } from '../core/graph.js';
 import { checkpointId, type ChannelId, type SubtaskRef } from '../core/ids.js';
 import { stateKeys, isSnapshotted } from '../core/wire/state-keys.js';
-import { blobKeys } from '../core/wire/storage-keys.js';
+import { blobKeys, partNames } from '../core/wire/storage-keys.js';
 import { decideSubtask, protocolStateOf, subtaskInputs, type ChannelDecision, type SubtaskDecider, type SubtaskDecision, type SubtaskFacts } from '../core/subtask-protocol.js';
 import { keyGroupsOf, type StageTopology, type Topology } from '../core/topology.js';
 import { MIN_WATERMARK, watermarkToForward, type ChannelWatermark, type WatermarkStep } from '../core/watermarks.js';
@@ -95,8 +95,9 @@ export class SubtaskInvocation {
     const decision = this.decide(this.facts, { kind: 'envelope', env });
     if (decision.kind === 'poll') {
       // The poll's time (fixed when it was sent) is the source's processing time.
-      this.advanceProcessingTime(decision.env.at);
+      const fired = this.advanceProcessingTime(decision.env.at);
       this.runSource(await this.source.poll(decision.env));
+      if (fired) this.flushOutput(partNames.poll(decision.env.round));
     } else this.apply(decision, body);
     this.saveEmitted();
   }
@@ -116,7 +117,7 @@ export class SubtaskInvocation {
       case 'reject':
         throw d.error;
       case 'trigger':
-        this.advanceProcessingTime(d.env.at);
+        if (this.advanceProcessingTime(d.env.at)) this.flushOutput(partNames.trigger(d.env.cp));
         return this.runSource(this.source.trigger(d.env));
       case 'commit':
         return this.sinks.commit(d.env);
@@ -149,7 +150,8 @@ export class SubtaskInvocation {
         }
         return;
       case 'barrier':
-        this.advanceProcessingTime(d.pt);
+        // What processing-time timers emit now goes before the barrier, into this checkpoint.
+        if (this.advanceProcessingTime(d.pt)) this.flushOutput(partNames.channel(d.channel, d.seq!));
         this.ws.set(stateKeys.alignment, d.alignment);
         if (d.snapshot) this.snapshot(d.snapshot.checkpoint, d.snapshot.alignmentMs, d.snapshot.savepoint);
         if (d.release) this.releaseBuffer();
@@ -212,10 +214,17 @@ export class SubtaskInvocation {
    * Processing time moves up to `pt` (a poll's or a trigger's time, or what an input envelope
    * carries), never back; process functions' processing-time timers it reached fire.
    */
-  private advanceProcessingTime(pt: number | undefined): void {
-    if (pt === undefined || pt <= (this.ws.get<number>(stateKeys.processingTime) ?? MIN_WATERMARK)) return;
+  private advanceProcessingTime(pt: number | undefined): boolean {
+    if (pt === undefined || pt <= (this.ws.get<number>(stateKeys.processingTime) ?? MIN_WATERMARK)) return false;
     this.ws.set(stateKeys.processingTime, pt);
     this.chain.onProcessingTime(pt);
+    return true;
+  }
+
+  /** Stages sink output as `part` and sends the buffers (after timers fired outside an input's records). */
+  private flushOutput(part: string): void {
+    this.sinks.flush(part);
+    this.router.flush();
   }
 
   /** An input's watermark, as decided: the upstream's entry, then the subtask's (windows fire). */

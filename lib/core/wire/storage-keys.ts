@@ -93,6 +93,8 @@ export const partNames = {
   channel: (channel: string, seq: number) => `${channel}@${seq}`,
   /** The records of a source's poll of `round`. */
   poll: (round: number) => `poll@${round}`,
+  /** What processing-time timers emitted at a source's trigger of checkpoint `cp`. */
+  trigger: (cp: number) => `trigger@${cp}`,
 };
 
 /** The parts of a staged sink part's key (see `blobKeys.stagedPart`); null for any other key. */
