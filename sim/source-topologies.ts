@@ -1,6 +1,7 @@
 /**
  * `kinesis`: running counts per key over a Kinesis stream that was resharded while it was
- * written — a shard split, then its two children merged — read by two source subtasks, so
+ * written — a shard split, then its two children merged, the records after each arriving
+ * while the job runs (reads see them late, or cut short) — read by two source subtasks, so
  * that a child's parents are finished on the other subtask as often as on its own. A record
  * that is not JSON must be dead-lettered. Rescaled downstream on restore (a source keeps
  * its parallelism).
@@ -23,13 +24,18 @@ export const SOURCE_TOPOLOGIES: Record<string, SimTopology> = {
       const events = Array.from({ length: count }, (_, i) => event(i, randomFor(seed, i)));
       const cuts = [randomInt(random, 0, count), randomInt(random, 0, count)].sort((a, b) => a - b);
       const bad = randomInt(random, 0, count - 1);
-      const put = (stream: MemoryStreamStore, from: number, below: number) =>
-        stream.put(
+      // The later phases arrive while the job runs.
+      const delays = [0, randomInt(random, 0, 3000)];
+      delays.push(delays[1]! + randomInt(random, 0, 3000));
+      let phase = 0;
+      const put = async (stream: MemoryStreamStore, from: number, below: number) =>
+        stream.putLater(
           'events',
           events.slice(from, below).flatMap((e, k) => {
             const record = { partitionKey: `p${e.id}`, data: JSON.stringify(e) };
             return from + k === bad ? [{ partitionKey: 'bad', data: '{"id": not json' }, record] : [record];
           }),
+          delays[phase++]!,
         );
       const prepare = async ({ streams }: { streams: MemoryStreamStore }) => {
         await streams.ensureStream('events', shards);

@@ -1,31 +1,32 @@
 /**
  * A source over a Kinesis data stream: shards are the splits, a subtask's offset keeps the
- * sequence numbers of its shards (core/kinesis-shards.ts says how a replay reads the same
- * records), and resharding is followed: a child shard is read only once its parents are
+ * sequence numbers of its shards, a poll's limits what it observed of them when it was sent
+ * (core/kinesis-shards.ts says why a replay reads the same records), and resharding is followed: a child shard is read only once its parents are
  * read to their end. A record that is not valid JSON (format `json`), or has no usable
  * timestamp, goes to the dead-letter output as `<stream>/<shard>@<sequence number>`.
  *
- * Each read lists the stream's shards (ListShards), and the job area's markers of finished
- * shards only while a shard waits for a parent. Records are emitted one read after they
- * were first seen (see kinesis-shards.ts), so a poll interval of latency is the price of
- * exact replay.
+ * Sending a poll reads each taken shard once (GetRecords of up to `batchSize`) and lists the
+ * stream's shards (ListShards; the job area's markers of finished shards only while a shard
+ * waits for a parent); the poll then reads again what it emits. Twice the reads, and a new
+ * shard's first records a poll later, are the price of exact replay.
  */
-import { ConfigError, TransientStorageError } from '../core/errors.js';
+import { ConfigError, InvariantError, TransientStorageError } from '../core/errors.js';
 import { requireInt, requireName } from '../core/config.js';
 import type { SourceBatch, SourceIo, SourceReader } from '../core/graph.js';
 import {
   advance,
-  boundedEnd,
   compareSeq,
   discover,
+  drained,
+  emitted,
   FRESH,
-  isFinished,
+  observe,
   readOrder,
   START,
-  unread,
+  type KinesisLimits,
   type KinesisOffset,
+  type ShardObserved,
   type ShardPosition,
-  type ShardRead,
   type StreamRecord,
 } from '../core/kinesis-shards.js';
 import { jobAreaKeys } from '../core/wire/storage-keys.js';
@@ -73,67 +74,73 @@ export function kinesisSource<T = unknown>(options: KinesisSourceOptions<T>): So
     kind: `kinesis(${stream},${format}${settings.bounded ? ',bounded' : ''})`,
     input: { kind: 'stream', stream, shards },
     start: (): KinesisOffset => START,
-    read: (subtask, parallelism, offset, max, io) => readShards(settings, io, subtask, parallelism, offset as KinesisOffset, max),
+    limits: (io, subtask, parallelism, offset) => observeShards(stream, io, subtask, parallelism, offset as KinesisOffset, batchSize),
+    read: (_subtask, _parallelism, offset, max, io, limits) => readShards(settings, io, offset as KinesisOffset, max, limits as KinesisLimits | undefined),
   };
   return { reader, batchSize, stream };
 }
 
-/** One poll: records of the taken shards (what earlier reads saw), then shards newly takeable. */
-async function readShards<T>(s: Settings<T>, io: SourceIo, subtask: number, parallelism: number, offset: KinesisOffset, max: number): Promise<SourceBatch> {
-  if (s.bounded && boundedEnd(offset)) return { values: [], ...(s.timestamp ? { timestamps: [] } : {}), next: offset, finished: true };
+/** When a poll is sent: how far each taken shard goes now (one read of up to `lookahead`), and the shards to take. */
+async function observeShards(stream: string, io: SourceIo, subtask: number, parallelism: number, offset: KinesisOffset, lookahead: number): Promise<KinesisLimits> {
+  const shards: Record<string, ShardObserved> = {};
+  for (const id of readOrder(offset)) {
+    const after = offset.shards[id]!.after;
+    shards[id] = observe(after, await io.readShard(stream, id, after, lookahead));
+  }
+  const { take, pending } = await takeable(stream, io, offset, subtask, parallelism);
+  return { shards, take, pending };
+}
+
+/** One poll: of each taken shard, the records its limits saw (`room` in all); then the shards they said to take. */
+async function readShards<T>(s: Settings<T>, io: SourceIo, offset: KinesisOffset, max: number, limits: KinesisLimits | undefined): Promise<SourceBatch> {
+  const none = s.timestamp ? { timestamps: [] } : {};
+  if (s.bounded && offset.caughtUp) return { values: [], ...none, next: offset, finished: true };
+  // Must hold: every poll carries the limits its reader's `limits` made from this offset.
+  if (!limits) throw new InvariantError(`kinesisSource ${s.stream}: a poll carried no limits`);
   const shards: Record<string, ShardPosition> = { ...offset.shards };
   const values: T[] = [];
   const timestamps: number[] = [];
   const rejected: Rejected[] = [];
   const markers: string[] = [];
+  let drainedAll = true;
   for (const id of readOrder(offset)) {
     const before = shards[id]!;
+    const observed = limits.shards[id] ?? { seen: before.after, end: false, atTip: false };
     const room = max - values.length - rejected.length;
-    if (room <= 0) {
-      shards[id] = unread(before);
-      continue;
-    }
-    const read = await readThrough(s.stream, io, id, before, room, max);
-    const { emit, position } = advance(before, read, room);
+    const emit = room <= 0 ? [] : emitted(await readThrough(s.stream, io, id, before.after, observed.seen, room), observed.seen, room);
     for (const record of emit) parseRecord(s, id, record, values, timestamps, rejected);
+    const position = advance(before, observed, emit);
     shards[id] = position;
-    if (isFinished(position) && !isFinished(before)) markers.push(jobAreaKeys.finishedShard(s.stream, id));
+    drainedAll &&= drained(position, observed);
+    if (position.finished && !before.finished) markers.push(jobAreaKeys.finishedShard(s.stream, id));
   }
-  const found = await takeable(s.stream, io, { ...offset, shards }, subtask, parallelism);
-  for (const id of found.take) shards[id] = FRESH;
+  for (const id of limits.take) shards[id] ??= FRESH;
+  const caughtUp = drainedAll && limits.take.length === 0 && limits.pending.length === 0;
   const moved = values.length + rejected.length > 0;
-  const next: KinesisOffset = { shards, pending: found.pending, listed: true, turn: offset.turn + (moved ? 1 : 0) };
-  return {
-    values,
-    ...(s.timestamp ? { timestamps } : {}),
-    next,
-    finished: false,
-    ...(rejected.length ? { rejected } : {}),
-    ...(markers.length ? { markers } : {}),
-  };
+  const next: KinesisOffset = { shards, turn: offset.turn + (moved ? 1 : 0), caughtUp };
+  return { values, ...(s.timestamp ? { timestamps } : {}), next, finished: false, ...(rejected.length ? { rejected } : {}), ...(markers.length ? { markers } : {}) };
 }
 
 /** A Kinesis read may return fewer records than asked, even none, while more are there. */
 const MAX_SHORT_READS = 20;
 
 /**
- * The shard's records after `position.after`: every one up to `seen` (or `room` of them),
- * reading on past short reads so that what is emitted depends on the offset alone, and what
- * the last read found beyond, which the next poll may emit (up to `lookahead` more).
+ * The shard's records after `after` up to `seen` (at most `room` of them), reading on past
+ * short reads: they exist (the poll's limits saw them), and the poll must emit them all.
  */
-async function readThrough(stream: string, io: SourceIo, shard: string, position: ShardPosition, room: number, lookahead: number): Promise<ShardRead> {
-  const { seen } = position;
+async function readThrough(stream: string, io: SourceIo, shard: string, after: string | null, seen: string | null, room: number): Promise<StreamRecord[]> {
   const records: StreamRecord[] = [];
-  const owed = () => seen !== null && records.filter((r) => compareSeq(r.seq, seen) <= 0).length < room && (records.length === 0 ? position.after !== seen : compareSeq(records[records.length - 1]!.seq, seen) < 0);
-  for (let short = 0; ; ) {
-    const after = records.length > 0 ? records[records.length - 1]!.seq : position.after;
-    const read = await io.readShard(stream, shard, after, room + lookahead - records.length);
+  const last = () => (records.length > 0 ? records[records.length - 1]!.seq : after);
+  const owed = () => seen !== null && records.length < room && (last() === null || compareSeq(last()!, seen) < 0);
+  for (let short = 0; owed(); ) {
+    const read = await io.readShard(stream, shard, last(), room - records.length);
     records.push(...read.records);
-    if (read.end || !owed()) return { records, end: read.end, atTip: read.atTip };
+    if (read.end) break;
     if (read.records.length === 0 && ++short > MAX_SHORT_READS) {
       throw new TransientStorageError(`kinesis ${stream} ${shard}: records up to ${seen} did not come back in ${MAX_SHORT_READS} reads`);
     }
   }
+  return records;
 }
 
 /** The shards to take and those waiting; the markers of other subtasks are listed only when some shard waits. */

@@ -1,13 +1,13 @@
 /**
- * The Kinesis source's shard bookkeeping, as pure functions over its offset (the Arroyo
- * shape: the reader does the I/O, these decide).
+ * The Kinesis source's shard bookkeeping, as pure functions over its offset and what its
+ * poll observed (the Arroyo shape: the reader does the I/O, these decide).
  *
- * What must hold for replay: the records a read emits depend on the offset alone. A shard's
- * position therefore keeps two sequence numbers: `after` (the last record emitted) and
- * `seen` (the last record an earlier read observed). A read emits only records in
- * (after, seen] — records that exist and never change — and observes further ones for the
- * next read. A shard is taken into the offset by one read and first emitted from by a later
- * one, so a retried read emits exactly what the first attempt did, whatever arrived between.
+ * What must hold for replay: a poll's records and the offset it leaves depend only on the
+ * offset and the poll's limits — the engine may run a poll twice (a retry, a zombie) and
+ * keeps one result, so both runs must agree on all of it. What a shard holds is observed
+ * when the poll is sent (`limits`: the last sequence number a read found, whether the shard
+ * has ended or was at its tip, which shards to take): the poll then emits only records up
+ * to that number — records that exist and never change — however much arrived since.
  *
  * Which subtask reads a shard is fixed by its id (the number Kinesis gives it, modulo the
  * parallelism), and a shard is taken only once each of its parents is finished: read to its
@@ -54,26 +54,39 @@ export interface ShardRead {
 export interface ShardPosition {
   /** The last record emitted; null before the first. */
   readonly after: string | null;
-  /** The last record observed; records up to it may be emitted. */
-  readonly seen: string | null;
-  /** The shard is closed and `seen` is its last record. */
-  readonly end: boolean;
-  /** The last read found nothing past `seen` (and the shard at its tip), and had emitted up to it. */
-  readonly caughtUp: boolean;
+  /** The shard has ended and every record of it was emitted. */
+  readonly finished: boolean;
 }
 
 export interface KinesisOffset {
   /** The shards this subtask has taken, by id. */
   readonly shards: Readonly<Record<string, ShardPosition>>;
-  /** Its shards waiting for a parent to finish. */
-  readonly pending: readonly string[];
-  /** The stream's shards were listed at least once. */
-  readonly listed: boolean;
   /** Which taken shard is read first, so that no shard waits behind busy ones. */
   readonly turn: number;
+  /** The last poll emitted everything its limits saw, every shard was at its tip, and no
+   *  shard waits or was taken: a bounded source is at its end. */
+  readonly caughtUp: boolean;
 }
 
-export const START: KinesisOffset = { shards: {}, pending: [], listed: false, turn: 0 };
+/** What a poll's limits observed of one taken shard. */
+export interface ShardObserved {
+  /** The last record a read found past `after` (`after` itself when it found none). */
+  readonly seen: string | null;
+  /** The shard has ended: nothing follows `seen`. */
+  readonly end: boolean;
+  /** Nothing followed `seen` then (MillisBehindLatest 0). */
+  readonly atTip: boolean;
+}
+
+/** A poll's limits: its taken shards as observed, the shards to take, those still waiting. */
+export interface KinesisLimits {
+  readonly shards: Readonly<Record<string, ShardObserved>>;
+  readonly take: readonly string[];
+  readonly pending: readonly string[];
+}
+
+export const START: KinesisOffset = { shards: {}, turn: 0, caughtUp: false };
+export const FRESH: ShardPosition = { after: null, finished: false };
 
 /** The subtask that reads a shard: the number in its id (`shardId-000000000007`) modulo the parallelism. */
 export function ownerOf(shard: string, parallelism: number): number {
@@ -82,34 +95,36 @@ export function ownerOf(shard: string, parallelism: number): number {
   return n % parallelism;
 }
 
-export const isFinished = (p: ShardPosition) => p.end && p.after === p.seen;
-
 /** Taken shards not yet finished, starting at the offset's turn. */
 export function readOrder(offset: KinesisOffset): string[] {
   const open = Object.keys(offset.shards)
     .sort()
-    .filter((id) => !isFinished(offset.shards[id]!));
+    .filter((id) => !offset.shards[id]!.finished);
   if (open.length === 0) return open;
   const k = offset.turn % open.length;
   return [...open.slice(k), ...open.slice(0, k)];
 }
 
-/** What a read of one shard leaves: records to emit (the first, up to `room`, of those up to `seen`) and the new position. */
-export function advance(position: ShardPosition, read: ShardRead, room: number): { emit: StreamRecord[]; position: ShardPosition } {
-  const { seen } = position;
-  const emit = seen === null ? [] : read.records.filter((r) => compareSeq(r.seq, seen) <= 0).slice(0, room);
-  const after = emit.length > 0 ? emit[emit.length - 1]!.seq : position.after;
-  const last = read.records.length > 0 ? read.records[read.records.length - 1]!.seq : null;
-  const newer = last !== null && (seen === null || compareSeq(last, seen) > 0);
-  const nextSeen = newer ? last : seen;
-  return {
-    emit,
-    position: { after, seen: nextSeen, end: read.end, caughtUp: read.atTip && !newer && after === nextSeen },
-  };
+/** What one read found past `after`, as the limits keep it. */
+export function observe(after: string | null, read: ShardRead): ShardObserved {
+  const last = read.records.length > 0 ? read.records[read.records.length - 1]!.seq : after;
+  return { seen: last, end: read.end, atTip: read.atTip };
 }
 
-/** A position not read this time: it must be read again before the source can call itself caught up. */
-export const unread = (p: ShardPosition): ShardPosition => ({ ...p, caughtUp: false });
+/** The records of `read` a poll emits: those up to `seen`, at most `room`. */
+export function emitted(read: readonly StreamRecord[], seen: string | null, room: number): StreamRecord[] {
+  if (seen === null) return [];
+  return read.filter((r) => compareSeq(r.seq, seen) <= 0).slice(0, room);
+}
+
+/** The shard's position after a poll emitted `emit` of what `observed` saw. */
+export function advance(position: ShardPosition, observed: ShardObserved, emit: readonly StreamRecord[]): ShardPosition {
+  const after = emit.length > 0 ? emit[emit.length - 1]!.seq : position.after;
+  return { after, finished: observed.end && after === observed.seen };
+}
+
+/** Whether the poll left the shard with nothing more to read that it knew of. */
+export const drained = (position: ShardPosition, observed: ShardObserved) => position.finished || (observed.atTip && position.after === observed.seen);
 
 /**
  * The shards to take now and those still waiting, from a listing: this subtask's shards not
@@ -123,8 +138,7 @@ export function discover(
   parallelism: number,
 ): { take: string[]; pending: string[] } {
   const listed = new Set(listing.map((s) => s.id));
-  const parentFinished = (id: string) =>
-    !listed.has(id) || finishedElsewhere.has(id) || (offset.shards[id] !== undefined && isFinished(offset.shards[id]!));
+  const parentFinished = (id: string) => !listed.has(id) || finishedElsewhere.has(id) || offset.shards[id]?.finished === true;
   const take: string[] = [];
   const pending: string[] = [];
   for (const shard of listing) {
@@ -133,10 +147,3 @@ export function discover(
   }
   return { take, pending };
 }
-
-/** Bounded: everything this subtask can read was read, as the offset's last reads found it. */
-export function boundedEnd(offset: KinesisOffset): boolean {
-  return offset.listed && offset.pending.length === 0 && Object.values(offset.shards).every((p) => isFinished(p) || p.caughtUp);
-}
-
-export const FRESH: ShardPosition = { after: null, seen: null, end: false, caughtUp: false };

@@ -8,7 +8,7 @@ import { ManualClock } from '../../lib/adapters/memory/manual-clock.js';
 import { memoryPorts, type MemoryPorts } from '../../lib/adapters/memory/index.js';
 import { collect, job, kinesisSource } from '../../lib/api/index.js';
 import { evaluateSequentially } from '../../lib/api/evaluate.js';
-import type { SourceBatch, SourceReader } from '../../lib/core/graph.js';
+import type { SourceBatch, SourceIo, SourceReader } from '../../lib/core/graph.js';
 import type { JobName } from '../../lib/core/ids.js';
 import { ownerOf } from '../../lib/core/kinesis-shards.js';
 import { sourceIo } from '../../lib/runtime/source-io.js';
@@ -24,12 +24,18 @@ function setup() {
 const put = (memory: MemoryPorts, stream: string, values: unknown[]) =>
   memory.streams.put(stream, values.map((v, i) => ({ partitionKey: `p${JSON.stringify(v)}${i}`, data: JSON.stringify(v) })));
 
-/** A subtask's reads until it finishes (bounded) or `polls` run out; what each emitted. */
+/** One poll as the engine makes it: limits when it is sent, then the read. */
+async function poll(reader: SourceReader, io: SourceIo, subtask: number, parallelism: number, offset: unknown, max: number): Promise<SourceBatch> {
+  const limits = await reader.limits!(io, subtask, parallelism, offset);
+  return reader.read(subtask, parallelism, offset, max, io, limits);
+}
+
+/** A subtask's polls until it finishes (bounded) or `polls` run out; what each emitted. */
 async function drain(reader: SourceReader, memory: MemoryPorts, subtask: number, parallelism: number, state: { offset: unknown }, polls = 50, max = 4) {
   const io = sourceIo(memory, JOB);
   const emitted: unknown[] = [];
   for (let i = 0; i < polls; i++) {
-    const batch: SourceBatch = await reader.read(subtask, parallelism, state.offset, max, io, undefined);
+    const batch: SourceBatch = await poll(reader, io, subtask, parallelism, state.offset, max);
     emitted.push(...batch.values);
     for (const key of batch.markers ?? []) await memory.blobs.put(`jobs/${JOB}/${key}`, '');
     state.offset = batch.next;
@@ -50,26 +56,24 @@ describe('Kinesis source', () => {
     expect(ownerOf('shardId-000000000003', 2)).toBe(1);
   });
 
-  it('a read from an offset emits the same records however much arrived since; new ones come one read after they were seen', async () => {
+  it('a poll emits what its limits saw when it was sent, however much arrived since: a retry emits and leaves the same', async () => {
     const { memory, io } = setup();
     await memory.streams.ensureStream('s', 1);
     await put(memory, 's', [1, 2, 3]);
-    const { reader } = kinesisSource<number>({ stream: 's' });
-    const first = await reader.read(0, 1, reader.start(0, 1), 10, io, undefined); // takes the shard
+    const { reader } = kinesisSource<number>({ stream: 's', batchSize: 2 });
+    const first = await poll(reader, io, 0, 1, reader.start(0, 1), 10); // takes the shard
     expect(first.values).toEqual([]);
-    const second = await reader.read(0, 1, first.next, 10, io, undefined); // sees 1..3
-    expect(second.values).toEqual([]);
-    const third = await reader.read(0, 1, second.next, 2, io, undefined);
+    const limits = await reader.limits!(io, 0, 1, first.next); // sees 1, 2 (batchSize 2)
+    const second = await reader.read(0, 1, first.next, 10, io, limits);
     await put(memory, 's', [4, 5]);
-    const retried = await reader.read(0, 1, second.next, 2, io, undefined);
-    expect(third.values).toEqual([1, 2]);
-    expect(retried.values).toEqual(third.values);
-    // The retry read 2 + 2 records ahead: up to 4 was seen, 5 only now.
-    const fourth = await reader.read(0, 1, retried.next, 10, io, undefined);
-    expect(fourth.values).toEqual([3, 4]);
-    const fifth = await reader.read(0, 1, fourth.next, 10, io, undefined);
-    expect(fifth.values).toEqual([5]);
-    expect(third.finished || fourth.finished || fifth.finished).toBe(false);
+    const retried = await reader.read(0, 1, first.next, 10, io, limits);
+    expect(second.values).toEqual([1, 2]);
+    expect(retried).toEqual(second);
+    const third = await poll(reader, io, 0, 1, second.next, 10);
+    expect(third.values).toEqual([3, 4]);
+    const fourth = await poll(reader, io, 0, 1, third.next, 1);
+    expect(fourth.values).toEqual([5]);
+    expect([second, third, fourth].some((b) => b.finished)).toBe(false);
   });
 
   it('a split shard’s children are read only after the parent, on whichever subtasks own them', async () => {
@@ -121,9 +125,8 @@ describe('Kinesis source', () => {
       { partitionKey: 'a', data: 'not json' },
     ]);
     const { reader } = kinesisSource<{ n: number }>({ stream: 's', timestamp: 'arrival' });
-    let offset = reader.start(0, 1);
-    let batch: SourceBatch = { values: [], next: offset, finished: false };
-    for (let i = 0; i < 3; i++) batch = await reader.read(0, 1, (offset = batch.next), 10, io, undefined);
+    let batch: SourceBatch = { values: [], next: reader.start(0, 1), finished: false };
+    for (let i = 0; i < 2; i++) batch = await poll(reader, io, 0, 1, batch.next, 10);
     expect(batch.values).toEqual([{ n: 1 }]);
     expect(batch.timestamps).toEqual([Date.UTC(2026, 0, 1)]);
     expect(batch.rejected).toEqual([{ where: `s/shardId-000000000000@${bad}`, text: 'not json', reason: expect.stringMatching(/^not JSON/) }]);

@@ -46,18 +46,34 @@ export class MemoryStreamStore implements StreamStore {
     const s = this.shard(stream, shard);
     const from = after === null ? 0 : s.records.findIndex((r) => BigInt(r.seq) > BigInt(after));
     const start = from < 0 ? s.records.length : from;
-    const records = s.records.slice(start, start + max);
-    const atTip = start + records.length >= s.records.length;
+    // Records still on their way (putLater) are not returned yet, and the shard is behind its tip.
+    const now = this.clock.now();
+    let visible = start;
+    while (visible < s.records.length && visible - start < max && s.records[visible]!.arrival <= now) visible++;
+    const records = s.records.slice(start, visible);
+    const atTip = visible >= s.records.length;
     return { records, end: s.closed && atTip, atTip };
   }
 
   async put(stream: string, records: readonly { partitionKey: string; data: string }[]): Promise<string[]> {
     this.requests.put++;
+    return this.putLater(stream, records, 0);
+  }
+
+  /**
+   * Records that arrive `delayMs` from now: their shard (routed now) returns them once the
+   * clock gets there, and is not at its tip before. Delays must not decrease from call to
+   * call (arrival follows sequence order within a shard, as on Kinesis).
+   */
+  putLater(stream: string, records: readonly { partitionKey: string; data: string }[], delayMs: number): string[] {
+    const arrival = this.clock.now() + delayMs;
     return records.map((r) => {
       const hash = BigInt(`0x${createHash('md5').update(r.partitionKey).digest('hex')}`);
       const target = this.shards(stream).find((s) => !s.closed && s.from <= hash && hash <= s.to)!;
+      const last = target.records[target.records.length - 1];
+      if (last && last.arrival > arrival) throw new Error(`putLater: a record of ${target.id} arrives before one put earlier`);
       const seq = String(++this.seq);
-      target.records.push({ seq, data: r.data, partitionKey: r.partitionKey, arrival: this.clock.now() });
+      target.records.push({ seq, data: r.data, partitionKey: r.partitionKey, arrival });
       return seq;
     });
   }
