@@ -35,8 +35,12 @@ export function evaluateProcess(name: string, spec: ProcessSpec, input: readonly
     const noKey = (what: string) => () => {
       throw UserFunctionError.invalid(name, `processBroadcastElement has no key: ${what} belong to processElement and onTimer`, null);
     };
-    const clock = { now: () => timestamp ?? watermark, watermark: () => watermark };
-    const keyed = encoded !== null ? processState(state, spec.state, encoded, journal, clock) : null;
+    // No processing time passes in the evaluation: what has a ttl on it never expires there.
+    const clocks: Record<TimeDomain, EvaluationClock> = {
+      'event-time': { now: () => timestamp ?? watermark, watermark: () => watermark },
+      'processing-time': { now: () => MIN, watermark: () => MIN },
+    };
+    const keyed = encoded !== null ? processState(state, spec.state, encoded, journal, clocks) : null;
     const ctx: ProcessContext = {
       key: encoded === null ? undefined : decodeKey(encoded),
       timestamp,
@@ -177,7 +181,7 @@ function broadcastState(store: Map<string, unknown>, names: readonly string[], c
   return readOnly;
 }
 
-function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null, clock?: EvaluationClock): Record<string, unknown> {
+function processState(store: Map<string, unknown>, declared: StateDeclarations, k: string, journal: Journal | null, clocks?: Record<TimeDomain, EvaluationClock>): Record<string, unknown> {
   const state: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(declared)) {
     const id = `${name}\u0000${k}`;
@@ -185,8 +189,8 @@ function processState(store: Map<string, unknown>, declared: StateDeclarations, 
     // Written apart from the engine's handles (runtime/keyed-state.ts): this is the reference.
     const get = () => (touch(), store.get(id));
     const put = (v: unknown) => (touch(), v === undefined ? store.delete(id) : store.set(id, v));
-    if (decl.ttl && clock) {
-      state[name] = ttlHandle({ ...decl, ttl: decl.ttl }, get, put, clock);
+    if (decl.ttl && clocks) {
+      state[name] = ttlHandle({ ...decl, ttl: decl.ttl }, get, put, clocks[decl.ttl.domain]);
       continue;
     }
     if (decl.kind === 'list') {

@@ -23,7 +23,7 @@ type Ttl = NonNullable<StateDeclaration['ttl']>;
 
 /** `get`/`put` read and write the raw entry of the current key (through the journal). */
 export function ttlHandle(decl: StateDeclaration & { ttl: Ttl }, get: () => unknown, put: (v: unknown) => void, clock: EvaluationClock): unknown {
-  const live = (k: Kept | undefined): k is Kept => k !== undefined && clock.watermark() < k.at + decl.ttl.eventTime;
+  const live = (k: Kept | undefined): k is Kept => k !== undefined && clock.watermark() < k.at + decl.ttl.ms;
   const renews = decl.ttl.updateOn === 'read-and-write';
   const keep = (value: unknown): Kept => ({ value, at: clock.now() });
   const read = (): unknown => {

@@ -151,13 +151,16 @@ function stateDeclaration(field: string, stateName: string, d: StateDescriptor |
   }
 }
 
-/** A state's ttl option checked: a whole number of ms from 1, and how reads count. */
+/** A state's ttl option checked: one clock, a whole number of ms from 1, and how reads count. */
 function stateTtl(field: string, ttl: StateTtlOptions): StateTtl {
-  const ms = ttl?.eventTime;
-  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1) throw new ConfigError(`${field}.eventTime`, `must be a whole number of ms from 1, got ${String(ms)}`);
+  const both = ttl?.eventTime !== undefined && ttl.processingTime !== undefined;
+  if (both) throw new ConfigError(field, 'takes eventTime or processingTime, not both');
+  const clock = ttl?.processingTime !== undefined ? 'processingTime' : 'eventTime';
+  const ms = ttl?.[clock];
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1) throw new ConfigError(`${field}.${clock}`, `must be a whole number of ms from 1, got ${String(ms)}`);
   const updateOn = ttl.updateOn ?? 'write';
   if (updateOn !== 'write' && updateOn !== 'read-and-write') throw new ConfigError(`${field}.updateOn`, `must be 'write' or 'read-and-write', got ${JSON.stringify(updateOn)}`);
-  return { eventTime: ms, updateOn };
+  return { domain: clock === 'eventTime' ? 'event-time' : 'processing-time', ms, updateOn };
 }
 
 export function sideOutputNames(op: string, tags: readonly OutputTag<unknown>[]): string[] {

@@ -9,17 +9,17 @@ import type { TimeDomain, TimerService } from '../core/graph.js';
 import type { Key } from '../core/keygroups.js';
 
 /**
- * Time-to-live of keyed state, in event time (Flink's StateTtlConfig, with the watermark as
- * the clock): what was written at t — the record's time, or the watermark when the call has
- * none — is gone once the watermark reaches t + `eventTime` ms. Map entries and list elements
- * each expire on their own. Expired state is never read back and is cleaned up by a timer per
- * key, without a scan.
+ * Time-to-live of keyed state (Flink's StateTtlConfig), on one of two clocks. `eventTime`:
+ * what was written at t — the record's time, or the watermark when the call has none — is
+ * gone once the watermark reaches t + that many ms. `processingTime`: written at the
+ * operator's recorded processing time (TimerService), gone once it reaches t + that many ms.
+ * Map entries and list elements each expire on their own. Expired state is never read back
+ * and is cleaned up by a timer per key, without a scan.
  */
-export interface StateTtlOptions {
-  readonly eventTime: number;
+export type StateTtlOptions = ({ readonly eventTime: number; readonly processingTime?: undefined } | { readonly processingTime: number; readonly eventTime?: undefined }) & {
   /** 'read-and-write' renews on reads too (Flink's OnReadAndWrite). @default 'write' */
   readonly updateOn?: 'write' | 'read-and-write';
-}
+};
 
 /** Options of a keyed state descriptor. */
 export interface StateOptions {

@@ -35,13 +35,15 @@ export interface OperatorInput {
 export type Emit = (value: unknown, timestamp?: number) => void;
 
 /**
- * Time-to-live of keyed state, in event time: what was written at time t (the record's, or
- * the watermark's when the call has none) is gone once the watermark reaches t + `eventTime`
- * — never read back after that, and cleaned up by a timer for its key, without a scan. A map
- * entry and a list element each have their own time, as in Flink.
+ * Time-to-live of keyed state. In event time: what was written at time t (the record's, or
+ * the watermark's when the call has none) is gone once the watermark reaches t + `ms`; in
+ * processing time: written at the operator's recorded processing time t, gone once that
+ * reaches t + `ms`. Never read back after that, and cleaned up by a timer for its key,
+ * without a scan. A map entry and a list element each have their own time, as in Flink.
  */
 export interface StateTtl {
-  readonly eventTime: number;
+  readonly domain: TimeDomain;
+  readonly ms: number;
   /** 'read-and-write': a read renews the time too (Flink's OnReadAndWrite). */
   readonly updateOn: 'write' | 'read-and-write';
 }

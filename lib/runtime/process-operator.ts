@@ -43,7 +43,7 @@ export class ProcessOperator {
   private readonly outputs: CallOutputs;
   private timerChanges: TimerChange[] = [];
   /** Cleanup times the call's writes of state with a ttl asked for (ttl-state.ts). */
-  private cleanups: number[] = [];
+  private cleanups: [time: number, domain: TimeDomain][] = [];
   private readonly journal: StateJournal | null;
   private readonly timers: EventTimers;
   private readonly processingTimers: EventTimers;
@@ -51,6 +51,8 @@ export class ProcessOperator {
   private domain: TimeDomain | undefined;
   /** Cleanup timers of state with a ttl: no user call, kept apart from the function's timers. */
   private readonly cleanupTimers: EventTimers;
+  /** Those of state with a ttl in processing time. */
+  private readonly processingCleanupTimers: EventTimers;
   private readonly ctx: ProcessContext;
   /** The context of a broadcast record's call (broadcast state): no key, no timers. */
   private readonly broadcastCtx: ProcessContext | null;
@@ -65,6 +67,7 @@ export class ProcessOperator {
     this.timers = new EventTimers(io.ws, name, io.keyGroups);
     this.processingTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.processingTimers);
     this.cleanupTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.ttlTimers);
+    this.processingCleanupTimers = new EventTimers(io.ws, name, io.keyGroups, KEYED_STATE.processingTtlTimers);
     const broadcast = spec.broadcastState ? broadcastHandles(io.ws, name, spec.broadcastState, this.journal) : null;
     this.ctx = this.context(broadcast?.readOnly ?? {});
     this.broadcastCtx = broadcast && this.broadcastContext(broadcast.writable);
@@ -86,9 +89,14 @@ export class ProcessOperator {
   /** Fires the timers the watermark reached, in order (event-timers.ts). */
   onWatermark(watermark: number): void {
     this.fireTimers(watermark);
-    this.cleanupTimers.fireDue(watermark, (_time, encodedKey, group) => {
+    this.cleanUp(this.cleanupTimers, 'event-time', watermark);
+  }
+
+  /** Drops, for the keys whose cleanup timers `now` reached, what of their state on that clock died. */
+  private cleanUp(timers: EventTimers, domain: TimeDomain, now: number): void {
+    timers.fireDue(now, (_time, encodedKey, group) => {
       for (const [stateName, decl] of Object.entries(this.spec.state)) {
-        if (decl.ttl) expire(this.io.ws, { ...decl, ttl: decl.ttl }, stateKeys.keyed(this.name, stateName, group, encodedKey), watermark);
+        if (decl.ttl?.domain === domain) expire(this.io.ws, { ...decl, ttl: decl.ttl }, stateKeys.keyed(this.name, stateName, group, encodedKey), now);
       }
     });
   }
@@ -96,6 +104,7 @@ export class ProcessOperator {
   /** Fires the processing-time timers `time` reached, in order. */
   onProcessingTime(time: number): void {
     this.fire(this.processingTimers, time, 'processing-time');
+    this.cleanUp(this.processingCleanupTimers, 'processing-time', time);
   }
 
   private fireTimers(watermark: number): void {
@@ -141,7 +150,7 @@ export class ProcessOperator {
       if (register) timers.schedule(time, encoded, group);
       else timers.cancel(time, encoded, group);
     }
-    for (const time of this.cleanups) this.cleanupTimers.schedule(time, encoded, group);
+    for (const [time, domain] of this.cleanups) (domain === 'event-time' ? this.cleanupTimers : this.processingCleanupTimers).schedule(time, encoded, group);
     this.outputs.passOn();
   }
 
@@ -177,10 +186,13 @@ export class ProcessOperator {
   private context(broadcastState: Record<string, unknown>): ProcessContext {
     const { ws, current: cur } = this.io;
     const state: Record<string, unknown> = {};
-    const clock: TtlClock = { now: () => this.timestamp ?? this.io.watermark(), watermark: this.io.watermark, schedule: (t) => void this.cleanups.push(t) };
+    const clocks: Record<TimeDomain, TtlClock> = {
+      'event-time': { now: () => this.timestamp ?? this.io.watermark(), watermark: this.io.watermark, schedule: (t) => void this.cleanups.push([t, 'event-time']) },
+      'processing-time': { now: this.io.processingTime, watermark: this.io.processingTime, schedule: (t) => void this.cleanups.push([t, 'processing-time']) },
+    };
     for (const [stateName, decl] of Object.entries(this.spec.state)) {
       const entry = () => stateKeys.keyed(this.name, stateName, cur.group, cur.encoded);
-      state[stateName] = decl.ttl ? ttlStateHandle(ws, { ...decl, ttl: decl.ttl }, entry, this.journal, clock) : stateHandle(ws, decl, entry, this.journal);
+      state[stateName] = decl.ttl ? ttlStateHandle(ws, { ...decl, ttl: decl.ttl }, entry, this.journal, clocks[decl.ttl.domain]) : stateHandle(ws, decl, entry, this.journal);
     }
     const time = (t: unknown): number => {
       if (typeof t !== 'number' || !Number.isFinite(t)) throw UserFunctionError.invalid(this.name, `a timer needs a finite time, got ${String(t)}`, null);

@@ -1,8 +1,9 @@
 /**
- * Keyed state with a time-to-live in event time (graph.ts StateTtl), over the working state.
- * What is stored is stamped `{ v, t }` — a map entry and a list element each on its own —
- * with the time of the write (the call's timestamp, or the watermark when it has none); a
- * stamp is alive while t + ttl is above the watermark. Reads never see what is dead, and a
+ * Keyed state with a time-to-live (graph.ts StateTtl), over the working state. What is
+ * stored is stamped `{ v, t }` — a map entry and a list element each on its own — with the
+ * time of the write on the ttl's clock (`TtlClock`: in event time the call's timestamp, or
+ * the watermark when it has none; in processing time the recorded processing time); a stamp
+ * is alive while t + ttl is above that clock's current time (the watermark's name below). Reads never see what is dead, and a
  * write schedules a cleanup timer for the key at t + ttl, when `expire` drops what died
  * (what was written again since lives on, its own timer later): no scan of the state.
  */
@@ -29,7 +30,7 @@ type Ttl = NonNullable<StateDeclaration['ttl']>;
 /** The handle of a declared state with a ttl: the same methods as without (keyed-state.ts). */
 export function ttlStateHandle(ws: WorkingState, decl: StateDeclaration & { ttl: Ttl }, entry: () => string, journal: StateJournal | null, clock: TtlClock): unknown {
   const at = touching(entry, journal);
-  const ttl = decl.ttl.eventTime;
+  const ttl = decl.ttl.ms;
   const renew = decl.ttl.updateOn === 'read-and-write';
   const alive = (s: Stamped | undefined): s is Stamped => s !== undefined && s.t + ttl > clock.watermark();
   const stamp = (v: unknown): Stamped => {
@@ -129,7 +130,7 @@ function ttlList(ws: WorkingState, at: () => string, alive: Alive, stamp: (v: un
 
 /** A cleanup timer fired for the key whose entry is `key`: drops what died by `watermark`. */
 export function expire(ws: WorkingState, decl: StateDeclaration & { ttl: Ttl }, key: string, watermark: number): void {
-  const dead = (s: Stamped) => s.t + decl.ttl.eventTime <= watermark;
+  const dead = (s: Stamped) => s.t + decl.ttl.ms <= watermark;
   const stored = ws.get<unknown>(key);
   if (stored === undefined) return;
   if (decl.kind === 'map') {

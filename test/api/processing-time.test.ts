@@ -138,6 +138,38 @@ describe('processing-time timers', () => {
     expect(sorted(evaluated.map((f) => ({ key: f.key, n: f.n, domain: f.domain })))).toEqual(sorted(['k0', 'k1', 'k2'].map((key) => ({ key, n: 30, domain: 'processing-time' }))));
   });
 
+  it('state with a time-to-live in processing time is gone once recorded processing time passes its write plus the ttl', async () => {
+    const j = job('pt-ttl', { parallelism: 1, checkpoints: { interval: 300 } });
+    j.source('src', logSource<Tick>({ log: 'ticks', partitions: 1 }))
+      .keyBy((t) => t.key)
+      .process('remember', {
+        state: { first: valueState<number>({ ttl: { processingTime: 2000 } }) },
+        processElement(t, ctx) {
+          ctx.emit({ i: t.i, seen: ctx.state.first.value() ?? null, now: ctx.timerService.currentProcessingTime() });
+          if (t.i === 0) ctx.state.first.update(t.i);
+        },
+      })
+      .sink('out', collect());
+    const tick = (i: number) => [JSON.stringify({ i, key: 'k' })];
+    const world = await memoryWorld(j.build(), { prepare: (memory) => memory.logs.append('pt-ttl', 'ticks', 0, tick(0)).then(() => {}) });
+    type Out = { i: number; seen: number | null; now: number };
+    let out: Out[] = [];
+    for (let round = 0; round < 80 && out.length < 3; round++) {
+      if (round === 3) await world.memory.logs.append('pt-ttl', 'ticks', 0, tick(1));
+      if (round === 25) await world.memory.logs.append('pt-ttl', 'ticks', 0, tick(2));
+      await world.round();
+      out = await world.committed<Out>('out');
+    }
+    const [first, second, third] = [...out].sort((a, b) => a.i - b.i);
+    expect(second!.now - first!.now).toBeLessThan(2000);
+    expect(second!.seen).toBe(0);
+    expect(third!.now - first!.now).toBeGreaterThanOrEqual(2000);
+    expect(third!.seen).toBeNull();
+    const keyed = () => job('bad').source('src', generator({ count: 1, make: (i) => i })).keyBy((i) => i);
+    expect(() => keyed().process('p', { state: { v: valueState({ ttl: { eventTime: 5, processingTime: 5 } as never }) }, processElement() {} })).toThrow(/takes eventTime or processingTime, not both/);
+    expect(() => keyed().process('p', { state: { v: valueState({ ttl: { processingTime: 0 } }) }, processElement() {} })).toThrow(/ttl.processingTime: must be a whole number of ms from 1/);
+  });
+
   it('functions on streams not keyed have no processing-time timers', async () => {
     const j = job('pt-nokey', { parallelism: 1 });
     j.source('src', generator({ count: 1, make: (i) => i }))

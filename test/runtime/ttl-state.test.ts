@@ -39,7 +39,7 @@ function harness(state: StateDeclarations, fn: (value: { op: string; arg?: unkno
   };
 }
 
-const ttl = (eventTime: number, updateOn: 'write' | 'read-and-write' = 'write') => ({ ttl: { eventTime, updateOn } });
+const ttl = (ms: number, updateOn: 'write' | 'read-and-write' = 'write') => ({ ttl: { domain: 'event-time' as const, ms, updateOn } });
 
 describe('state time-to-live', () => {
   it('a value written at t is read while the watermark is below t + ttl, not at it, and its cleanup timer removes it', () => {

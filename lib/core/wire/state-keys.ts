@@ -25,6 +25,8 @@ export const KEYED_STATE = {
   ttlTimers: '$x',
   /** A process function's processing-time timers. */
   processingTimers: '$p',
+  /** Cleanup timers of state with a time-to-live in processing time. */
+  processingTtlTimers: '$y',
 } as const;
 
 const keyed = (op: string, state: string, group: KeyGroup | number, encodedKey: string) => `k/${op}/${state}/${group}/${encodedKey}`;
