@@ -17,6 +17,9 @@ export interface SimJob {
   readonly prepare?: (ports: Pick<MemoryPorts, 'blobs' | 'logs' | 'streams'>) => Promise<void>;
   /** Input lines the job's sources must dead-letter. */
   readonly deadLetters?: number;
+  /** This run's canonical form, when its options make the topology's too strict (results the
+   *  evaluation cannot have, such as early firings in processing time). */
+  readonly canonical?: (records: unknown[]) => string[];
 }
 
 export interface SimTopology {

@@ -85,7 +85,7 @@ export async function buildWorld(options: SimOptions): Promise<SimWorld> {
   const simJob = topo.build({ mode, random });
   const graph = simJob.graph;
   await simJob.prepare?.(memory);
-  const outputDifferences = outputComparison(options, memory, graph);
+  const outputDifferences = outputComparison(options, memory, graph, simJob.canonical ?? options.topology.canonical);
   const monitor = new InvariantMonitor({ job: graph.name, outputDifferences });
   const ports = instrumentedPorts(monitor.watch(memory), sched, sent);
   const base = compileTopology(graph);
@@ -107,7 +107,7 @@ export async function buildWorld(options: SimOptions): Promise<SimWorld> {
 }
 
 /** Compares the sinks with the sequential evaluation (computed once, on first use). */
-function outputComparison(options: SimOptions, memory: MemoryPorts, graph: JobGraph): () => Promise<string[]> {
+function outputComparison(options: SimOptions, memory: MemoryPorts, graph: JobGraph, canonical: (records: unknown[]) => string[]): () => Promise<string[]> {
   const { topology: topo, mode } = options;
   let evaluation: Awaited<ReturnType<typeof evaluateSequentially>> | null = null;
   return async () => {
@@ -117,7 +117,7 @@ function outputComparison(options: SimOptions, memory: MemoryPorts, graph: JobGr
       const expected = expectedSinkOutput(graph, sink, evaluation.sinks.get(sink) ?? []) ?? [];
       const actual = (await readSinkOutput(memory, graph, sink)) ?? [];
       if (mode === 'exactly-once') {
-        const d = diff(topo.canonical(expected), topo.canonical(actual));
+        const d = diff(canonical(expected), canonical(actual));
         if (d.length > 0) out.push(`sink ${sink} differs from sequential evaluation: ${d.slice(0, 5).join('; ')}${d.length > 5 ? ` (+${d.length - 5} more)` : ''}`);
       } else {
         out.push(...topo.atLeastOnce(expected, actual).slice(0, 5).map((v) => `sink ${sink}: ${v}`));

@@ -95,10 +95,11 @@ class WindowEvaluation {
     this.late.push({ kind: 'wm', wm: mark });
   }
 
-  /** The early firing after `after` of window `w`, if one is left before its end. */
+  /** The early firing after `after` of window `w`, if one is left before its end. Early
+   *  firings in processing time never happen here: no processing time passes. */
   private nextEarly(w: Pick<Open, 'start' | 'end'>, after: number): number | null {
     const every = this.spec.earlyEvery;
-    if (every === undefined) return null;
+    if (every === undefined || this.spec.earlyIn === 'processing-time') return null;
     let at = w.start + every - 1;
     while (at <= after) at += every;
     return at < w.end - 1 ? at : null;

@@ -3,6 +3,7 @@
  * tumbling(size), sliding(size, slide), session(gap). A window is [start, end) and fires when
  * the watermark reaches end - 1, as in Flink. Also the options of `window()`, checked.
  */
+import type { TimeDomain } from '../core/graph.js';
 import { requireInt } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { WindowAssigner } from '../core/windows.js';
@@ -40,6 +41,12 @@ export interface WindowOptions {
    * Tumbling and sliding windows only. @default none
    */
   readonly earlyFiringEvery?: number;
+  /**
+   * The clock of the early firings. `'processing-time'` (Flink's ContinuousProcessingTimeTrigger):
+   * each key's open windows fire, keeping their contents, each time the recorded processing
+   * time passes a multiple of `earlyFiringEvery` — any window kind, sessions too. @default 'event-time'
+   */
+  readonly earlyFiringIn?: TimeDomain;
 }
 
 /** A window operator's settings besides its function, as its spec carries them. */
@@ -48,6 +55,7 @@ export interface WindowSettings {
   readonly allowedLateness: number;
   readonly late: 'drop' | 'side-output';
   readonly earlyEvery?: number;
+  readonly earlyIn?: TimeDomain;
 }
 
 /** The settings of `window(assigner, options)`; ConfigError naming the field when one is wrong. */
@@ -59,8 +67,14 @@ export function windowSettings(assigner: WindowAssigner, options: WindowOptions)
   const allowedLateness = requireInt(`${field}.allowedLateness`, options.allowedLateness ?? 0, 0);
   const late = options.late ?? 'drop';
   if (late !== 'drop' && late !== 'side-output') throw new ConfigError(`${field}.late`, `must be 'drop' or 'side-output', got ${JSON.stringify(late)}`);
-  if (options.earlyFiringEvery === undefined) return { assigner, allowedLateness, late };
+  const earlyIn = options.earlyFiringIn ?? 'event-time';
+  if (earlyIn !== 'event-time' && earlyIn !== 'processing-time') throw new ConfigError(`${field}.earlyFiringIn`, `must be 'event-time' or 'processing-time', got ${JSON.stringify(earlyIn)}`);
+  if (options.earlyFiringEvery === undefined) {
+    if (options.earlyFiringIn !== undefined) throw new ConfigError(`${field}.earlyFiringIn`, 'needs earlyFiringEvery');
+    return { assigner, allowedLateness, late };
+  }
   const earlyEvery = requireInt(`${field}.earlyFiringEvery`, options.earlyFiringEvery, 1);
+  if (earlyIn === 'processing-time') return { assigner, allowedLateness, late, earlyEvery, earlyIn };
   if (assigner.kind === 'session') throw new ConfigError(`${field}.earlyFiringEvery`, 'is for tumbling and sliding windows (sessions merge)');
   if (earlyEvery >= assigner.size) throw new ConfigError(`${field}.earlyFiringEvery`, `${earlyEvery} is not below the window size ${assigner.size}: no early firing would happen`);
   return { assigner, allowedLateness, late, earlyEvery };

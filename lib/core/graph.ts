@@ -210,6 +210,9 @@ export type OperatorSpec =
       /** Early firings (tumbling and sliding): also fire, keeping the contents, at every
        *  start + k·earlyEvery − 1 before the window's end. */
       readonly earlyEvery?: number;
+      /** The early firings' clock: in processing time each key's open windows fire whenever
+       *  the recorded processing time passes a multiple of earlyEvery. @default event-time */
+      readonly earlyIn?: TimeDomain;
       readonly fn: WindowFunction;
     }
   | { readonly kind: 'map'; readonly fn: (value: unknown) => unknown }

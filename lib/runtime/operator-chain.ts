@@ -61,8 +61,8 @@ export class OperatorChain {
   private readonly current: CurrentKey = { key: undefined, encoded: '', group: 0, second: false };
   /** Operators with event-time timers, in chain order. */
   private readonly timed: (WindowOperator | ProcessOperator)[] = [];
-  /** Keyed process functions (processing-time timers), in chain order. */
-  private readonly clocked: ProcessOperator[] = [];
+  /** Keyed process functions and windows (processing-time timers), in chain order. */
+  private readonly clocked: (ProcessOperator | WindowOperator)[] = [];
   /** The head is a two-input function (connect): which input a record came on matters. */
   private readonly twoInputs: boolean;
   /** Functions with operator state, head first: they hear of the end of input in this order. */
@@ -250,10 +250,12 @@ export class OperatorChain {
       next,
       late: (v, ts) => this.io.out(v, ts, op.name, 'late'),
       watermark: this.io.watermark,
+      processingTime: this.io.processingTime,
       reject,
       own,
     });
     this.timed.push(window);
+    this.clocked.push(window);
     const cur = this.current;
     return (v, ts) => window.onRecord(v, ts, cur.encoded, cur.group);
   }

@@ -14,9 +14,9 @@
  * record's doing: its errors always fail over, naming the window and key.
  */
 import { InvariantError, UserFunctionError } from '../core/errors.js';
-import type { OperatorNode, WindowFunction } from '../core/graph.js';
+import type { OperatorNode, TimeDomain, WindowFunction } from '../core/graph.js';
 import { decodeKey, type KeyGroupRange } from '../core/keygroups.js';
-import { stateKeys } from '../core/wire/state-keys.js';
+import { KEYED_STATE, stateKeys } from '../core/wire/state-keys.js';
 import { assignWindows, maxTimestamp, mergeSession, parseWindowId, placement, windowId, type Window, type WindowAssigner } from '../core/windows.js';
 import { EventTimers } from './event-timers.js';
 import type { WorkingState } from './working-state.js';
@@ -43,6 +43,8 @@ export interface WindowIO {
   /** Late records, when the operator has a late-records output. */
   readonly late: Emit;
   readonly watermark: () => number;
+  /** The subtask's recorded processing time (early firings in processing time). */
+  readonly processingTime: () => number;
   /** A record the window's functions threw on: fails the invocation (default), or skips the record. */
   readonly reject?: (error: UserFunctionError) => void;
   /** A copy of an accumulator handed to a user function, when a throw must leave it untouched. */
@@ -66,6 +68,9 @@ export class WindowOperator {
   private readonly own: <T>(value: T) => T;
   private readonly timers: EventTimers;
   private readonly earlyEvery: number | undefined;
+  private readonly earlyIn: TimeDomain;
+  /** Processing-time early firings: one timer per key, at the next multiple of earlyEvery. */
+  private readonly processingTimers: EventTimers;
 
   constructor(
     op: OperatorNode,
@@ -78,9 +83,11 @@ export class WindowOperator {
     this.dropLate = op.spec.late === 'drop';
     this.fn = op.spec.fn;
     this.earlyEvery = op.spec.earlyEvery;
+    this.earlyIn = op.spec.earlyIn ?? 'event-time';
     this.reject = io.reject ?? fail;
     this.own = io.own ?? ((value) => value);
     this.timers = new EventTimers(io.ws, op.name, io.keyGroups);
+    this.processingTimers = new EventTimers(io.ws, op.name, io.keyGroups, KEYED_STATE.windowProcessingTimers);
   }
 
   onRecord(value: unknown, ts: number | undefined, encodedKey: string, group: number): void {
@@ -96,6 +103,7 @@ export class WindowOperator {
     }
     if (plan === null) return this.onLate(value, ts);
     for (const time of plan.timers) this.timers.schedule(time, encodedKey, group);
+    if (this.earlyIn === 'processing-time') this.processingTimers.schedule(this.nextTick(this.io.processingTime()), encodedKey, group);
     this.io.ws.set(key, plan.cells);
     for (const [v, at] of plan.outputs) this.io.next(v, at);
   }
@@ -147,10 +155,29 @@ export class WindowOperator {
     this.timers.fireDue(wm, (time, encodedKey, group) => this.onTimer(time, encodedKey, group));
   }
 
-  /** A new window's first early firing: the first point after the watermark, before its end. */
+  /**
+   * Processing time passed `time`: early firings in processing time fire each key's open
+   * windows that were due, keeping them, and the key's next one follows at the next multiple
+   * of earlyEvery (aligned to the epoch, as Flink's ContinuousProcessingTimeTrigger).
+   */
+  onProcessingTime(time: number): void {
+    this.processingTimers.fireDue(time, (_due, encodedKey, group) => {
+      const cells = this.io.ws.get<Record<string, Cell>>(stateKeys.windowCells(this.name, group, encodedKey));
+      if (!cells || Object.keys(cells).length === 0) return;
+      for (const id of Object.keys(cells)) this.fire(parseWindowId(id), cells[id]!, encodedKey);
+      if (time < Number.MAX_SAFE_INTEGER) this.processingTimers.schedule(this.nextTick(time), encodedKey, group);
+    });
+  }
+
+  private nextTick(time: number): number {
+    const every = this.earlyEvery!;
+    return Math.floor(time / every) * every + every;
+  }
+
+  /** A new window's first early firing in event time: the first point after the watermark, before its end. */
   private firstEarly(w: Window, wm: number): number | null {
     const every = this.earlyEvery;
-    if (every === undefined) return null;
+    if (every === undefined || this.earlyIn !== 'event-time') return null;
     const k = Math.max(1, Math.floor((wm - w.start + 1) / every) + 1);
     const at = w.start + k * every - 1;
     return at < maxTimestamp(w) ? at : null;
@@ -159,7 +186,7 @@ export class WindowOperator {
   /** Whether `time` is one of window `w`'s early firings. */
   private isEarly(w: Window, time: number): boolean {
     const every = this.earlyEvery;
-    return every !== undefined && time < maxTimestamp(w) && time >= w.start + every - 1 && (time - w.start + 1) % every === 0;
+    return every !== undefined && this.earlyIn === 'event-time' && time < maxTimestamp(w) && time >= w.start + every - 1 && (time - w.start + 1) % every === 0;
   }
 
   private onTimer(time: number, encodedKey: string, group: number): void {

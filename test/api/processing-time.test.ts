@@ -6,7 +6,7 @@
  * input, `ctx.timeDomain`, and a restore at another parallelism with timers pending.
  */
 import { describe, expect, it } from 'vitest';
-import { collect, generator, job, logSource, valueState, type TimerService } from '../../lib/api/index.js';
+import { collect, generator, job, logSource, session, tumbling, valueState, type TimerService } from '../../lib/api/index.js';
 import { evaluateSequentially } from '../../lib/api/evaluate.js';
 import type { JobName } from '../../lib/core/ids.js';
 import { sourceIo } from '../../lib/runtime/source-io.js';
@@ -168,6 +168,41 @@ describe('processing-time timers', () => {
     const keyed = () => job('bad').source('src', generator({ count: 1, make: (i) => i })).keyBy((i) => i);
     expect(() => keyed().process('p', { state: { v: valueState({ ttl: { eventTime: 5, processingTime: 5 } as never }) }, processElement() {} })).toThrow(/takes eventTime or processingTime, not both/);
     expect(() => keyed().process('p', { state: { v: valueState({ ttl: { processingTime: 0 } }) }, processElement() {} })).toThrow(/ttl.processingTime: must be a whole number of ms from 1/);
+  });
+
+  it('early firings in processing time fire each key’s open windows, keeping them, as recorded processing time passes multiples of the period', async () => {
+    const j = job('pt-early', { parallelism: 1, checkpoints: { interval: 300 } });
+    j.source('src', logSource<Tick>({ log: 'ticks', partitions: 1, timestamp: (t) => t.i }), { watermarks: { outOfOrderness: 0 } })
+      .keyBy((t) => t.key)
+      .window(session(1_000_000), { earlyFiringEvery: 500, earlyFiringIn: 'processing-time' })
+      .aggregate('count', { create: () => 0, add: (n: number) => n + 1, merge: (a: number, b: number) => a + b, result: (n, key) => ({ key, n }) })
+      .sink('out', collect());
+    const world = await memoryWorld(j.build());
+    let out: { key: string; n: number }[] = [];
+    for (let round = 0; round < 60; round++) {
+      if (round % 5 === 0 && round < 40) await world.memory.logs.append('pt-early', 'ticks', 0, [JSON.stringify({ i: round, key: 'k' })]);
+      await world.round();
+      out = await world.committed('out');
+    }
+    // The session never closes (the watermark stays inside it): every result is an early one.
+    const counts = out.map((o) => o.n);
+    expect(counts.length).toBeGreaterThan(3);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts[counts.length - 1]).toBe(8);
+    expect(counts.filter((n) => n === 8).length).toBeGreaterThan(1);
+  });
+
+  it('early firings in processing time need a period; the evaluation, in which no processing time passes, has none', async () => {
+    const keyed = () => job('bad-early').source('src', generator({ count: 1, make: (i) => i, timestamp: (i) => i }), { watermarks: { outOfOrderness: 0 } }).keyBy((i) => i);
+    expect(() => keyed().window(tumbling(100), { earlyFiringIn: 'processing-time' })).toThrow(/window.earlyFiringIn: needs earlyFiringEvery/);
+    expect(() => keyed().window(tumbling(100), { earlyFiringEvery: 10, earlyFiringIn: 'wall-clock' as never })).toThrow(/window.earlyFiringIn: must be 'event-time' or 'processing-time'/);
+    const j = job('eval-early', { parallelism: 1 });
+    j.source('src', generator({ count: 30, batchSize: 1, make: (i) => i, timestamp: (i) => i * 10 }), { watermarks: { outOfOrderness: 0 } })
+      .keyBy(() => 'k')
+      .window(tumbling(100), { earlyFiringEvery: 1, earlyFiringIn: 'processing-time' })
+      .aggregate('count', { create: () => 0, add: (n: number) => n + 1, result: (n) => n })
+      .sink('out', collect());
+    expect((await evaluateSequentially(j.build())).sinks.get('out')).toEqual([10, 10, 10]);
   });
 
   it('functions on streams not keyed have no processing-time timers', async () => {

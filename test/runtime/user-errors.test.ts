@@ -102,6 +102,7 @@ describe('a window function that throws', () => {
       next: (v) => out.push(v),
       late: () => {},
       watermark: () => Number.MIN_SAFE_INTEGER,
+      processingTime: () => Number.MIN_SAFE_INTEGER,
       ...(skips ? { reject: (e: UserFunctionError) => void rejected.push(e), own: structuredClone } : {}),
     });
     const enc = encodeKey('a');

@@ -18,7 +18,7 @@ function harness(assigner: WindowAssigner, allowedLateness = 0, late: 'drop' | '
   const out: string[] = [];
   const lateOut: unknown[] = [];
   let wm = Number.MIN_SAFE_INTEGER;
-  const w = new WindowOperator(op, { ws, keyGroups: { start: 0, end: 127 }, next: (v) => out.push(v as string), late: (v) => lateOut.push(v), watermark: () => wm });
+  const w = new WindowOperator(op, { ws, keyGroups: { start: 0, end: 127 }, next: (v) => out.push(v as string), late: (v) => lateOut.push(v), watermark: () => wm, processingTime: () => Number.MIN_SAFE_INTEGER });
   return {
     ws,
     out,

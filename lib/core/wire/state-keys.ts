@@ -25,6 +25,8 @@ export const KEYED_STATE = {
   ttlTimers: '$x',
   /** A process function's processing-time timers. */
   processingTimers: '$p',
+  /** A window operator's processing-time early firings: the keys due at the entry's time. */
+  windowProcessingTimers: '$q',
   /** Cleanup timers of state with a time-to-live in processing time. */
   processingTtlTimers: '$y',
 } as const;
