@@ -14,6 +14,7 @@ import { canonicalCounts, countReducer, countsAtLeastOnce, event, settings, type
 import { SOURCE_TOPOLOGIES } from './source-topologies.js';
 import { STATE_TOPOLOGIES } from './state-topologies.js';
 import { TWO_INPUT_TOPOLOGIES } from './two-input-topologies.js';
+import { timers } from './timer-topologies.js';
 import { WINDOWED_TOPOLOGIES } from './windowed-topologies.js';
 
 export { diff, type SimJob, type SimTopology } from './topology-support.js';
@@ -175,6 +176,7 @@ export const TOPOLOGIES: Record<string, SimTopology> = {
       return (expected as Event[][]).flatMap((b) => b.map((e) => JSON.stringify(e))).filter((e) => !have.has(e)).map((e) => `missing ${e}`);
     },
   },
+  timers: timers(),
   ...WINDOWED_TOPOLOGIES,
   ...TWO_INPUT_TOPOLOGIES,
   ...STATE_TOPOLOGIES,
