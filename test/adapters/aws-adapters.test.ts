@@ -223,10 +223,12 @@ describe('aws edge: errors, request counts, provisioning', () => {
     await ports.blobs.put('k', 'v', { ifAbsent: true });
     await ports.blobs.get('k');
     await ports.manifest.getJob('job');
+    await expect(ports.streams.listShards('no-such-stream')).rejects.toThrow();
     expect(ports.requests).toEqual({
       sqs: { GetQueueUrl: 1, SendMessageBatch: 2 },
       s3: { PutObject: 1, GetObject: 1 },
       dynamodb: { GetItem: 1 },
+      kinesis: { ListShards: 1 },
     });
   });
 
