@@ -53,14 +53,16 @@ export async function loadInputs(ports: Pick<Ports, 'blobs' | 'logs' | 'streams'
       // Partition keys are line numbers: the lines spread over the shards by their hash.
       await ports.streams.ensureStream(input.stream, input.shards);
       await ports.streams.put(input.stream, lines.map((data, i) => ({ partitionKey: String(i), data })));
-      loaded.push({ source, file, lines: lines.length, where: `stream ${input.stream} (${input.shards} shards)` });
+      loaded.push({ source, file, lines: lines.length, where: `stream ${input.stream} (${plural(input.shards, 'shard')})` });
     } else {
       for (let q = 0; q < input.partitions; q++) {
         const share = lines.filter((_, i) => i % input.partitions === q);
         if (share.length > 0) await ports.logs.append(graph.name, input.log, q, share);
       }
-      loaded.push({ source, file, lines: lines.length, where: `log ${input.log} (${input.partitions} partitions)` });
+      loaded.push({ source, file, lines: lines.length, where: `log ${input.log} (${plural(input.partitions, 'partition')})` });
     }
   }
   return loaded;
 }
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
