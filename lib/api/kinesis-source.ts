@@ -30,6 +30,7 @@ import {
   type StreamRecord,
 } from '../core/kinesis-shards.js';
 import { jobAreaKeys } from '../core/wire/storage-keys.js';
+import { decodeRecord } from './source-records.js';
 import type { Source } from './sources.js';
 
 export interface KinesisSourceOptions<T> {
@@ -154,21 +155,9 @@ async function takeable(stream: string, io: SourceIo, offset: KinesisOffset, sub
 }
 
 function parseRecord<T>(s: Settings<T>, shard: string, record: StreamRecord, values: T[], timestamps: number[], rejected: Rejected[]): void {
-  const where = `${s.stream}/${shard}@${record.seq}`;
-  let value: T;
-  try {
-    value = (s.format === 'json' ? JSON.parse(record.data) : record.data) as T;
-  } catch (e) {
-    rejected.push({ where, text: record.data, reason: `not JSON: ${(e as Error).message}` });
-    return;
-  }
-  if (s.timestamp) {
-    const ts = s.timestamp === 'arrival' ? record.arrival : s.timestamp(value);
-    if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-      rejected.push({ where, text: record.data, reason: 'no timestamp' });
-      return;
-    }
-    timestamps.push(ts);
-  }
-  values.push(value);
+  const timestamp = s.timestamp === 'arrival' ? () => record.arrival : s.timestamp;
+  const decoded = decodeRecord(record.data, s.format === 'json', timestamp);
+  if ('reason' in decoded) return void rejected.push({ where: `${s.stream}/${shard}@${record.seq}`, text: record.data, reason: decoded.reason });
+  if (timestamp) timestamps.push(decoded.ts!);
+  values.push(decoded.value);
 }

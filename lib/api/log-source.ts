@@ -12,6 +12,7 @@
 import { ConfigError } from '../core/errors.js';
 import { requireInt, requireName } from '../core/config.js';
 import type { SourceBatch, SourceReader } from '../core/graph.js';
+import { decodeRecord } from './source-records.js';
 import type { Source } from './sources.js';
 
 export interface LogSourceOptions<T> {
@@ -59,23 +60,13 @@ export function logSource<T = unknown>(options: LogSourceOptions<T>): Source<T> 
         if (below <= from) continue;
         for (const entry of await io.readLog(log, q, from, below, room)) {
           next[q] = entry.offset + 1;
-          const where = `${log}/${q}@${entry.offset}`;
-          let value: T;
-          try {
-            value = JSON.parse(entry.value) as T;
-          } catch (e) {
-            rejected.push({ where, text: entry.value, reason: `not JSON: ${(e as Error).message}` });
+          const decoded = decodeRecord(entry.value, true, timestamp);
+          if ('reason' in decoded) {
+            rejected.push({ where: `${log}/${q}@${entry.offset}`, text: entry.value, reason: decoded.reason });
             continue;
           }
-          if (timestamp) {
-            const ts = timestamp(value);
-            if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-              rejected.push({ where, text: entry.value, reason: 'no timestamp' });
-              continue;
-            }
-            timestamps.push(ts);
-          }
-          values.push(value);
+          if (timestamp) timestamps.push(decoded.ts!);
+          values.push(decoded.value);
         }
       }
       const atHeads = mine(subtask, parallelism).every((q) => (next[q] ?? 0) >= (heads[q] ?? 0));

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { TransientStorageError } from '../../core/errors.js';
 import type { ShardRead, StreamShard, StreamStore } from '../../ports/stream-store.js';
-import { attempt, awsCode } from './errors.js';
+import { attempt, awsCode, translateError } from './errors.js';
 
 /** PutRecords takes at most 500 records a call. */
 const PUT_BATCH = 500;
@@ -73,7 +73,7 @@ export class KinesisStreamStore implements StreamStore {
     try {
       await this.client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: shards }));
     } catch (e) {
-      if (awsCode(e) !== 'ResourceInUseException') throw e;
+      if (awsCode(e) !== 'ResourceInUseException') throw translateError('kinesis', 'CreateStream', e);
     }
     for (let i = 0; i < ACTIVE_POLLS; i++) {
       const { StreamDescriptionSummary: d } = await attempt('kinesis', 'DescribeStreamSummary', () =>

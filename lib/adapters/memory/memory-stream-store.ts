@@ -32,7 +32,7 @@ export class MemoryStreamStore implements StreamStore {
     const width = (MAX_HASH + 1n) / BigInt(shards);
     this.streams.set(
       stream,
-      Array.from({ length: shards }, (_, i) => this.open(stream, i, [], width * BigInt(i), i === shards - 1 ? MAX_HASH : width * BigInt(i + 1) - 1n)),
+      Array.from({ length: shards }, (_, i) => this.open(i, [], width * BigInt(i), i === shards - 1 ? MAX_HASH : width * BigInt(i + 1) - 1n)),
     );
   }
 
@@ -83,8 +83,8 @@ export class MemoryStreamStore implements StreamStore {
     const s = this.closeOpen(stream, shard);
     const middle = (s.from + s.to + 1n) / 2n;
     const all = this.shards(stream);
-    const a = this.open(stream, all.length, [s.id], s.from, middle - 1n);
-    const b = this.open(stream, all.length + 1, [s.id], middle, s.to);
+    const a = this.open(all.length, [s.id], s.from, middle - 1n);
+    const b = this.open(all.length + 1, [s.id], middle, s.to);
     all.push(a, b);
     return [a.id, b.id];
   }
@@ -93,12 +93,12 @@ export class MemoryStreamStore implements StreamStore {
   merge(stream: string, shard: string, adjacent: string): string {
     const [x, y] = [this.closeOpen(stream, shard), this.closeOpen(stream, adjacent)];
     const all = this.shards(stream);
-    const child = this.open(stream, all.length, [x.id, y.id], x.from < y.from ? x.from : y.from, x.to > y.to ? x.to : y.to);
+    const child = this.open(all.length, [x.id, y.id], x.from < y.from ? x.from : y.from, x.to > y.to ? x.to : y.to);
     all.push(child);
     return child.id;
   }
 
-  private open(_stream: string, index: number, parents: string[], from: bigint, to: bigint): Shard {
+  private open(index: number, parents: string[], from: bigint, to: bigint): Shard {
     return { id: `shardId-${String(index).padStart(12, '0')}`, parents, from, to, closed: false, records: [] };
   }
 
