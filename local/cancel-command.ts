@@ -22,17 +22,22 @@ export interface CancelResult {
   readonly latestCheckpoint: number | null;
 }
 
-export async function cancelCommand(target: Target, job: string, o: OpsOutput): Promise<void> {
+/** Cancels the job: what `tidemark cancel` does, and the web UI's Cancel button. */
+export async function cancelRunningJob(target: Target, job: string, by = 'tidemark cancel'): Promise<CancelResult> {
   // Asked first: the table of a job that is not there does not exist either.
   if (!(await target.jobs()).includes(job)) throw new JobNotFoundError(`no job ${job} on ${target.where}`);
   const { manifest } = target.portsFor(job);
-  const outcome = await cancelJob(manifest, job, Date.now(), 'canceled by tidemark cancel');
+  const outcome = await cancelJob(manifest, job, Date.now(), `canceled by ${by}`);
   if (outcome.kind === 'missing') throw new JobNotFoundError(`no job ${job} on ${target.where}`);
   if (outcome.kind === 'refused') throw new JobStateError(outcome.reason);
   const latest = (await manifest.listCheckpoints(job, { limit: CHECKPOINT_HISTORY })).find((c) => c.status === 'COMPLETED' && c.gen <= outcome.job.gen);
-  const result: CancelResult = { job, status: 'CANCELED', generation: outcome.job.gen, aborted: outcome.aborted, latestCheckpoint: latest?.id ?? null };
+  return { job, status: 'CANCELED', generation: outcome.job.gen, aborted: outcome.aborted, latestCheckpoint: latest?.id ?? null };
+}
+
+export async function cancelCommand(target: Target, job: string, o: OpsOutput): Promise<void> {
+  const result = await cancelRunningJob(target, job);
   if (o.json) return o.out(JSON.stringify(result));
   const aborted = result.aborted.length === 0 ? 'no checkpoint was pending' : `pending checkpoint${result.aborted.length > 1 ? 's' : ''} ${result.aborted.join(', ')} aborted`;
-  const kept = latest ? `latest completed checkpoint ${latest.id} kept: tidemark restore <job-file> --from latest resumes from it` : 'no checkpoint had completed';
+  const kept = result.latestCheckpoint !== null ? `latest completed checkpoint ${result.latestCheckpoint} kept: tidemark restore <job-file> --from latest resumes from it` : 'no checkpoint had completed';
   o.out(`job ${job} CANCELED (generation ${result.generation}); ${aborted}; ${kept}`);
 }

@@ -13,7 +13,8 @@ import { UsageError } from './cli-errors.js';
 import type { RestoreArgs } from './restore-command.js';
 
 export const USAGE = `usage: tidemark run <job-file> [options]
-       tidemark dev <job-file> [run options]    like run, then stays up (Ctrl-C stops it) for the commands below
+       tidemark dev <job-file> [run options] [--ui [--ui-port N]]    like run, then stays up (Ctrl-C stops it) for the commands below; --ui serves the web UI beside it
+       tidemark ui [<job-file> ...] [--port N]    the web UI and its REST API for the jobs on the target (port 8081; 0 picks a free one)
        tidemark list [--json]
        tidemark status <job-file>|--job NAME [--json]
        tidemark checkpoints <job-file>|--job NAME [--id N] [--json]
@@ -81,9 +82,10 @@ const OPS_ONLY = {
   'allow-non-restored-state': { type: 'boolean' },
   limit: { type: 'string' },
 } as const;
-const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, help: { type: 'boolean' } } as const;
+const UI_ONLY = { port: { type: 'string' }, ui: { type: 'boolean' }, 'ui-port': { type: 'string' } } as const;
+const OPTIONS = { ...RUN_ONLY, ...INGEST_ONLY, ...DEPLOY_ONLY, ...OPS_ONLY, ...UI_ONLY, help: { type: 'boolean' } } as const;
 
-const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'cancel', 'restore', 'output', 'savepoints', 'dispose'] as const;
+const COMMANDS = ['run', 'dev', 'ingest', 'deploy', 'list', 'status', 'checkpoints', 'savepoint', 'stop', 'cancel', 'restore', 'output', 'savepoints', 'dispose', 'ui'] as const;
 type CommandName = (typeof COMMANDS)[number];
 /** Which commands take each option (`dev` takes all of `run`'s). */
 const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandName[]> = {
@@ -107,6 +109,9 @@ const TAKEN_BY: Record<Exclude<keyof typeof OPTIONS, 'help'>, readonly CommandNa
   wait: ['restore'],
   'allow-non-restored-state': ['restore'],
   limit: ['output'],
+  port: ['ui'],
+  ui: ['dev'],
+  'ui-port': ['dev'],
 };
 
 /** The CDK app's default job (infra/app.ts), which `deploy` takes when given none. */
@@ -126,7 +131,18 @@ export interface RunArgs {
   readonly json: boolean;
   /** Start over when the endpoint already has the job (local/fresh-start.ts). */
   readonly fresh?: boolean;
+  /** `dev --ui`: serve the web UI beside the run, on this port (0: a free one). */
+  readonly ui?: { readonly port: number };
 }
+
+export interface UiArgs {
+  /** Job files the UI knows (for their graphs and for restores); a dev's own job comes with it. */
+  readonly jobFiles: readonly string[];
+  readonly port: number;
+}
+
+/** Flink's web UI port. */
+export const DEFAULT_UI_PORT = 8081;
 
 export interface IngestArgs {
   readonly jobFile: string;
@@ -168,7 +184,8 @@ export type Command =
   | { readonly kind: 'dispose'; readonly args: { readonly job: string; readonly savepoint: string; readonly json: boolean } }
   | { readonly kind: 'output'; readonly args: { readonly jobFile: string; readonly sink: string; readonly limit?: number; readonly json: boolean } }
   | { readonly kind: 'ingest'; readonly args: IngestArgs }
-  | { readonly kind: 'deploy'; readonly args: DeployArgs };
+  | { readonly kind: 'deploy'; readonly args: DeployArgs }
+  | { readonly kind: 'ui'; readonly args: UiArgs };
 
 type Values = ReturnType<typeof parse>['values'];
 
@@ -180,6 +197,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const foreign = (Object.keys(TAKEN_BY) as (keyof typeof TAKEN_BY)[]).find((n) => values[n] !== undefined && !TAKEN_BY[n].includes(command));
   if (foreign) throw new UsageError(`--${foreign} is an option of ${commandList(TAKEN_BY[foreign])}, not of \`tidemark ${command}\``);
   if (command === 'deploy') return { kind: 'deploy', args: deployArgs(jobFile, rest, values) };
+  if (command === 'ui') return { kind: 'ui', args: { jobFiles: jobFile ? [jobFile, ...rest] : [], port: port('port', values.port) ?? DEFAULT_UI_PORT } };
   if (command === 'restore') return { kind: 'restore', args: restoreArgs(jobFile, rest, values) };
   if (command === 'dispose') {
     // `dispose <job> <savepoint>`: a job's name (or its file) and the savepoint's name.
@@ -201,7 +219,9 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (command === 'dev' && values.memory) throw new UsageError('tidemark dev needs an emulator (the other commands reach it from another terminal): it cannot be used with --memory');
-  return { kind: command === 'dev' ? 'dev' : 'run', args: runArgs(jobFile, values) };
+  if (values['ui-port'] !== undefined && !values.ui) throw new UsageError('--ui-port needs --ui');
+  const uiPort = port('ui-port', values['ui-port']) ?? DEFAULT_UI_PORT;
+  return { kind: command === 'dev' ? 'dev' : 'run', args: { ...runArgs(jobFile, values), ...(values.ui ? { ui: { port: uiPort } } : {}) } };
 }
 
 function restoreArgs(jobFile: string | undefined, rest: readonly string[], values: Values): RestoreArgs & { readonly json: boolean } {
@@ -314,6 +334,14 @@ function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
+  return n;
+}
+
+/** A TCP port, 0 (a free one) to 65535. */
+function port(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number from 0 to 65535, got ${value}`);
   return n;
 }
 

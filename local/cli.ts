@@ -7,6 +7,7 @@
  *   tidemark deploy --local [<job-file>] [--kill-rate P] [--restore-at N] [--duration S] [--enforce-iam]
  *                           [--no-verify] [--json]
  *   tidemark ingest <job-file> <file|-> [--source NAME] [--key FIELD]
+ *   tidemark ui [<job-file> ...] [--port N]      (and `tidemark dev … --ui`: local/ui/)
  *
  * Runs the job locally — on the emulator (AWS_ENDPOINT_URL, or MiniStack which the project
  * installs and starts itself) or, with --memory, on the in-memory adapters — until it
@@ -22,14 +23,16 @@ import { cancelCommand } from './cancel-command.js';
 import { report } from './cli-errors.js';
 import { parseCommand, USAGE, type DeployArgs, type OpsArgs, type RunArgs } from './cli-options.js';
 import { stayUp } from './stay-up.js';
-import { removeRegistry, writeRegistry } from './dev-registry.js';
+import { readRegistry, removeRegistry, writeRegistry } from './dev-registry.js';
 import { checkpointsCommand, jobReference, listCommand, outputCommand, statusCommand } from './ops-commands.js';
 import { restoreCommand } from './restore-command.js';
 import { disposeCommand, savepointCommand, savepointsCommand } from './savepoint-commands.js';
-import { resolveTarget } from './target.js';
+import { resolveTarget, targetOfDev } from './target.js';
 import { deployLocal } from './deploy-local.js';
 import { ingestCommand } from './ingest-command.js';
 import { printSummary, runJob, type HostControl, type RunSummary } from './run-job.js';
+import { startUi, uiCommand } from './ui/ui-command.js';
+import type { UiServer } from './ui/ui-server.js';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -43,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command.kind === 'deploy') return await deploy(command.args);
+    if (command.kind === 'ui') return await uiCommand(resolveTarget(), command.args.jobFiles, command.args.port, (l: string) => console.error(l));
     if (command.kind === 'dev') return await dev(command.args);
     if (command.kind === 'run') return await watched(command.args.json, (io) => runJob({ ...command.args, ...io }));
     if (command.kind === 'dispose') {
@@ -95,6 +99,7 @@ async function watched(json: boolean, start: (io: Io) => Promise<RunSummary>): P
 async function dev(args: RunArgs): Promise<number> {
   const io = ioFor(args.json);
   let code = 1;
+  let ui: Promise<UiServer> | null = null;
   try {
     await runJob({
       ...args,
@@ -105,6 +110,12 @@ async function dev(args: RunArgs): Promise<number> {
         const keys = { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' };
         writeRegistry({ pid: process.pid, endpoint, region, ...keys, jobs: [{ name: job, jobFile: args.jobFile, table, bucket }] });
         io.log(`tidemark dev: ${endpoint}; from another terminal in this directory: tidemark list | status | checkpoints`);
+        if (args.ui) {
+          const started = startUi(targetOfDev(readRegistry()!), [args.jobFile], args.ui.port, io.log, args.interval);
+          ui = started;
+          // A UI that cannot start (its port taken) is said once; the run goes on.
+          started.catch((e: unknown) => io.log(`tidemark dev: the web UI did not start: ${e instanceof Error ? e.message : String(e)}`));
+        }
       },
       whileUp: async (summary, host) => {
         io.endProgress();
@@ -116,6 +127,7 @@ async function dev(args: RunArgs): Promise<number> {
   } finally {
     removeRegistry();
     io.endProgress();
+    await (ui as Promise<UiServer> | null)?.then((s) => s.close(), () => {});
   }
   return code;
 }

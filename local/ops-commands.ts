@@ -7,7 +7,7 @@
 import { CHECKPOINT_HISTORY } from '../lib/core/coordinator.js';
 import { MAX_WATERMARK } from '../lib/core/watermarks.js';
 import type { Ports } from '../lib/ports/index.js';
-import { checkpointDetail, checkpointStatistics, stageFigures, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
+import { checkpointDetail, checkpointStatistics, stageFigures, type CheckpointDetail, type CheckpointStatistics } from '../lib/core/checkpoint-stats.js';
 import type { CheckpointSettings } from '../lib/core/config.js';
 import type { JobGraph } from '../lib/core/graph.js';
 import { compileTopology } from '../lib/core/topology.js';
@@ -35,8 +35,17 @@ export async function jobReference(jobFile: string | undefined, name: string | u
   return { name: graph.name, settings: graph.checkpoints, graph };
 }
 
-export async function listCommand(target: Target, o: OpsOutput): Promise<void> {
-  const rows = [];
+export interface JobListRow {
+  readonly job: string;
+  readonly status: string;
+  readonly generation: number;
+  readonly lastCheckpoint: number | null;
+  readonly restarts: number;
+}
+
+/** What `tidemark list --json` prints (and the web UI's `/jobs` reads). */
+export async function listReport(target: Target): Promise<{ target: string; jobs: JobListRow[] }> {
+  const rows: JobListRow[] = [];
   for (const name of await target.jobs()) {
     const ports = target.portsFor(name);
     const job = await ports.manifest.getJob(name);
@@ -44,6 +53,11 @@ export async function listCommand(target: Target, o: OpsOutput): Promise<void> {
     const latest = (await ports.manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY })).find((c) => c.status === 'COMPLETED');
     rows.push({ job: name, status: job.status, generation: job.gen, lastCheckpoint: latest?.id ?? null, restarts: job.restarts ?? 0 });
   }
+  return { target: target.where, jobs: rows };
+}
+
+export async function listCommand(target: Target, o: OpsOutput): Promise<void> {
+  const { jobs: rows } = await listReport(target);
   if (o.json) return o.out(JSON.stringify({ target: target.where, jobs: rows }));
   o.out(`jobs on ${target.where}:`);
   if (rows.length === 0) o.out('  (none)');
@@ -103,7 +117,10 @@ async function stageStatus(target: Target, graph: JobGraph, job: JobRecord, chec
   );
 }
 
-export async function statusCommand(target: Target, name: string, o: OpsOutput, graph?: JobGraph): Promise<void> {
+export type StatusReport = Awaited<ReturnType<typeof statusReport>>;
+
+/** What `tidemark status --json` prints (and the web UI's `/jobs/:id` builds on). */
+export async function statusReport(target: Target, name: string, graph?: JobGraph) {
   const { job, checkpoints } = await jobOf(target, name);
   const stages = graph ? await stageStatus(target, graph, job, checkpoints) : null;
   const now = Date.now();
@@ -123,12 +140,17 @@ export async function statusCommand(target: Target, name: string, o: OpsOutput, 
     /** Null when the job is named without its file (the stages come from it). */
     stages,
   };
+  return status;
+}
+
+export async function statusCommand(target: Target, name: string, o: OpsOutput, graph?: JobGraph): Promise<void> {
+  const status = await statusReport(target, name, graph);
   if (o.json) return o.out(JSON.stringify(status));
-  o.out(`job ${name} on ${target.where}: ${job.status}${job.detail ? ` (${job.detail})` : ''}`);
+  o.out(`job ${name} on ${target.where}: ${status.status}${status.detail ? ` (${status.detail})` : ''}`);
   const uptime = status.uptime === null ? '' : `, up ${(status.uptime / 1000).toFixed(0)} s`;
-  o.out(`generation ${job.gen}, from ${status.origin}${uptime}; restarts ${status.restarts}; last completed checkpoint ${status.lastCheckpoint ?? '-'}`);
+  o.out(`generation ${status.generation}, from ${status.origin}${uptime}; restarts ${status.restarts}; last completed checkpoint ${status.lastCheckpoint ?? '-'}`);
   if (status.lastFailure) o.out(`last failure: ${failureLine(status.lastFailure)}`);
-  for (const st of stages ?? []) o.out(`  stage ${st.stage} (${st.operators.join(' → ')}): parallelism ${st.parallelism}, queue ${st.visible} waiting, ${st.inFlight} in flight${figuresLine(st)}`);
+  for (const st of status.stages ?? []) o.out(`  stage ${st.stage} (${st.operators.join(' → ')}): parallelism ${st.parallelism}, queue ${st.visible} waiting, ${st.inFlight} in flight${figuresLine(st)}`);
 }
 
 function figuresLine(st: { asOfCheckpoint: number | null; recordsIn: number | null; recordsOut: number | null; watermark: number | null }): string {
@@ -140,12 +162,23 @@ function figuresLine(st: { asOfCheckpoint: number | null; recordsIn: number | nu
 /** An event time as a date when it is one, else the number (a job's own clock). */
 const eventTime = (ms: number) => (Number.isNaN(new Date(ms).getTime()) ? String(ms) : new Date(ms).toISOString());
 
-export async function checkpointsCommand(target: Target, name: string, settings: CheckpointSettings | null, id: number | undefined, o: OpsOutput): Promise<void> {
+/** What `tidemark checkpoints --id N --json` prints (and `/jobs/:id/checkpoints/details/:cid`). */
+export async function checkpointDetailReport(target: Target, name: string, id: number): Promise<CheckpointDetail> {
+  const { checkpoints } = await jobOf(target, name);
+  const record = checkpoints.find((c) => c.id === id) ?? (await target.portsFor(name).manifest.getCheckpoint(name, checkpointId(id)));
+  if (!record) throw new JobNotFoundError(`job ${name} has no checkpoint ${id} in its history (the manifest keeps the last ${CHECKPOINT_HISTORY})`);
+  return checkpointDetail(record, await target.portsFor(name).manifest.listAcks(name, record.id));
+}
+
+/** What `tidemark checkpoints --json` prints (and `/jobs/:id/checkpoints`), with the records it came from. */
+export async function checkpointsReport(target: Target, name: string, settings: CheckpointSettings | null): Promise<{ stats: CheckpointStatistics; checkpoints: CheckpointRecord[] }> {
   const { job, checkpoints } = await jobOf(target, name);
+  return { stats: checkpointStatistics(job, checkpoints, settings), checkpoints };
+}
+
+export async function checkpointsCommand(target: Target, name: string, settings: CheckpointSettings | null, id: number | undefined, o: OpsOutput): Promise<void> {
   if (id !== undefined) {
-    const record = checkpoints.find((c) => c.id === id) ?? (await target.portsFor(name).manifest.getCheckpoint(name, checkpointId(id)));
-    if (!record) throw new JobNotFoundError(`job ${name} has no checkpoint ${id} in its history (the manifest keeps the last ${CHECKPOINT_HISTORY})`);
-    const detail = checkpointDetail(record, await target.portsFor(name).manifest.listAcks(name, record.id));
+    const detail = await checkpointDetailReport(target, name, id);
     if (o.json) return o.out(JSON.stringify(detail));
     o.out(`checkpoint ${id} of ${name}: ${detail.status}${detail.failureReason ? ` (${detail.failureReason})` : ''}, ${detail.numAcknowledgedSubtasks}/${detail.numSubtasks} subtasks, ${formatBytes(detail.checkpointedSize)}`);
     o.out('SUBTASK  ACKED  END TO END  START DELAY  ALIGNMENT  SYNC  ASYNC  SIZE  FULL SIZE  CHAINED');
@@ -156,7 +189,7 @@ export async function checkpointsCommand(target: Target, name: string, settings:
     }
     return;
   }
-  const stats = checkpointStatistics(job, checkpoints, settings);
+  const { stats, checkpoints } = await checkpointsReport(target, name, settings);
   if (o.json) return o.out(JSON.stringify(stats));
   printStatistics(name, stats, checkpoints, o.out);
 }

@@ -31,15 +31,28 @@ export interface SavepointResult {
   readonly status: string;
 }
 
-export async function savepointCommand(target: Target, job: string, name: string | undefined, stop: boolean, o: OpsOutput): Promise<void> {
-  const savepoint = name ?? `${stop ? 'stop' : 'savepoint'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  await request(target, job, savepoint, stop);
-  const record = await completed(target, job, savepoint);
+/** A savepoint's default name: `savepoint-<time>` or `stop-<time>`. */
+export const savepointName = (stop: boolean, at = new Date()): string => `${stop ? 'stop' : 'savepoint'}-${at.toISOString().replace(/[:.]/g, '-')}`;
+
+/**
+ * Asks for the savepoint, then waits for it (and, for a stop, for the job to end): what
+ * `tidemark savepoint` and `stop` do, and the web UI's buttons. `requested` is called once the
+ * request was accepted, before the wait.
+ */
+export async function takeSavepoint(target: Target, job: string, name: string, stop: boolean, requested: () => void = () => {}): Promise<SavepointResult> {
+  await request(target, job, name, stop);
+  requested();
+  const record = await completed(target, job, name);
   const status = stop ? await ended(target, job) : 'RUNNING';
-  const result: SavepointResult = { job, name: savepoint, checkpoint: record.id, location: target.locate(job, blobKeys.checkpointPrefix(job as never, record.id)), status };
+  return { job, name, checkpoint: record.id, location: target.locate(job, blobKeys.checkpointPrefix(job as never, record.id)), status };
+}
+
+export async function savepointCommand(target: Target, job: string, name: string | undefined, stop: boolean, o: OpsOutput): Promise<void> {
+  const result = await takeSavepoint(target, job, name ?? savepointName(stop), stop);
+  const savepoint = result.name;
   if (o.json) return o.out(JSON.stringify(result));
-  o.out(`savepoint ${savepoint} of ${job}: checkpoint ${record.id}, at ${result.location}`);
-  if (stop) o.out(`job ${job} is ${status}`);
+  o.out(`savepoint ${savepoint} of ${job}: checkpoint ${result.checkpoint}, at ${result.location}`);
+  if (stop) o.out(`job ${job} is ${result.status}`);
 }
 
 /** One conditional write: refused (nothing changed) unless the job runs and nothing is pending. */
@@ -91,13 +104,29 @@ async function ended(target: Target, job: string): Promise<string> {
   }
 }
 
-/** `tidemark savepoints <job>`: every savepoint the job has (retention never deletes one). */
-export async function savepointsCommand(target: Target, job: string, o: OpsOutput): Promise<void> {
+export interface SavepointRow {
+  readonly name: string;
+  readonly checkpoint: number;
+  readonly generation: number;
+  readonly status: string;
+  readonly stop: boolean;
+  readonly triggeredAt: number;
+  readonly location: string;
+}
+
+/** Every savepoint the job has (retention never deletes one): `tidemark savepoints --json`, `/jobs/:id/savepoints`. */
+export async function savepointsReport(target: Target, job: string): Promise<{ job: string; savepoints: SavepointRow[] }> {
   const { manifest } = target.portsFor(job);
   if (!(await manifest.getJob(job))) throw new JobNotFoundError(`no job ${job} on ${target.where}`);
   const savepoints = (await manifest.listCheckpoints(job))
     .filter((c) => c.savepoint !== null)
     .map((c) => ({ name: c.savepoint!, checkpoint: c.id, generation: c.gen, status: c.status, stop: c.stop, triggeredAt: c.triggeredAt, location: target.locate(job, blobKeys.checkpointPrefix(job as never, c.id)) }));
+  return { job, savepoints };
+}
+
+/** `tidemark savepoints <job>`: every savepoint the job has (retention never deletes one). */
+export async function savepointsCommand(target: Target, job: string, o: OpsOutput): Promise<void> {
+  const { savepoints } = await savepointsReport(target, job);
   if (o.json) return o.out(JSON.stringify({ job, savepoints }));
   if (savepoints.length === 0) o.out(`job ${job} has no savepoints`);
   for (const s of savepoints) o.out(`${s.name}  checkpoint ${s.checkpoint}  generation ${s.generation}  ${s.status}${s.stop ? '  (stop)' : ''}  ${s.location}`);

@@ -34,7 +34,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   if (env.AWS_ENDPOINT_URL) return endpointTarget(`AWS_ENDPOINT_URL=${env.AWS_ENDPOINT_URL}`, { region, endpoint: env.AWS_ENDPOINT_URL });
   const dev = readRegistry();
-  if (dev) return devTarget(dev);
+  if (dev) return targetOfDev(dev);
   return endpointTarget(`AWS (${region})`, { region });
 }
 
@@ -60,7 +60,8 @@ function endpointTarget(where: string, base: Base): Target {
   };
 }
 
-function devTarget(dev: DevRegistry): Target {
+/** The target a running `tidemark dev` (or `deploy --local`) is, from its registry. */
+export function targetOfDev(dev: DevRegistry): Target {
   const base: Base = {
     region: dev.region,
     endpoint: dev.endpoint,
