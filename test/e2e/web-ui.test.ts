@@ -116,6 +116,10 @@ describe('tidemark dev --ui in a browser', () => {
     await page.screenshot({ path: join(SHOTS, '4-savepoints.png'), fullPage: true });
     const listed = JSON.parse((await tidemark(['savepoints', '--job', NAME, '--json'])).stdout) as { savepoints: { name: string; status: string }[] };
     expect(listed.savepoints.map((s) => s.name)).toEqual(['from-the-button']);
+    // Back on the graph, with rates between the latest two checkpoints.
+    await page.click('#tabs button[data-tab=overview]');
+    await page.waitForFunction(() => /in [\d,.]+\/s/.test(document.querySelector('[data-testid=graph] g.node[data-stage=counts]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, '5-overview-rates.png'), fullPage: true });
     expect(errors).toEqual([]);
 
     // Without the token the page only looks.
