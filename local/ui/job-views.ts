@@ -7,6 +7,7 @@ import { CHECKPOINT_HISTORY } from '../../lib/core/coordinator.js';
 import type { JobGraph } from '../../lib/core/graph.js';
 import { hasCompleted, type JobRecord } from '../../lib/core/manifest.js';
 import { compileTopology } from '../../lib/core/topology.js';
+import { JobNotFoundError } from '../ingest-command.js';
 import { statusReport, type StatusReport } from '../ops-commands.js';
 import type { Target } from '../target.js';
 import { jobGraphView, type AckedCheckpoint, type JobGraphView } from './job-graph-view.js';
@@ -21,10 +22,29 @@ export interface JobOverview {
   readonly uptime: number | null;
   readonly 'last-checkpoint': number | null;
   readonly restarts: number;
+  /** Why the job could not be read (state UNKNOWN). */
+  readonly error?: string;
 }
 
-export async function jobOverview(target: Target, name: string): Promise<JobOverview> {
-  const s = await statusReport(target, name);
+/**
+ * Every job on the target. A table whose job item is not there (yet, or any more: a run
+ * provisioning it, a `--fresh` deleting it) is no job, and is left out, as `tidemark list` does.
+ */
+export async function jobsOverview(target: Target): Promise<JobOverview[]> {
+  const rows = await Promise.all((await target.jobs()).map((name) => jobOverview(target, name)));
+  return rows.filter((r): r is JobOverview => r !== null);
+}
+
+async function jobOverview(target: Target, name: string): Promise<JobOverview | null> {
+  await target.prepare(name);
+  let s: StatusReport;
+  try {
+    s = await statusReport(target, name);
+  } catch (e) {
+    if (e instanceof JobNotFoundError) return null;
+    // One job that cannot be read (its table going away) does not hide the others.
+    return { jid: name, name, state: 'UNKNOWN', generation: 0, uptime: null, 'last-checkpoint': null, restarts: 0, error: e instanceof Error ? e.message : String(e) };
+  }
   return { jid: name, name, state: s.status, generation: s.generation, uptime: s.uptime, 'last-checkpoint': s.lastCheckpoint, restarts: s.restarts };
 }
 
@@ -61,6 +81,7 @@ async function observeGraph(target: Target, graph: JobGraph): Promise<JobGraphVi
 /** `/jobs/:id/exceptions`, in Flink's shape: the root exception and the history the job item keeps. */
 export async function jobExceptions(target: Target, name: string) {
   const s = await statusReport(target, name);
+  const job = await target.portsFor(name).manifest.getJob(name);
   const f = s.lastFailure;
   const entry = f ? { exceptionName: f.code, stacktrace: f.message + (f.input ? `\ninput: ${f.input}` : ''), timestamp: f.at, taskName: f.operator, location: f.subtask } : null;
   return {
@@ -69,6 +90,9 @@ export async function jobExceptions(target: Target, name: string) {
     /** The job item keeps the latest failure in full and the times of the failovers before it. */
     exceptionHistory: { entries: entry ? [entry] : [], truncated: s.restarts > 1 },
     restarts: s.restarts,
+    /** When each failover the restart strategy still counts happened, oldest first. */
+    failureTimes: job?.failures ?? [],
+    /** Where the current generation came from: a restore names its checkpoint or savepoint. */
     generation: s.generation,
     origin: s.origin,
     detail: s.detail,

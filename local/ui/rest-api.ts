@@ -30,7 +30,7 @@ import { checkpointDetailReport, checkpointsReport, listReport } from '../ops-co
 import { restoreCommand } from '../restore-command.js';
 import { savepointName, savepointsReport } from '../savepoint-commands.js';
 import type { Target } from '../target.js';
-import { jobDetail, jobExceptions, jobOverview } from './job-views.js';
+import { jobDetail, jobExceptions, jobsOverview } from './job-views.js';
 import type { SavepointOperations } from './savepoint-operations.js';
 
 export interface ApiRequest {
@@ -81,7 +81,7 @@ function route(method: string, path: string, handler: Handler, changes = false):
 const ROUTES: readonly Route[] = [
   route('GET', '/config', async (ctx) => ok({ 'refresh-interval': ctx.refreshMs, target: ctx.target.where, 'flink-compatible-paths': true })),
   route('GET', '/jobs', async (ctx) => ok({ jobs: (await listReport(ctx.target)).jobs.map((j) => ({ id: j.job, status: j.status })) })),
-  route('GET', '/jobs/overview', async (ctx) => ok({ jobs: await Promise.all((await ctx.target.jobs()).map((j) => jobOverview(ctx.target, j))) })),
+  route('GET', '/jobs/overview', async (ctx) => ok({ jobs: await jobsOverview(ctx.target) })),
   route('GET', '/jobs/:id', async (ctx, p) => ok(await jobDetail(ctx.target, p.id!, await ctx.graph(p.id!), ctx.jobFile(p.id!)))),
   route('GET', '/jobs/:id/exceptions', async (ctx, p) => ok(await jobExceptions(ctx.target, p.id!))),
   route('GET', '/jobs/:id/checkpoints', async (ctx, p) => ok((await checkpointsReport(ctx.target, p.id!, (await ctx.graph(p.id!))?.checkpoints ?? null)).stats)),

@@ -3,7 +3,8 @@
  * graph-layout libraries it ships as dependencies, served from node_modules: the page needs no
  * network), and the REST API under `/api` (also at Flink's root paths: `/jobs`, `/config`).
  *
- * What must hold: it listens on the loopback address only; a request that would change a job
+ * What must hold: it listens on the loopback address only and answers only requests addressed
+ * to a loopback name (no DNS rebinding); a request that would change a job
  * carries the token (header `Authorization: Bearer <token>`), compared in constant time; a
  * body over 64 KiB or that is not JSON is refused before anything runs.
  */
@@ -82,7 +83,12 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
+/** Names this server answers to: a page on another name that resolves here (DNS rebinding) reads nothing. */
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 async function serve(ctx: ApiContext, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+  if (!LOOPBACK_NAMES.has(host)) return send(res, 403, { errors: [`this UI answers on 127.0.0.1 and localhost only, not ${JSON.stringify(host)}`] });
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const asset = ASSETS[url.pathname];
   if (asset && req.method === 'GET') return sendFile(res, asset());

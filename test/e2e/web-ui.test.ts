@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -164,7 +165,7 @@ describe('the REST API', () => {
     const detail = (await get(`/jobs/${NAME}/checkpoints/details/${done.id}`)) as CheckpointDetail;
     const cliDetail = JSON.parse((await tidemark(['checkpoints', '--job', NAME, '--id', String(done.id), '--json'])).stdout) as CheckpointDetail;
     expect(detail.subtasks).toEqual(cliDetail.subtasks);
-    expect(await get(`/jobs/${NAME}/exceptions`)).toMatchObject({ 'root-exception': null, exceptionHistory: { entries: [] }, restarts: 0 });
+    expect(await get(`/jobs/${NAME}/exceptions`)).toMatchObject({ 'root-exception': null, exceptionHistory: { entries: [] }, restarts: 0, failureTimes: [], origin: 'submitted' });
     expect((await get('/config'))['refresh-interval']).toBe(1000);
   }, 120_000);
 
@@ -182,6 +183,15 @@ describe('the REST API', () => {
     expect(clash.status).toBe(409);
     expect(clash.body.errors[0]).toMatch(/already has a savepoint named from-the-button/);
     expect((await call('POST', `/jobs/${NAME}/restore`, { token, body: {} })).status).toBe(400);
+    // A page on another name that resolves here (DNS rebinding) reads nothing.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const { port } = new URL(base);
+      request({ host: '127.0.0.1', port, path: '/jobs', headers: { host: `rebind.example:${port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject).end();
+    });
+    expect(rebound).toBe(403);
   }, 60_000);
 
   it('changes nothing without the token', async () => {

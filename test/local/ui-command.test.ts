@@ -6,7 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
+import { jobResources } from '../../lib/core/topology.js';
 import { emulatorEnv } from '../../local/emulator.js';
 import { uniqueJobName } from '../support/emulator-world.js';
 import { TIDEMARK_BIN, tidemarkCli, until } from '../support/cli.js';
@@ -21,6 +23,14 @@ describe('tidemark ui', () => {
     const run = await tidemarkCli(['run', JOB, '--json', '--no-verify'], { env, timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
 
+    // Another table of the naming with no job item in it (a run still provisioning, a --fresh
+    // deleting): the overview leaves it out, or marks it unreadable, and lists the others.
+    const e = emulatorEnv(inject('awsEndpoint'));
+    const dynamo = new DynamoDBClient({ region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL, credentials: { accessKeyId: e.AWS_ACCESS_KEY_ID!, secretAccessKey: e.AWS_SECRET_ACCESS_KEY! } });
+    const empty = uniqueJobName('ui-empty');
+    await dynamo.send(new CreateTableCommand({ TableName: jobResources(empty).table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'x', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'x', KeyType: 'HASH' }] }));
+    dynamo.destroy();
+
     const ui = spawn(process.execPath, [TIDEMARK_BIN, 'ui', JOB, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     ui.stderr!.on('data', (d) => (stderr += d));
@@ -31,6 +41,7 @@ describe('tidemark ui', () => {
 
       const overview = (await (await fetch(`${url}jobs/overview`)).json()) as { jobs: { jid: string; state: string }[] };
       expect(overview.jobs).toContainEqual(expect.objectContaining({ jid: name, state: 'FINISHED' }));
+      expect(overview.jobs.filter((j) => j.jid === empty).map((j) => j.state)).not.toContain('RUNNING');
       const job = (await (await fetch(`${url}jobs/${name}`)).json()) as { jobFile: string; plan: { nodes: { id: string }[] }; vertices: { id: string; metrics: { 'read-records': number } }[] };
       expect(job.plan.nodes.map((n) => n.id)).toEqual(['lines', 'counts']);
       // A finished job's last checkpoint saw every line.

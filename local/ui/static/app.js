@@ -232,6 +232,7 @@ async function refreshExceptions() {
     entries.length === 0 ? h('p', { class: 'muted' }, 'no failure so far') :
       h('div', {}, ...entries.map((e) => h('div', { class: 'exception' },
         h('h3', {}, `${e.exceptionName} at ${fmtTime(e.timestamp)}${e.taskName ? ` in ${e.taskName}` : ''}${e.location ? ` (subtask ${e.location})` : ''}`), h('pre', {}, e.stacktrace)))),
+    x.failureTimes.length > 0 ? h('p', {}, `failovers at ${x.failureTimes.map(fmtTime).join(', ')}`) : '',
     x.exceptionHistory.truncated ? h('p', { class: 'muted' }, 'earlier failures: only the latest is kept in full') : '');
 }
 
