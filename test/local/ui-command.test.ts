@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { jobResources } from '../../lib/core/topology.js';
 import { emulatorEnv } from '../../local/emulator.js';
@@ -29,7 +29,6 @@ describe('tidemark ui', () => {
     const dynamo = new DynamoDBClient({ region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL, credentials: { accessKeyId: e.AWS_ACCESS_KEY_ID!, secretAccessKey: e.AWS_SECRET_ACCESS_KEY! } });
     const empty = uniqueJobName('ui-empty');
     await dynamo.send(new CreateTableCommand({ TableName: jobResources(empty).table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'x', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'x', KeyType: 'HASH' }] }));
-    dynamo.destroy();
 
     const ui = spawn(process.execPath, [TIDEMARK_BIN, 'ui', JOB, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -55,6 +54,9 @@ describe('tidemark ui', () => {
       expect(await page.text()).toContain('/vendor/dagre.min.js');
       expect((await fetch(`${url}vendor/uPlot.iife.min.js`)).status).toBe(200);
     } finally {
+      // The emulator is the whole test run's: the odd table goes again.
+      await dynamo.send(new DeleteTableCommand({ TableName: jobResources(empty).table }));
+      dynamo.destroy();
       const exit = new Promise<number | null>((resolve) => ui.once('exit', resolve));
       ui.kill('SIGINT');
       expect(await exit).toBe(0);
