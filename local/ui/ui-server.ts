@@ -25,6 +25,9 @@ const MAX_BODY = 64 * 1024;
 /** What the page loads, by path: the project's files and the libraries it draws with. */
 const ASSETS: Readonly<Record<string, () => string>> = {
   '/': () => join(STATIC, 'index.html'),
+  '/ui-kit.js': () => join(STATIC, 'ui-kit.js'),
+  '/graph.js': () => join(STATIC, 'graph.js'),
+  '/checkpoints.js': () => join(STATIC, 'checkpoints.js'),
   '/app.js': () => join(STATIC, 'app.js'),
   '/app.css': () => join(STATIC, 'app.css'),
   '/vendor/uPlot.iife.min.js': () => join(packageDir('uplot'), 'dist', 'uPlot.iife.min.js'),
