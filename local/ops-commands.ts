@@ -57,14 +57,22 @@ export async function listReport(target: Target): Promise<{ target: string; jobs
 }
 
 export async function listCommand(target: Target, o: OpsOutput): Promise<void> {
-  const { jobs: rows } = await listReport(target);
-  if (o.json) return o.out(JSON.stringify({ target: target.where, jobs: rows }));
+  const report = await listReport(target);
+  if (o.json) return o.out(JSON.stringify(report));
+  const rows = report.jobs;
   o.out(`jobs on ${target.where}:`);
   if (rows.length === 0) o.out('  (none)');
   for (const r of rows) o.out(`  ${r.job}  ${r.status}  generation ${r.generation}  last checkpoint ${r.lastCheckpoint ?? '-'}  restarts ${r.restarts}`);
 }
 
-async function jobOf(target: Target, name: string): Promise<{ job: JobRecord; checkpoints: CheckpointRecord[] }> {
+/** A job's item and its checkpoint history, what the reports below are made of. */
+export interface JobFacts {
+  readonly job: JobRecord;
+  readonly checkpoints: CheckpointRecord[];
+}
+
+/** The job's facts, read once; a job the target does not hold is a JobNotFoundError. */
+export async function jobOf(target: Target, name: string): Promise<JobFacts> {
   // Asked first: the table of a job that is not there does not exist either.
   const known = await target.jobs();
   if (!known.includes(name)) throw new JobNotFoundError(`no job ${name} on ${target.where} (jobs there: ${known.join(', ') || 'none'})`);
@@ -117,11 +125,15 @@ async function stageStatus(target: Target, graph: JobGraph, job: JobRecord, chec
   );
 }
 
-export type StatusReport = Awaited<ReturnType<typeof statusReport>>;
+export type StatusReport = Awaited<ReturnType<typeof statusReportOf>>;
 
-/** What `tidemark status --json` prints (and the web UI's `/jobs/:id` builds on). */
-export async function statusReport(target: Target, name: string, graph?: JobGraph) {
-  const { job, checkpoints } = await jobOf(target, name);
+/** What `tidemark status --json` prints. */
+export async function statusReport(target: Target, name: string, graph?: JobGraph): Promise<StatusReport> {
+  return statusReportOf(target, name, await jobOf(target, name), graph);
+}
+
+/** The status report from facts already read (the web UI reads them once per request). */
+export async function statusReportOf(target: Target, name: string, { job, checkpoints }: JobFacts, graph?: JobGraph) {
   const stages = graph ? await stageStatus(target, graph, job, checkpoints) : null;
   const now = Date.now();
   const status = {

@@ -49,9 +49,8 @@ export async function takeSavepoint(target: Target, job: string, name: string, s
 
 export async function savepointCommand(target: Target, job: string, name: string | undefined, stop: boolean, o: OpsOutput): Promise<void> {
   const result = await takeSavepoint(target, job, name ?? savepointName(stop), stop);
-  const savepoint = result.name;
   if (o.json) return o.out(JSON.stringify(result));
-  o.out(`savepoint ${savepoint} of ${job}: checkpoint ${result.checkpoint}, at ${result.location}`);
+  o.out(`savepoint ${result.name} of ${job}: checkpoint ${result.checkpoint}, at ${result.location}`);
   if (stop) o.out(`job ${job} is ${result.status}`);
 }
 

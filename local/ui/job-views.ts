@@ -5,10 +5,10 @@
  */
 import { CHECKPOINT_HISTORY } from '../../lib/core/coordinator.js';
 import type { JobGraph } from '../../lib/core/graph.js';
-import { hasCompleted, type JobRecord } from '../../lib/core/manifest.js';
+import { hasCompleted } from '../../lib/core/manifest.js';
 import { compileTopology } from '../../lib/core/topology.js';
 import { JobNotFoundError } from '../ingest-command.js';
-import { statusReport, type StatusReport } from '../ops-commands.js';
+import { jobOf, statusReportOf, type JobFacts, type StatusReport } from '../ops-commands.js';
 import type { Target } from '../target.js';
 import { jobGraphView, type AckedCheckpoint, type JobGraphView } from './job-graph-view.js';
 
@@ -39,9 +39,12 @@ async function jobOverview(target: Target, name: string): Promise<JobOverview | 
   await target.prepare(name);
   let s: StatusReport;
   try {
-    s = await statusReport(target, name);
+    // The name came from the target's own listing: the item and history are read directly.
+    const { manifest } = target.portsFor(name);
+    const job = await manifest.getJob(name);
+    if (!job) return null;
+    s = await statusReportOf(target, name, { job, checkpoints: await manifest.listCheckpoints(name, { limit: CHECKPOINT_HISTORY }) });
   } catch (e) {
-    if (e instanceof JobNotFoundError) return null;
     // One job that cannot be read (its table going away) does not hide the others.
     return { jid: name, name, state: 'UNKNOWN', generation: 0, uptime: null, 'last-checkpoint': null, restarts: 0, error: e instanceof Error ? e.message : String(e) };
   }
@@ -59,18 +62,18 @@ export type JobDetail = Omit<StatusReport, 'stages'> & {
 } & Partial<JobGraphView>;
 
 export async function jobDetail(target: Target, name: string, graph: JobGraph | null, jobFile: string | null): Promise<JobDetail> {
-  const { stages: _stages, ...status } = await statusReport(target, name);
+  const facts = await jobOf(target, name);
+  const { stages: _stages, ...status } = await statusReportOf(target, name, facts);
   const base = { ...status, jid: name, name, state: status.status, now: Date.now(), jobFile };
   if (!graph) return base;
-  return { ...base, ...(await observeGraph(target, graph)) };
+  return { ...base, ...(await observeGraph(target, graph, facts)) };
 }
 
-async function observeGraph(target: Target, graph: JobGraph): Promise<JobGraphView> {
+async function observeGraph(target: Target, graph: JobGraph, { job, checkpoints }: JobFacts): Promise<JobGraphView> {
   const ports = target.portsFor(graph.name);
-  const job = (await ports.manifest.getJob(graph.name)) as JobRecord;
   const stages = compileTopology(graph, job.parallelism).stages;
   const depths = new Map(await Promise.all(stages.map(async (s) => [s.queue, await ports.queue.depth(s.queue)] as const)));
-  const completed = (await ports.manifest.listCheckpoints(graph.name, { limit: CHECKPOINT_HISTORY })).filter((c) => hasCompleted(c) && c.gen === job.gen);
+  const completed = checkpoints.filter((c) => hasCompleted(c) && c.gen === job.gen);
   const acked = async (i: number): Promise<AckedCheckpoint | null> => {
     const record = completed[i];
     return record ? { record, acks: await ports.manifest.listAcks(graph.name, record.id) } : null;
@@ -80,8 +83,8 @@ async function observeGraph(target: Target, graph: JobGraph): Promise<JobGraphVi
 
 /** `/jobs/:id/exceptions`, in Flink's shape: the root exception and the history the job item keeps. */
 export async function jobExceptions(target: Target, name: string) {
-  const s = await statusReport(target, name);
-  const job = await target.portsFor(name).manifest.getJob(name);
+  const facts = await jobOf(target, name);
+  const s = await statusReportOf(target, name, facts);
   const f = s.lastFailure;
   const entry = f ? { exceptionName: f.code, stacktrace: f.message + (f.input ? `\ninput: ${f.input}` : ''), timestamp: f.at, taskName: f.operator, location: f.subtask } : null;
   return {
@@ -91,7 +94,7 @@ export async function jobExceptions(target: Target, name: string) {
     exceptionHistory: { entries: entry ? [entry] : [], truncated: s.restarts > 1 },
     restarts: s.restarts,
     /** When each failover the restart strategy still counts happened, oldest first. */
-    failureTimes: job?.failures ?? [],
+    failureTimes: facts.job.failures,
     /** Where the current generation came from: a restore names its checkpoint or savepoint. */
     generation: s.generation,
     origin: s.origin,

@@ -26,7 +26,7 @@ import type { JobGraph } from '../../lib/core/graph.js';
 import { cancelRunningJob } from '../cancel-command.js';
 import { UsageError } from '../cli-errors.js';
 import { JobNotFoundError } from '../ingest-command.js';
-import { checkpointDetailReport, checkpointsReport, listReport } from '../ops-commands.js';
+import { checkpointDetailReport, checkpointsReport } from '../ops-commands.js';
 import { restoreCommand } from '../restore-command.js';
 import { savepointName, savepointsReport } from '../savepoint-commands.js';
 import type { Target } from '../target.js';
@@ -80,7 +80,7 @@ function route(method: string, path: string, handler: Handler, changes = false):
 
 const ROUTES: readonly Route[] = [
   route('GET', '/config', async (ctx) => ok({ 'refresh-interval': ctx.refreshMs, target: ctx.target.where, 'flink-compatible-paths': true })),
-  route('GET', '/jobs', async (ctx) => ok({ jobs: (await listReport(ctx.target)).jobs.map((j) => ({ id: j.job, status: j.status })) })),
+  route('GET', '/jobs', async (ctx) => ok({ jobs: (await jobsOverview(ctx.target)).map((j) => ({ id: j.jid, status: j.state })) })),
   route('GET', '/jobs/overview', async (ctx) => ok({ jobs: await jobsOverview(ctx.target) })),
   route('GET', '/jobs/:id', async (ctx, p) => ok(await jobDetail(ctx.target, p.id!, await ctx.graph(p.id!), ctx.jobFile(p.id!)))),
   route('GET', '/jobs/:id/exceptions', async (ctx, p) => ok(await jobExceptions(ctx.target, p.id!))),
